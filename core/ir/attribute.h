@@ -1,0 +1,28 @@
+// Node attributes, as ONNX has them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ir/tensor.h"
+
+namespace rtinfer::ir {
+
+class Graph;
+
+struct Attribute {
+    enum class Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor, kGraph };
+    Kind kind = Kind::kInt;
+    int64_t i = 0;
+    float f = 0.0f;
+    std::string s;
+    std::vector<int64_t> ints;
+    std::vector<float> floats;
+    std::vector<std::string> strings;
+    Tensor t;
+    std::shared_ptr<Graph> g;
+};
+
+}  // namespace rtinfer::ir

@@ -1,0 +1,59 @@
+// Builder: ONNX model -> optimized Engine for this device.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rtinfer/engine.h"
+#include "rtinfer/logger.h"
+#include "rtinfer/status.h"
+#include "rtinfer/types.h"
+
+namespace rtinfer {
+
+struct BuilderConfig {
+    Backend backend = Backend::kCpu;
+    bool fp16 = false;  // allow float16 kernels where the backend has them
+    bool int8 = false;  // allow int8 kernels (needs calibration or Q/DQ)
+    bool tf32 = false;  // allow TF32 math for float32 layers on the GPU
+    // Batch profile for a model whose dim 0 is dynamic; 0 = 1 for min/opt and opt for max.
+    int min_batch = 0;
+    int opt_batch = 0;
+    int max_batch = 0;
+    uint64_t memory_budget_bytes = 0;  // 0 = no limit; otherwise the build fails or skips what exceeds it
+};
+
+// One node the SDK cannot run, and why.
+struct UnsupportedNode {
+    std::string node_name;
+    std::string op_type;
+    std::string reason;
+};
+
+struct CapabilityReport {
+    size_t node_count = 0;
+    std::vector<UnsupportedNode> unsupported;
+    bool supported() const { return unsupported.empty(); }
+};
+
+class Builder {
+public:
+    // logger may be null (messages are dropped); it must outlive the Builder.
+    explicit Builder(Logger* logger = nullptr);
+
+    // Imports, optimizes and builds. Errors name the file and, where one is at fault, the ONNX node.
+    Expected<std::unique_ptr<Engine>> build_from_file(const std::string& onnx_path, const BuilderConfig& config);
+    Expected<std::unique_ptr<Engine>> build_from_memory(const void* data, size_t size, const BuilderConfig& config,
+                                                        const std::string& model_name = "<memory>");
+
+    // Lists every node of the model this SDK cannot run (on the given backend), without building.
+    Expected<CapabilityReport> check_capability(const std::string& onnx_path, Backend backend = Backend::kCpu);
+
+private:
+    Logger* logger_;
+};
+
+}  // namespace rtinfer
