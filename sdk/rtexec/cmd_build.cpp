@@ -80,7 +80,7 @@ int cmd_build(const std::vector<std::string>& args) {
     rtinfer::Builder builder(&logger);
     const auto start = std::chrono::steady_clock::now();
     auto engine = builder.build_from_file(onnx_path, config);
-    const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!engine) return runtime_error(cmd, engine.status());
 
     s = (*engine)->save(out_path);
@@ -90,7 +90,7 @@ int cmd_build(const std::vector<std::string>& args) {
 
     const auto& e = **engine;
     std::printf("built %s -> %s\n", onnx_path.c_str(), out_path.c_str());
-    std::printf("  build time:  %.3f s\n", build_s);
+    std::printf("  build time:  %.1f ms\n", build_ms);
     std::printf("  backend:     %s%s\n", rtinfer::backend_name(e.backend()), e.fp16() ? " (fp16)" : "");
     std::printf("  batch range: %d..%d\n", e.min_batch(), e.max_batch());
     std::printf("  layers:      %zu\n", e.layers().size());

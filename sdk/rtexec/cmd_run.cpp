@@ -1,5 +1,8 @@
 // rtexec run: one inference on .npy or random inputs; each output is printed and saved as .npy.
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -157,25 +160,21 @@ int cmd_run(const std::vector<std::string>& args) {
         buffers.push_back(std::move(*buffer));
     }
 
-    std::vector<rtinfer::TensorDesc> out_descs;
-    std::vector<TensorBuffer> out_buffers;
-    for (const auto& output : engine.outputs()) {
-        auto desc = ctx.tensor_desc(output.name);
+    // Outputs of known shape are bound to our buffers; data-dependent ones are read after the run.
+    std::vector<TensorBuffer> out_buffers(engine.outputs().size());
+    std::vector<bool> bound(engine.outputs().size(), false);
+    for (size_t i = 0; i < engine.outputs().size(); ++i) {
+        const std::string& name = engine.outputs()[i].name;
+        auto desc = ctx.tensor_desc(name);
         if (!desc) return runtime_error(cmd, desc.status());
-        for (int64_t d : desc->dims) {
-            if (d < 0) {
-                return runtime_error(cmd, Status(StatusCode::kUnsupported,
-                                                 "output '" + output.name + "' has a data-dependent shape " +
-                                                     dims_str(desc->dims) + " that rtexec cannot bind"));
-            }
-        }
+        if (!dims_known(desc->dims)) continue;
         const size_t bytes = static_cast<size_t>(dims_numel(desc->dims)) * rtinfer::data_type_size(desc->type);
         auto buffer = TensorBuffer::allocate(engine.backend(), bytes);
         if (!buffer) return runtime_error(cmd, buffer.status());
-        s = ctx.set_tensor_address(output.name, buffer->data());
+        s = ctx.set_tensor_address(name, buffer->data());
         if (!s) return runtime_error(cmd, s);
-        out_descs.push_back(*desc);
-        out_buffers.push_back(std::move(*buffer));
+        out_buffers[i] = std::move(*buffer);
+        bound[i] = true;
     }
 
     const auto start = std::chrono::steady_clock::now();
@@ -192,19 +191,28 @@ int cmd_run(const std::vector<std::string>& args) {
                                          "cannot create output directory '" + output_dir + "': " + ec.message()));
     }
     std::set<std::string> used_names;
-    for (size_t i = 0; i < out_descs.size(); ++i) {
-        const auto& desc = out_descs[i];
-        std::vector<uint8_t> host(out_buffers[i].size());
-        s = out_buffers[i].download(host.data());
-        if (!s) return runtime_error(cmd, s);
-        std::string file = sanitize_file_name(desc.name);
-        for (int n = 1; !used_names.insert(file).second; ++n) file = sanitize_file_name(desc.name) + "_" + std::to_string(n);
+    for (size_t i = 0; i < engine.outputs().size(); ++i) {
+        const std::string& name = engine.outputs()[i].name;
+        auto desc = ctx.tensor_desc(name);
+        if (!desc) return runtime_error(cmd, desc.status());
+        const size_t bytes = static_cast<size_t>(dims_numel(desc->dims)) * rtinfer::data_type_size(desc->type);
+        std::vector<uint8_t> host(bytes);
+        if (bound[i]) {
+            s = out_buffers[i].download(host.data());
+            if (!s) return runtime_error(cmd, s);
+        } else {
+            auto data = ctx.output_data(name);
+            if (!data) return runtime_error(cmd, data.status());
+            if (bytes > 0) std::memcpy(host.data(), *data, bytes);
+        }
+        std::string file = sanitize_file_name(name);
+        for (int n = 1; !used_names.insert(file).second; ++n) file = sanitize_file_name(name) + "_" + std::to_string(n);
         const std::string path = (std::filesystem::path(output_dir) / (file + ".npy")).string();
-        s = write_npy(path, desc.type, desc.dims, host.data());
+        s = write_npy(path, desc->type, desc->dims, host.data());
         if (!s) return runtime_error(cmd, s);
-        std::printf("output '%s' %s %s -> %s\n  %s\n", desc.name.c_str(), rtinfer::data_type_name(desc.type),
-                    dims_str(desc.dims).c_str(), path.c_str(),
-                    summarize_values(desc.type, host.data(), static_cast<size_t>(dims_numel(desc.dims))).c_str());
+        std::printf("output '%s' %s %s -> %s\n  %s\n", name.c_str(), rtinfer::data_type_name(desc->type),
+                    dims_str(desc->dims).c_str(), path.c_str(),
+                    summarize_values(desc->type, host.data(), static_cast<size_t>(dims_numel(desc->dims))).c_str());
     }
     return kExitOk;
 }

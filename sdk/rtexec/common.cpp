@@ -60,6 +60,13 @@ int64_t dims_numel(const std::vector<int64_t>& dims) {
     return n;
 }
 
+bool dims_known(const std::vector<int64_t>& dims) {
+    for (int64_t d : dims) {
+        if (d < 0) return false;
+    }
+    return true;
+}
+
 std::string sanitize_file_name(const std::string& name) {
     std::string out;
     for (char c : name) {

@@ -30,6 +30,9 @@ rtinfer::Expected<rtinfer::Backend> parse_backend(const std::string& text);
 // "[1,3,224,224]"; -1 dims print as "?" .
 std::string dims_str(const std::vector<int64_t>& dims);
 int64_t dims_numel(const std::vector<int64_t>& dims);
+// False when a dim is -1: a dynamic batch not set yet, or an output whose shape depends on the data (read
+// such an output after enqueue with ExecutionContext::output_data instead of binding it).
+bool dims_known(const std::vector<int64_t>& dims);
 // A file name from a tensor name: anything but [A-Za-z0-9._-] becomes '_', and "." / ".." are avoided.
 std::string sanitize_file_name(const std::string& name);
 // "12.3 KiB"

@@ -296,8 +296,11 @@ def run_and_bench(env):
     lat = result["latency_ms"]
     if not (lat["min"] <= lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"]):
         raise Failure(f"percentiles out of order: {lat}")
-    if result["streams"] != 2 or result["iterations"] != 20 or result["batch"] != 1 or result["throughput_ips"] <= 0:
+    # The model's static batch is dim 0 of x: 2 items per inference.
+    if result["streams"] != 2 or result["iterations"] != 20 or result["batch"] != 2 or result["throughput_ips"] <= 0:
         raise Failure(f"bad bench JSON: {result}")
+    if abs(result["items_per_s"] - 2 * result["throughput_ips"]) > 1e-3 * result["items_per_s"]:
+        raise Failure(f"items_per_s is not batch * throughput_ips: {result}")
 
 
 def write_case(root, name, nodes, inputs, outputs, feeds, expected):
