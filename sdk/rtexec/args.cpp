@@ -14,7 +14,9 @@ using rtinfer::StatusCode;
 
 namespace {
 
-Status usage(const std::string& message) { return Status(StatusCode::kInvalidArgument, message); }
+Status usage(const std::string& message) {
+    return Status(StatusCode::kInvalidArgument, message);
+}
 
 }  // namespace
 
@@ -44,8 +46,16 @@ Expected<uint64_t> parse_byte_size(const std::string& text) {
     if (digits == 0) return usage("'" + text + "' is not a byte size (e.g. 1048576, 512KiB, 64MiB, 2GiB)");
     const std::string unit = text.substr(digits);
     static const std::pair<const char*, uint64_t> kUnits[] = {
-        {"", 1},           {"B", 1},          {"K", 1ull << 10}, {"KiB", 1ull << 10}, {"KB", 1000},
-        {"M", 1ull << 20}, {"MiB", 1ull << 20}, {"MB", 1000000}, {"G", 1ull << 30},   {"GiB", 1ull << 30},
+        {"", 1},
+        {"B", 1},
+        {"K", 1ull << 10},
+        {"KiB", 1ull << 10},
+        {"KB", 1000},
+        {"M", 1ull << 20},
+        {"MiB", 1ull << 20},
+        {"MB", 1000000},
+        {"G", 1ull << 30},
+        {"GiB", 1ull << 30},
         {"GB", 1000000000},
     };
     for (const auto& [name, scale] : kUnits) {
@@ -103,7 +113,8 @@ void ArgParser::add_real(const std::string& name, double* out, const std::string
     options_.push_back({name, metavar, help, false, [=](const std::string& v) {
                             auto x = parse_real(v);
                             if (!x) return x.status();
-                            if (*x < min_value) return usage("'" + v + "' must be at least " + std::to_string(min_value));
+                            if (*x < min_value)
+                                return usage("'" + v + "' must be at least " + std::to_string(min_value));
                             *out = *x;
                             return Status::ok();
                         }});
@@ -169,8 +180,10 @@ std::string ArgParser::help_text() const {
     std::string text = "usage: rtexec " + command_ + " " + usage_ + "\n\n" + summary_ + "\n\noptions:\n";
     for (const auto& option : options_) {
         std::string left = "  --" + option.name + (option.metavar.empty() ? "" : " " + option.metavar);
-        if (left.size() < 30) left.append(30 - left.size(), ' ');
-        else left += "\n" + std::string(30, ' ');
+        if (left.size() < 30)
+            left.append(30 - left.size(), ' ');
+        else
+            left += "\n" + std::string(30, ' ');
         text += left + option.help + "\n";
     }
     text += std::string("  --help") + std::string(22, ' ') + "show this help and exit\n";

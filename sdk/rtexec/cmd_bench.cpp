@@ -178,10 +178,10 @@ int cmd_bench(const std::vector<std::string>& args) {
     std::printf("engine %s: backend %s, %d stream(s), batch %d, %lld warmup + %lld timed iterations per stream\n",
                 engine_path.c_str(), rtinfer::backend_name(engine.backend()), n, ran_batch,
                 static_cast<long long>(warmup), static_cast<long long>(iterations));
-    std::printf("%7s %6s %10s %10s %10s %10s %10s %10s %12s %12s\n", "streams", "batch", "mean_ms", "p50_ms",
-                "p90_ms", "p99_ms", "min_ms", "max_ms", "infer/s", "items/s");
-    std::printf("%7d %6d %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g %12.1f %12.1f\n", n, ran_batch, mean, p50, p90,
-                p99, all.front(), all.back(), ips, items);
+    std::printf("%7s %6s %10s %10s %10s %10s %10s %10s %12s %12s\n", "streams", "batch", "mean_ms", "p50_ms", "p90_ms",
+                "p99_ms", "min_ms", "max_ms", "infer/s", "items/s");
+    std::printf("%7d %6d %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g %12.1f %12.1f\n", n, ran_batch, mean, p50, p90, p99,
+                all.front(), all.back(), ips, items);
     std::printf(
         "{\"latency_ms\":{\"mean\":%.6f,\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"min\":%.6f,\"max\":%.6f},"
         "\"throughput_ips\":%.3f,\"items_per_s\":%.3f,\"batch\":%d,\"streams\":%d,\"iterations\":%lld}\n",

@@ -94,8 +94,9 @@ int cmd_build(const std::vector<std::string>& args) {
     std::printf("  backend:     %s%s\n", rtinfer::backend_name(e.backend()), e.fp16() ? " (fp16)" : "");
     std::printf("  batch range: %d..%d\n", e.min_batch(), e.max_batch());
     std::printf("  layers:      %zu\n", e.layers().size());
-    if (!ec) std::printf("  engine size: %s (%llu bytes)\n", human_bytes(file_size).c_str(),
-                         static_cast<unsigned long long>(file_size));
+    if (!ec)
+        std::printf("  engine size: %s (%llu bytes)\n", human_bytes(file_size).c_str(),
+                    static_cast<unsigned long long>(file_size));
     return kExitOk;
 }
 

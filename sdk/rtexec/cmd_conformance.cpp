@@ -43,9 +43,15 @@ struct Options {
     double atol = 1e-7;
 };
 
-CaseResult pass() { return {Outcome::kPass, ""}; }
-CaseResult fail(const std::string& reason) { return {Outcome::kFail, reason}; }
-CaseResult skip(const std::string& reason) { return {Outcome::kSkip, reason}; }
+CaseResult pass() {
+    return {Outcome::kPass, ""};
+}
+CaseResult fail(const std::string& reason) {
+    return {Outcome::kFail, reason};
+}
+CaseResult skip(const std::string& reason) {
+    return {Outcome::kSkip, reason};
+}
 
 // Sub-entries of dir whose name starts with prefix, ordered by the number after it (input_2 before input_10).
 std::vector<fs::path> numbered_entries(const fs::path& dir, const std::string& prefix, bool directories) {
@@ -63,7 +69,9 @@ std::vector<fs::path> numbered_entries(const fs::path& dir, const std::string& p
     return paths;
 }
 
-bool is_float(DataType t) { return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kFloat64; }
+bool is_float(DataType t) {
+    return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kFloat64;
+}
 
 std::string format_number(double v) {
     char buf[32];
@@ -73,14 +81,15 @@ std::string format_number(double v) {
 
 // Compares one output with its reference: same dtype and shape; floats within atol + rtol*|expected|
 // (NaN matches NaN), everything else exactly. Returns "" when they match.
-std::string compare_output(const std::string& name, DataType type, const std::vector<int64_t>& dims,
-                           const void* actual, const rtinfer::ir::Tensor& expected, const Options& opt) {
+std::string compare_output(const std::string& name, DataType type, const std::vector<int64_t>& dims, const void* actual,
+                           const rtinfer::ir::Tensor& expected, const Options& opt) {
     const std::string what = "output '" + name + "'";
     if (type != expected.dtype()) {
         return what + ": dtype " + rtinfer::data_type_name(type) + ", expected " +
                rtinfer::data_type_name(expected.dtype());
     }
-    if (dims != expected.shape()) return what + ": shape " + dims_str(dims) + ", expected " + dims_str(expected.shape());
+    if (dims != expected.shape())
+        return what + ": shape " + dims_str(dims) + ", expected " + dims_str(expected.shape());
     const size_t count = static_cast<size_t>(expected.numel());
     size_t bad = 0, worst = 0;
     double worst_excess = -1.0, max_abs = 0.0;
@@ -116,10 +125,21 @@ std::string compare_output(const std::string& name, DataType type, const std::ve
         }
     }
     if (bad == 0) return "";
-    return what + ": " + std::to_string(bad) + " of " + std::to_string(count) + " values differ, max abs error " +
-           format_number(max_abs) + "; worst at flat index " + std::to_string(worst) + ": got " +
-           format_number(element_as_double(type, actual, worst)) + ", expected " +
-           format_number(element_as_double(type, expected.raw(), worst));
+    std::string where = "[";
+    size_t rest = worst;
+    std::vector<int64_t> index(dims.size());
+    for (size_t d = dims.size(); d-- > 0;) {
+        index[d] = static_cast<int64_t>(rest % static_cast<size_t>(dims[d]));
+        rest /= static_cast<size_t>(dims[d]);
+    }
+    for (size_t d = 0; d < index.size(); ++d) where += (d ? "," : "") + std::to_string(index[d]);
+    where += "]";
+    std::string text = what + ": " + std::to_string(bad) + " of " + std::to_string(count) +
+                       " values differ; worst at " + where + ": got " +
+                       format_number(element_as_double(type, actual, worst)) + ", expected " +
+                       format_number(element_as_double(type, expected.raw(), worst));
+    if (max_abs > 0) text += " (max abs error " + format_number(max_abs) + ")";
+    return text;
 }
 
 // Runs one data set of a case on a context; "" when every output matches.
@@ -310,7 +330,8 @@ int cmd_conformance(const std::vector<std::string>& args) {
                      "atol + rtol*|expected|, integers and bools exactly. Prints PASS/FAIL/SKIP per case and\n"
                      "\"N passed, N failed, N skipped\". Exit code 1 if a case fails, or with --pass-list, if a\n"
                      "listed case does not pass.");
-    parser.add_string("dir", &dir, "DIR", "folder of test cases (required), e.g. /usr/share/libonnx-testdata/data/node");
+    parser.add_string("dir", &dir, "DIR",
+                      "folder of test cases (required), e.g. /usr/share/libonnx-testdata/data/node");
     parser.add_string("backend", &backend_text, "cpu|cuda", "backend to build for (default cpu)");
     parser.add_string("filter", &filter, "SUBSTR", "only cases whose name contains SUBSTR");
     parser.add_string("pass-list", &pass_list, "FILE", "fail (exit 1) if a case listed in FILE does not pass now");
@@ -318,8 +339,7 @@ int cmd_conformance(const std::vector<std::string>& args) {
     parser.add_real("rtol", &opt.rtol, "R", "relative tolerance for floats (default 1e-3)", 0.0);
     parser.add_real("atol", &opt.atol, "A", "absolute tolerance for floats (default 1e-7)", 0.0);
     parser.add_flag("isolate", &isolate, "run each case in a child process, so a crash fails only that case");
-    parser.add_int("timeout", &timeout_s, "S", "with --isolate, fail a case that runs longer than S seconds", 0,
-                   86400);
+    parser.add_int("timeout", &timeout_s, "S", "with --isolate, fail a case that runs longer than S seconds", 0, 86400);
 
     Status s = parser.parse(args);
     if (!s) return usage_error(cmd, s);
@@ -360,7 +380,8 @@ int cmd_conformance(const std::vector<std::string>& args) {
     int passed = 0, failed = 0, skipped = 0;
     for (const auto& name : cases) {
         const fs::path case_dir = fs::path(dir) / name;
-        CaseResult r = isolate ? run_case_isolated(case_dir, opt, static_cast<int>(timeout_s)) : run_case(case_dir, opt);
+        CaseResult r =
+            isolate ? run_case_isolated(case_dir, opt, static_cast<int>(timeout_s)) : run_case(case_dir, opt);
         switch (r.outcome) {
             case Outcome::kPass:
                 ++passed;
@@ -396,7 +417,7 @@ int cmd_conformance(const std::vector<std::string>& args) {
         auto it = results.find(name);
         if (it != results.end() && it->second.outcome == Outcome::kPass) continue;
         ++regressions;
-        const std::string now = it == results.end() ? "not found in " + dir
+        const std::string now = it == results.end()                    ? "not found in " + dir
                                 : it->second.outcome == Outcome::kFail ? "FAIL: " + it->second.reason
                                                                        : "SKIP: " + it->second.reason;
         std::printf("REGRESSION %s: in the pass list, now %s\n", name.c_str(), now.c_str());

@@ -37,7 +37,8 @@ void print_model(const std::string& path, const rtinfer::ir::Graph& graph) {
     for (const auto& name : graph.outputs) std::printf("%s\n", value_line(graph, name).c_str());
     std::printf("nodes: %zu\n", graph.nodes.size());
     std::map<std::string, int> histogram;
-    for (const auto& node : graph.nodes) ++histogram[node.domain.empty() ? node.op_type : node.domain + "." + node.op_type];
+    for (const auto& node : graph.nodes)
+        ++histogram[node.domain.empty() ? node.op_type : node.domain + "." + node.op_type];
     std::vector<std::pair<std::string, int>> ops(histogram.begin(), histogram.end());
     std::stable_sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     std::printf("op types (%zu):\n", ops.size());

@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -21,7 +21,9 @@ using rtinfer::StatusCode;
 
 namespace {
 
-Status usage(const std::string& message) { return Status(StatusCode::kInvalidArgument, message); }
+Status usage(const std::string& message) {
+    return Status(StatusCode::kInvalidArgument, message);
+}
 
 std::string names_of(const std::vector<rtinfer::TensorDesc>& descs) {
     std::string s;
@@ -66,7 +68,9 @@ int cmd_run(const std::vector<std::string>& args) {
     parser.add_string("engine", &engine_path, "FILE", "the engine file (required)");
     parser.add_strings("input", &input_specs, "NAME=FILE", "an input from a .npy file (repeat for several)");
     parser.add_string("output-dir", &output_dir, "DIR", "where to write the outputs (default: current directory)");
-    parser.add_int("batch", &batch, "N", "batch for an engine with a dynamic batch (default: from the .npy inputs or the engine's smallest)", 1, 1 << 20);
+    parser.add_int("batch", &batch, "N",
+                   "batch for an engine with a dynamic batch (default: from the .npy inputs or the engine's smallest)",
+                   1, 1 << 20);
     parser.add_int("seed", &seed, "S", "seed of the random inputs (default 1)", 0, INT64_MAX);
 
     Status s = parser.parse(args);
@@ -182,13 +186,14 @@ int cmd_run(const std::vector<std::string>& args) {
     if (s) s = stream->synchronize();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!s) return runtime_error(cmd, s);
-    std::printf("inference: %.3f ms (batch %d, backend %s)\n", ms, ctx.batch(), rtinfer::backend_name(engine.backend()));
+    std::printf("inference: %.3f ms (batch %d, backend %s)\n", ms, ctx.batch(),
+                rtinfer::backend_name(engine.backend()));
 
     std::error_code ec;
     std::filesystem::create_directories(output_dir, ec);
     if (ec) {
-        return runtime_error(cmd, Status(StatusCode::kIoError,
-                                         "cannot create output directory '" + output_dir + "': " + ec.message()));
+        return runtime_error(
+            cmd, Status(StatusCode::kIoError, "cannot create output directory '" + output_dir + "': " + ec.message()));
     }
     std::set<std::string> used_names;
     for (size_t i = 0; i < engine.outputs().size(); ++i) {

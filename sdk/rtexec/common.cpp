@@ -93,15 +93,24 @@ std::string human_bytes(uint64_t bytes) {
 
 double element_as_double(DataType dtype, const void* data, size_t i) {
     switch (dtype) {
-        case DataType::kFloat32: return static_cast<const float*>(data)[i];
-        case DataType::kFloat16: return rtinfer::ir::half_to_float(static_cast<const uint16_t*>(data)[i]);
-        case DataType::kFloat64: return static_cast<const double*>(data)[i];
-        case DataType::kInt8: return static_cast<const int8_t*>(data)[i];
-        case DataType::kUInt8: return static_cast<const uint8_t*>(data)[i];
-        case DataType::kInt32: return static_cast<const int32_t*>(data)[i];
-        case DataType::kInt64: return static_cast<double>(static_cast<const int64_t*>(data)[i]);
-        case DataType::kBool: return static_cast<const uint8_t*>(data)[i] != 0 ? 1.0 : 0.0;
-        case DataType::kUndefined: break;
+        case DataType::kFloat32:
+            return static_cast<const float*>(data)[i];
+        case DataType::kFloat16:
+            return rtinfer::ir::half_to_float(static_cast<const uint16_t*>(data)[i]);
+        case DataType::kFloat64:
+            return static_cast<const double*>(data)[i];
+        case DataType::kInt8:
+            return static_cast<const int8_t*>(data)[i];
+        case DataType::kUInt8:
+            return static_cast<const uint8_t*>(data)[i];
+        case DataType::kInt32:
+            return static_cast<const int32_t*>(data)[i];
+        case DataType::kInt64:
+            return static_cast<double>(static_cast<const int64_t*>(data)[i]);
+        case DataType::kBool:
+            return static_cast<const uint8_t*>(data)[i] != 0 ? 1.0 : 0.0;
+        case DataType::kUndefined:
+            break;
     }
     return 0.0;
 }
@@ -134,18 +143,33 @@ void fill_random(DataType dtype, void* data, size_t count, uint64_t seed) {
     uint64_t state = seed;
     for (size_t i = 0; i < count; ++i) {
         switch (dtype) {
-            case DataType::kFloat32: static_cast<float*>(data)[i] = static_cast<float>(random_unit_nonzero(state)); break;
+            case DataType::kFloat32:
+                static_cast<float*>(data)[i] = static_cast<float>(random_unit_nonzero(state));
+                break;
             case DataType::kFloat16:
                 static_cast<uint16_t*>(data)[i] =
                     rtinfer::ir::float_to_half(static_cast<float>(random_unit_nonzero(state)));
                 break;
-            case DataType::kFloat64: static_cast<double*>(data)[i] = random_unit_nonzero(state); break;
-            case DataType::kInt8: static_cast<int8_t*>(data)[i] = static_cast<int8_t>(1 + next_random(state) % 4); break;
-            case DataType::kUInt8: static_cast<uint8_t*>(data)[i] = static_cast<uint8_t>(1 + next_random(state) % 4); break;
-            case DataType::kInt32: static_cast<int32_t*>(data)[i] = static_cast<int32_t>(1 + next_random(state) % 4); break;
-            case DataType::kInt64: static_cast<int64_t*>(data)[i] = static_cast<int64_t>(1 + next_random(state) % 4); break;
-            case DataType::kBool: static_cast<uint8_t*>(data)[i] = static_cast<uint8_t>(next_random(state) & 1); break;
-            case DataType::kUndefined: return;
+            case DataType::kFloat64:
+                static_cast<double*>(data)[i] = random_unit_nonzero(state);
+                break;
+            case DataType::kInt8:
+                static_cast<int8_t*>(data)[i] = static_cast<int8_t>(1 + next_random(state) % 4);
+                break;
+            case DataType::kUInt8:
+                static_cast<uint8_t*>(data)[i] = static_cast<uint8_t>(1 + next_random(state) % 4);
+                break;
+            case DataType::kInt32:
+                static_cast<int32_t*>(data)[i] = static_cast<int32_t>(1 + next_random(state) % 4);
+                break;
+            case DataType::kInt64:
+                static_cast<int64_t*>(data)[i] = static_cast<int64_t>(1 + next_random(state) % 4);
+                break;
+            case DataType::kBool:
+                static_cast<uint8_t*>(data)[i] = static_cast<uint8_t>(next_random(state) & 1);
+                break;
+            case DataType::kUndefined:
+                return;
         }
     }
 }
@@ -155,8 +179,10 @@ std::string summarize_values(DataType dtype, const void* data, size_t count, siz
     char buf[64];
     for (size_t i = 0; i < count && i < show; ++i) {
         const double v = element_as_double(dtype, data, i);
-        if (is_float(dtype)) std::snprintf(buf, sizeof buf, "%s%.6g", i ? ", " : "", v);
-        else std::snprintf(buf, sizeof buf, "%s%.0f", i ? ", " : "", v);
+        if (is_float(dtype))
+            std::snprintf(buf, sizeof buf, "%s%.6g", i ? ", " : "", v);
+        else
+            std::snprintf(buf, sizeof buf, "%s%.0f", i ? ", " : "", v);
         text += buf;
     }
     if (count > show) text += ", ...";
@@ -204,15 +230,17 @@ Expected<TensorBuffer> TensorBuffer::allocate(Backend backend, size_t bytes) {
 #ifdef RTINFER_HAVE_CUDA
         const cudaError_t err = cudaMalloc(&p, alloc);
         if (err != cudaSuccess) {
-            return Status(StatusCode::kCudaError, "cudaMalloc of " + std::to_string(bytes) +
-                                                      " bytes failed: " + cudaGetErrorString(err));
+            return Status(StatusCode::kCudaError,
+                          "cudaMalloc of " + std::to_string(bytes) + " bytes failed: " + cudaGetErrorString(err));
         }
 #else
-        return Status(StatusCode::kUnsupported, "this rtexec was built without CUDA; the engine needs the cuda backend");
+        return Status(StatusCode::kUnsupported,
+                      "this rtexec was built without CUDA; the engine needs the cuda backend");
 #endif
     } else {
         p = std::aligned_alloc(64, alloc);
-        if (p == nullptr) return Status(StatusCode::kOutOfMemory, "cannot allocate " + std::to_string(bytes) + " bytes");
+        if (p == nullptr)
+            return Status(StatusCode::kOutOfMemory, "cannot allocate " + std::to_string(bytes) + " bytes");
         std::memset(p, 0, alloc);
     }
     buffer.data_ = std::unique_ptr<void, Free>(p, Free{backend});
@@ -224,7 +252,8 @@ Status TensorBuffer::upload(const void* host) {
 #ifdef RTINFER_HAVE_CUDA
     if (backend_ == Backend::kCuda) {
         const cudaError_t err = cudaMemcpy(data_.get(), host, size_, cudaMemcpyHostToDevice);
-        if (err != cudaSuccess) return Status(StatusCode::kCudaError, std::string("cudaMemcpy: ") + cudaGetErrorString(err));
+        if (err != cudaSuccess)
+            return Status(StatusCode::kCudaError, std::string("cudaMemcpy: ") + cudaGetErrorString(err));
         return Status::ok();
     }
 #endif
@@ -237,7 +266,8 @@ Status TensorBuffer::download(void* host) const {
 #ifdef RTINFER_HAVE_CUDA
     if (backend_ == Backend::kCuda) {
         const cudaError_t err = cudaMemcpy(host, data_.get(), size_, cudaMemcpyDeviceToHost);
-        if (err != cudaSuccess) return Status(StatusCode::kCudaError, std::string("cudaMemcpy: ") + cudaGetErrorString(err));
+        if (err != cudaSuccess)
+            return Status(StatusCode::kCudaError, std::string("cudaMemcpy: ") + cudaGetErrorString(err));
         return Status::ok();
     }
 #endif
@@ -251,7 +281,8 @@ Expected<Stream> Stream::create(Backend backend) {
 #ifdef RTINFER_HAVE_CUDA
     cudaStream_t s = nullptr;
     const cudaError_t err = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
-    if (err != cudaSuccess) return Status(StatusCode::kCudaError, std::string("cudaStreamCreate: ") + cudaGetErrorString(err));
+    if (err != cudaSuccess)
+        return Status(StatusCode::kCudaError, std::string("cudaStreamCreate: ") + cudaGetErrorString(err));
     stream.handle_ = s;
     return stream;
 #else
@@ -259,7 +290,9 @@ Expected<Stream> Stream::create(Backend backend) {
 #endif
 }
 
-Stream::Stream(Stream&& other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
+Stream::Stream(Stream&& other) noexcept : handle_(other.handle_) {
+    other.handle_ = nullptr;
+}
 
 Stream& Stream::operator=(Stream&& other) noexcept {
     std::swap(handle_, other.handle_);

@@ -137,7 +137,8 @@ private:
         while (true) {
             skip_space();
             if (peek() == ')') break;
-            if (!std::isdigit(static_cast<unsigned char>(peek()))) return error("shape must hold non-negative integers");
+            if (!std::isdigit(static_cast<unsigned char>(peek())))
+                return error("shape must hold non-negative integers");
             int64_t dim = 0;
             while (std::isdigit(static_cast<unsigned char>(peek()))) {
                 if (dim > (std::numeric_limits<int64_t>::max() - 9) / 10) return error("shape dimension too large");
@@ -195,15 +196,24 @@ int64_t NpyArray::numel() const {
 
 const char* npy_descr(DataType dtype) {
     switch (dtype) {
-        case DataType::kFloat32: return "<f4";
-        case DataType::kFloat16: return "<f2";
-        case DataType::kFloat64: return "<f8";
-        case DataType::kInt8: return "|i1";
-        case DataType::kUInt8: return "|u1";
-        case DataType::kInt32: return "<i4";
-        case DataType::kInt64: return "<i8";
-        case DataType::kBool: return "|b1";
-        case DataType::kUndefined: break;
+        case DataType::kFloat32:
+            return "<f4";
+        case DataType::kFloat16:
+            return "<f2";
+        case DataType::kFloat64:
+            return "<f8";
+        case DataType::kInt8:
+            return "|i1";
+        case DataType::kUInt8:
+            return "|u1";
+        case DataType::kInt32:
+            return "<i4";
+        case DataType::kInt64:
+            return "<i8";
+        case DataType::kBool:
+            return "|b1";
+        case DataType::kUndefined:
+            break;
     }
     return "";
 }

@@ -360,6 +360,126 @@ def conformance_mini(env):
                         "REGRESSION test_gone: in the pass list, now not found"], one_error_line=False)
 
 
+def add_data_set(root, name, index, feeds, expected):
+    from onnx import numpy_helper
+    data = os.path.join(root, name, f"test_data_set_{index}")
+    os.makedirs(data)
+    for kind, arrays in (("input", feeds), ("output", expected)):
+        for i, array in enumerate(arrays):
+            with open(os.path.join(data, f"{kind}_{i}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(array, f"{kind}{i}").SerializeToString())
+
+
+@case
+def conformance_compare(env):
+    """How outputs are compared: NaN, infinities, the rtol boundary, shape and dtype, later data sets."""
+    need_onnx()
+    import numpy as np
+    from onnx import TensorProto, helper
+    root = env.path("cases")
+    xi = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])
+    yi = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    relu = [helper.make_node("Relu", ["x"], ["y"])]
+    f32 = lambda *v: np.array(v, np.float32)  # noqa: E731
+    inf, nan = np.inf, np.nan
+    cases = {
+        "test_a_nan_matches_nan": ([f32(nan, -1, 2, inf)], [f32(nan, 0, 2, inf)], "PASS"),
+        "test_b_nan_vs_number": ([f32(nan, -1, 2, 3)], [f32(0, 0, 2, 3)], "FAIL"),
+        "test_c_inf_sign": ([f32(inf, -1, 2, 3)], [f32(-inf, 0, 2, 3)], "FAIL"),
+        "test_d_within_rtol": ([f32(1000.9, -1, 2, 3)], [f32(1000, 0, 2, 3)], "PASS"),
+        "test_e_beyond_rtol": ([f32(1001.5, -1, 2, 3)], [f32(1000, 0, 2, 3)], "FAIL"),
+        "test_f_wrong_shape": ([f32(1, 2, 3, 4)], [f32(1, 2, 3, 4).reshape(2, 2)], "FAIL"),
+        "test_g_wrong_dtype": ([f32(1, 2, 3, 4)], [np.array([1, 2, 3, 4], np.float64)], "FAIL"),
+    }
+    for name, (feeds, expected, _) in cases.items():
+        write_case(root, name, relu, [xi], [yi], feeds, expected)
+    add_data_set(root, "test_a_nan_matches_nan", 1, [f32(-5, 5, -5, 5)], [f32(0, 5, 0, 5)])
+    add_data_set(root, "test_d_within_rtol", 1, [f32(-5, 5, -5, 5)], [f32(0, 5, 0, 6)])
+    cases["test_d_within_rtol"] = (None, None, "FAIL")
+
+    p = env.run(["conformance", "--dir", root], 1, one_error_line=False)
+    lines = {line.split()[1].rstrip(":"): line for line in p.stdout.splitlines()[:-1]}
+    for name, (_, _, want) in cases.items():
+        if not lines.get(name, "").startswith(want):
+            raise Failure(f"{name}: expected {want}, got {lines.get(name)!r}\n{p.stdout}")
+    details = {
+        "test_b_nan_vs_number": "worst at [0]: got nan, expected 0",
+        "test_e_beyond_rtol": "1 of 4 values differ; worst at [0]: got 1001.5, expected 1000 (max abs error 1.5)",
+        "test_f_wrong_shape": "shape [4], expected [2,2]",
+        "test_g_wrong_dtype": "dtype float32, expected float64",
+        "test_d_within_rtol": "test_data_set_1: output 'y': 1 of 4 values differ",
+    }
+    for name, text in details.items():
+        if text not in lines[name]:
+            raise Failure(f"{name}: {text!r} not in {lines[name]!r}")
+    if p.stdout.splitlines()[-1] != "1 passed, 6 failed, 0 skipped":
+        raise Failure(f"bad summary: {p.stdout.splitlines()[-1]!r}")
+
+
+def relu_dynamic_model(env):
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])
+    return save_model(env.path("dyn.onnx"), [helper.make_node("Relu", ["x"], ["y"], name="relu0")], [x], [y])
+
+
+@case
+def dynamic_batch(env):
+    need_onnx()
+    import json
+    import numpy as np
+    model = relu_dynamic_model(env)
+    engine = env.path("dyn.engine")
+    env.run(["build", "--onnx", model, "--out", engine, "--min-batch", "1", "--opt-batch", "2", "--max-batch", "4"], 0,
+            stdout_has=["batch range: 1..4"])
+    env.run(["inspect", "--engine", engine], 0, stdout_has=["batch range: 1..4", "x  float32 [?,3]"])
+    x = np.arange(-4, 5, dtype=np.float32).reshape(3, 3)
+    np.save(env.path("x.npy"), x)
+    env.run(["run", "--engine", engine, "--input", f"x={env.path('x.npy')}", "--output-dir", env.path("o1")], 0,
+            stdout_has=["batch 3", "output 'y' float32 [3,3]"])
+    if not np.array_equal(np.load(env.path("o1/y.npy")), np.maximum(x, 0)):
+        raise Failure("wrong output at batch 3")
+    env.run(["run", "--engine", engine, "--batch", "4", "--output-dir", env.path("o2")], 0,
+            stdout_has=["input  'x' float32 [4,3] random"])
+    if np.load(env.path("o2/y.npy")).shape != (4, 3):
+        raise Failure("--batch 4 did not give a [4,3] output")
+    env.run(["run", "--engine", engine, "--batch", "9"], 1, stderr_has=["batch 9 is outside the engine's range [1, 4]"])
+    env.run(["run", "--engine", engine, "--batch", "2", "--input", f"x={env.path('x.npy')}"], 1,
+            stderr_has=["shape [3,3], the engine expects [2,3]"])
+    p = env.run(["bench", "--engine", engine, "--batch", "4", "--iterations", "10", "--warmup", "1"], 0)
+    result = json.loads(p.stdout.strip().splitlines()[-1])
+    if result["batch"] != 4 or abs(result["items_per_s"] - 4 * result["throughput_ips"]) > 1e-3 * result["items_per_s"]:
+        raise Failure(f"bad bench JSON at batch 4: {result}")
+    # A fixed batch on a model whose batch is static must match it.
+    static = relu_model(env)
+    env.run(["build", "--onnx", static, "--out", env.path("s.engine"), "--batch", "2"], 0)
+    env.run(["build", "--onnx", static, "--out", env.path("s3.engine"), "--batch", "3"], 1, stderr_has=["static batch"])
+
+
+@case
+def data_dependent_output(env):
+    """NonZero's output shape is known only after the run: run reads it with output_data."""
+    need_onnx()
+    import numpy as np
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.INT64, [2, None])
+    model = save_model(env.path("nonzero.onnx"), [helper.make_node("NonZero", ["x"], ["y"], name="nz")], [x], [y])
+    probe = subprocess.run([env.rtexec, "inspect", "--onnx", model, "--capability"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        print("SKIP: NonZero is not supported by this build")
+        sys.exit(SKIP)
+    engine = build_engine(env, model)
+    xs = np.array([[0, 1.5, 0], [2, 0, -3]], np.float32)
+    np.save(env.path("x.npy"), xs)
+    env.run(["run", "--engine", engine, "--input", f"x={env.path('x.npy')}", "--output-dir", env.path("o")], 0,
+            stdout_has=["output 'y' int64 [2,3]"])
+    got = np.load(env.path("o/y.npy"))
+    if got.dtype != np.int64 or not np.array_equal(got, np.array(np.nonzero(xs))):
+        raise Failure(f"NonZero output {got!r}, expected {np.array(np.nonzero(xs))!r}")
+    env.run(["bench", "--engine", engine, "--iterations", "5"], 0, stdout_has=["\"batch\":2"])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--list", action="store_true")

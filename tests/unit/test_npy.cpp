@@ -22,7 +22,8 @@ std::vector<uint8_t> pattern(DataType dtype, size_t numel) {
     uint32_t seed = 12345;
     for (size_t i = 0; i < bytes.size(); ++i) {
         seed = seed * 1664525u + 1013904223u;
-        bytes[i] = dtype == DataType::kBool ? static_cast<uint8_t>(seed >> 31) : static_cast<uint8_t>(1 + (seed >> 24) % 255);
+        bytes[i] =
+            dtype == DataType::kBool ? static_cast<uint8_t>(seed >> 31) : static_cast<uint8_t>(1 + (seed >> 24) % 255);
     }
     return bytes;
 }
@@ -109,8 +110,8 @@ TEST(Npy, RejectsTruncatedFilesNamingThem) {
     const auto data = pattern(DataType::kFloat32, 6);
     auto bytes = encode_npy(DataType::kFloat32, {2, 3}, data.data());
     ASSERT_TRUE(bytes.has_value());
-    for (size_t cut : {size_t{0}, size_t{4}, size_t{7}, size_t{9}, size_t{40}, size_t{127}, size_t{128},
-                       bytes->size() - 1}) {
+    for (size_t cut :
+         {size_t{0}, size_t{4}, size_t{7}, size_t{9}, size_t{40}, size_t{127}, size_t{128}, bytes->size() - 1}) {
         const std::vector<uint8_t> part(bytes->begin(), bytes->begin() + static_cast<std::ptrdiff_t>(cut));
         const std::string message = error_of(part, "cut.npy");
         EXPECT_NE(message.find("cut.npy"), std::string::npos) << message;
@@ -133,8 +134,8 @@ TEST(Npy, RejectsBadMagic) {
 }
 
 TEST(Npy, RejectsFortranOrder) {
-    const auto file = npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
-                               pattern(DataType::kFloat32, 4));
+    const auto file =
+        npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", pattern(DataType::kFloat32, 4));
     const std::string message = error_of(file, "f.npy");
     EXPECT_NE(message.find("f.npy"), std::string::npos);
     EXPECT_NE(message.find("fortran_order True"), std::string::npos) << message;
