@@ -60,9 +60,7 @@ Expected<ir::Attribute> read_attribute(AttrProto& p, const ImportContext& ctx, s
         case AttrProto::TENSOR: {
             if (!p.has_t()) return Status(StatusCode::kInvalidModel, "is a TENSOR attribute without a tensor");
             a.kind = ir::Attribute::Kind::kTensor;
-            Expected<ir::Tensor> t = read_tensor(*p.mutable_t(), ctx.base_dir);
-            if (!t) return t.status().with_context("tensor");
-            a.t = std::move(t).value();
+            RT_ASSIGN_OR_RETURN(a.t, read_tensor(*p.mutable_t(), ctx.base_dir));
             break;
         }
         case AttrProto::GRAPH: {

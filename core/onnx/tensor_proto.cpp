@@ -243,9 +243,8 @@ Expected<ir::Tensor> read_external(const Proto& p, ir::DType dtype, ir::Shape sh
     }
     const int64_t file_size = st.st_size;
     if (offset > file_size || nbytes > file_size - offset) {
-        return invalid("external data [" + std::to_string(offset) + ", " + std::to_string(offset) + " + " +
-                       std::to_string(nbytes) + ") lies beyond the end of '" + path + "' (" +
-                       std::to_string(file_size) + " bytes)");
+        return invalid("external data of " + std::to_string(nbytes) + " bytes at offset " + std::to_string(offset) +
+                       " lies beyond the end of '" + path + "' (" + std::to_string(file_size) + " bytes)");
     }
     RT_ASSIGN_OR_RETURN(ir::Tensor t, allocate(dtype, std::move(shape), nbytes));
     char* dst = static_cast<char*>(t.raw());
