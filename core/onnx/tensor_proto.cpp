@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -125,7 +126,9 @@ Status read_int32_field(const Proto& p, ir::Tensor& t) {
 // A zero-filled tensor, or kOutOfMemory; called only once the data it will hold is known to exist.
 Expected<ir::Tensor> allocate(ir::DType dtype, ir::Shape shape, int64_t nbytes) {
     ir::Tensor t(dtype, std::move(shape));
-    if (t.raw() == nullptr) return Status(StatusCode::kOutOfMemory, "cannot allocate " + std::to_string(nbytes) + " bytes");
+    if (t.raw() == nullptr) {
+        return Status(StatusCode::kOutOfMemory, "cannot allocate " + std::to_string(nbytes) + " bytes");
+    }
     return t;
 }
 
@@ -159,7 +162,9 @@ void normalize_bools(ir::Tensor& t) {
 }
 
 Expected<ir::Tensor> read_raw(Proto& p, ir::DType dtype, ir::Shape shape, int64_t numel, int64_t nbytes) {
-    if (const char* stray = stray_typed_field(p, nullptr)) return invalid(std::string("has both raw_data and ") + stray);
+    if (const char* stray = stray_typed_field(p, nullptr)) {
+        return invalid(std::string("has both raw_data and ") + stray);
+    }
     const std::string& raw = p.raw_data();
     if (static_cast<int64_t>(raw.size()) != nbytes) {
         return invalid("raw_data has " + std::to_string(raw.size()) + " bytes, expected " + std::to_string(nbytes) +
@@ -188,7 +193,9 @@ Expected<int64_t> parse_non_negative(const std::string& key, const std::string& 
 Status check_location(const std::string& location) {
     if (location.empty()) return invalid("external data has no location");
     if (location.find('\0') != std::string::npos) return invalid("external data location contains a NUL byte");
-    if (location[0] == '/' || location[0] == '\\' || (location.size() > 1 && location[1] == ':')) {
+    const bool drive_letter =
+        location.size() > 1 && std::isalpha(static_cast<unsigned char>(location[0])) && location[1] == ':';
+    if (location[0] == '/' || location[0] == '\\' || drive_letter) {
         return invalid("external data location '" + location +
                        "' is an absolute path; it must be relative to the model folder");
     }

@@ -386,6 +386,14 @@ TEST_F(ExternalData, LocationEscapingTheFolderIsRejected) {
     graph().clear_output();
     add_external("/etc/passwd", "", "");
     expect_error(import_written(), StatusCode::kInvalidModel, {"initializer 'big'", "absolute path"});
+    graph().clear_initializer();
+    graph().clear_output();
+    add_external("..\\w.bin", "", "");  // written on Windows
+    expect_error(import_written(), StatusCode::kInvalidModel, {"escapes the model folder"});
+    graph().clear_initializer();
+    graph().clear_output();
+    add_external("C:\\w.bin", "", "");
+    expect_error(import_written(), StatusCode::kInvalidModel, {"absolute path"});
 }
 
 TEST_F(ExternalData, OffsetLengthAndFileSizeAreChecked) {
