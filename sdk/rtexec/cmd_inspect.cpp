@@ -17,11 +17,18 @@ using rtinfer::StatusCode;
 
 namespace {
 
-std::string value_line(const rtinfer::ir::Graph& graph, const std::string& name) {
+// "  name    float32 [1,3,224,224]" with names padded to width.
+std::string value_line(const rtinfer::ir::Graph& graph, const std::string& name, size_t width) {
+    std::string line = "  " + name + std::string(width > name.size() ? width - name.size() : 0, ' ') + "  ";
     const rtinfer::ir::Value* v = graph.find(name);
-    if (v == nullptr) return "  " + name + "  (no value information)";
-    const std::string shape = v->shape_known ? dims_str(v->shape) : std::string("[unknown]");
-    return "  " + name + "  " + rtinfer::data_type_name(v->dtype) + " " + shape;
+    if (v == nullptr) return line + "(no value information)";
+    return line + rtinfer::data_type_name(v->dtype) + " " + (v->shape_known ? dims_str(v->shape) : "[unknown]");
+}
+
+size_t name_width(const std::vector<std::string>& names) {
+    size_t w = 0;
+    for (const auto& n : names) w = std::max(w, n.size());
+    return w;
 }
 
 void print_model(const std::string& path, const rtinfer::ir::Graph& graph) {
@@ -32,9 +39,10 @@ void print_model(const std::string& path, const rtinfer::ir::Graph& graph) {
                   std::to_string(version);
     std::printf("opsets: %s\n", opsets.empty() ? "(none)" : opsets.c_str());
     std::printf("inputs (%zu):\n", graph.inputs.size());
-    for (const auto& name : graph.inputs) std::printf("%s\n", value_line(graph, name).c_str());
+    const size_t width = std::max(name_width(graph.inputs), name_width(graph.outputs));
+    for (const auto& name : graph.inputs) std::printf("%s\n", value_line(graph, name, width).c_str());
     std::printf("outputs (%zu):\n", graph.outputs.size());
-    for (const auto& name : graph.outputs) std::printf("%s\n", value_line(graph, name).c_str());
+    for (const auto& name : graph.outputs) std::printf("%s\n", value_line(graph, name, width).c_str());
     std::printf("nodes: %zu\n", graph.nodes.size());
     std::map<std::string, int> histogram;
     for (const auto& node : graph.nodes)
@@ -83,12 +91,17 @@ int inspect_engine(const std::string& cmd, const std::string& path) {
     std::printf("device: %s\n", e.device_key().c_str());
     std::printf("precision: %s\n", e.fp16() ? "fp16 allowed" : "fp32");
     std::printf("batch range: %d..%d\n", e.min_batch(), e.max_batch());
-    std::printf("inputs (%zu):\n", e.inputs().size());
-    for (const auto& d : e.inputs())
-        std::printf("  %s  %s %s\n", d.name.c_str(), rtinfer::data_type_name(d.type), dims_str(d.dims).c_str());
-    std::printf("outputs (%zu):\n", e.outputs().size());
-    for (const auto& d : e.outputs())
-        std::printf("  %s  %s %s\n", d.name.c_str(), rtinfer::data_type_name(d.type), dims_str(d.dims).c_str());
+    int width = 0;
+    for (const auto* list : {&e.inputs(), &e.outputs()}) {
+        for (const auto& d : *list) width = std::max(width, static_cast<int>(d.name.size()));
+    }
+    for (const auto* list : {&e.inputs(), &e.outputs()}) {
+        std::printf("%s (%zu):\n", list == &e.inputs() ? "inputs" : "outputs", list->size());
+        for (const auto& d : *list) {
+            std::printf("  %-*s  %s %s\n", width, d.name.c_str(), rtinfer::data_type_name(d.type),
+                        dims_str(d.dims).c_str());
+        }
+    }
     const auto layers = e.layers();
     std::printf("layers (%zu):\n", layers.size());
     for (size_t i = 0; i < layers.size(); ++i) {

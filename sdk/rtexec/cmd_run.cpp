@@ -68,8 +68,7 @@ int cmd_run(const std::vector<std::string>& args) {
     parser.add_string("engine", &engine_path, "FILE", "the engine file (required)");
     parser.add_strings("input", &input_specs, "NAME=FILE", "an input from a .npy file (repeat for several)");
     parser.add_string("output-dir", &output_dir, "DIR", "where to write the outputs (default: current directory)");
-    parser.add_int("batch", &batch, "N",
-                   "batch for an engine with a dynamic batch (default: from the .npy inputs or the engine's smallest)",
+    parser.add_int("batch", &batch, "N", "batch of a dynamic-batch engine (default: the .npy inputs' or the smallest)",
                    1, 1 << 20);
     parser.add_int("seed", &seed, "S", "seed of the random inputs (default 1)", 0, INT64_MAX);
 
