@@ -141,7 +141,14 @@ Status ExecutionContext::Impl::prepare() {
             continue;
         }
         ir::InferContext ictx(node, step.opset, infos, node.outputs.size());
-        RT_RETURN_IF_ERROR(step.kernel->infer(ictx));
+        Status inferred = step.kernel->infer(ictx);
+        if (!inferred.is_ok() && ictx.value_missing()) {
+            dynamic = true;  // e.g. a Reshape whose shape is a graph input: known per run only
+            for (const auto& name : node.outputs) step.out.push_back(name.empty() ? -1 : slot(name));
+            steps.push_back(std::move(step));
+            continue;
+        }
+        RT_RETURN_IF_ERROR(inferred);
         bool small = true;
         for (size_t i = 0; i < node.outputs.size(); ++i) {
             if (node.outputs[i].empty()) {
