@@ -7,9 +7,23 @@
 
 namespace rtinfer::ref {
 
+extern const ir::OpKernel kNonMaxSuppressionKernel;
+extern const ir::OpKernel kQuantizeLinearKernel;
+extern const ir::OpKernel kDequantizeLinearKernel;
+extern const ir::OpKernel kDynamicQuantizeLinearKernel;
+extern const ir::OpKernel kRoiAlignKernel;
+extern const ir::OpKernel kGridSampleKernel;
+
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> misc_kernels() {
-    return {};
+    return {
+        &kNonMaxSuppressionKernel,
+        &kQuantizeLinearKernel,
+        &kDequantizeLinearKernel,
+        &kDynamicQuantizeLinearKernel,
+        &kRoiAlignKernel,
+        &kGridSampleKernel,
+    };
 }
 
 }  // namespace rtinfer::ref
