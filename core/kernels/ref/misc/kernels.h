@@ -13,6 +13,9 @@ extern const ir::OpKernel kDequantizeLinearKernel;
 extern const ir::OpKernel kDynamicQuantizeLinearKernel;
 extern const ir::OpKernel kRoiAlignKernel;
 extern const ir::OpKernel kGridSampleKernel;
+extern const ir::OpKernel kRnnKernel;
+extern const ir::OpKernel kGruKernel;
+extern const ir::OpKernel kLstmKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> misc_kernels() {
@@ -23,6 +26,9 @@ inline std::vector<const ir::OpKernel*> misc_kernels() {
         &kDynamicQuantizeLinearKernel,
         &kRoiAlignKernel,
         &kGridSampleKernel,
+        &kRnnKernel,
+        &kGruKernel,
+        &kLstmKernel,
     };
 }
 
