@@ -121,6 +121,10 @@ struct Sampler {
 
     double sample(const T* plane, std::vector<double> c, std::vector<int64_t>& idx) const {
         const size_t s = dims.size();
+        // Nearest rounds before padding, as the ONNX reference does (reflection keeps integers integral).
+        if (p.mode == Mode::kNearest) {
+            for (size_t d = 0; d < s; ++d) c[d] = std::nearbyint(c[d]);
+        }
         bool outside = false;
         for (size_t d = 0; d < s; ++d) outside = outside || c[d] < lo[d] || c[d] > hi[d];
         if (outside && p.padding == Padding::kBorder) {

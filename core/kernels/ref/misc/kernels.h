@@ -16,6 +16,12 @@ extern const ir::OpKernel kGridSampleKernel;
 extern const ir::OpKernel kRnnKernel;
 extern const ir::OpKernel kGruKernel;
 extern const ir::OpKernel kLstmKernel;
+extern const ir::OpKernel kHannWindowKernel;
+extern const ir::OpKernel kHammingWindowKernel;
+extern const ir::OpKernel kBlackmanWindowKernel;
+extern const ir::OpKernel kDftKernel;
+extern const ir::OpKernel kStftKernel;
+extern const ir::OpKernel kMelWeightMatrixKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> misc_kernels() {
@@ -29,6 +35,12 @@ inline std::vector<const ir::OpKernel*> misc_kernels() {
         &kRnnKernel,
         &kGruKernel,
         &kLstmKernel,
+        &kHannWindowKernel,
+        &kHammingWindowKernel,
+        &kBlackmanWindowKernel,
+        &kDftKernel,
+        &kStftKernel,
+        &kMelWeightMatrixKernel,
     };
 }
 
