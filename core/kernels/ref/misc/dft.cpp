@@ -15,8 +15,8 @@ constexpr double kPi = 3.14159265358979323846;
 
 // out[k] = scale * sum_n in[n] * exp(sign * 2*pi*i*k*n/len) for k < out_len; in has in_len complex points
 // (zero past its end), so a shorter input is zero-padded and a longer one truncated.
-void dft_1d(const std::vector<double>& re, const std::vector<double>& im, int64_t in_len, int64_t len,
-            int64_t out_len, bool inverse, std::vector<double>& out_re, std::vector<double>& out_im) {
+void dft_1d(const std::vector<double>& re, const std::vector<double>& im, int64_t in_len, int64_t len, int64_t out_len,
+            bool inverse, std::vector<double>& out_re, std::vector<double>& out_im) {
     const int64_t n_used = std::min(in_len, len);
     std::vector<double> cos_t(static_cast<size_t>(len)), sin_t(static_cast<size_t>(len));
     for (int64_t j = 0; j < len; ++j) {
@@ -40,7 +40,9 @@ void dft_1d(const std::vector<double>& re, const std::vector<double>& im, int64_
     }
 }
 
-bool complex_last_dim(const ir::Shape& s) { return !s.empty() && (s.back() == 1 || s.back() == 2); }
+bool complex_last_dim(const ir::Shape& s) {
+    return !s.empty() && (s.back() == 1 || s.back() == 2);
+}
 
 // --- DFT ---
 
@@ -172,8 +174,7 @@ Status stft_infer(ir::InferContext& ctx) {
     if (ctx.has_input(3) && !frame_t) return ctx.error("frame_length must be a constant or computable at build time");
     if (ctx.has_input(2) && ctx.input_rank(2) != 1) return ctx.error("window must be 1-D");
     StftParams p;
-    RT_RETURN_IF_ERROR(stft_params(ctx, signal, *step_t, ctx.has_input(2) ? &ctx.input_shape(2) : nullptr,
-                                   frame_t, p));
+    RT_RETURN_IF_ERROR(stft_params(ctx, signal, *step_t, ctx.has_input(2) ? &ctx.input_shape(2) : nullptr, frame_t, p));
     ctx.set_output(0, ctx.input_dtype(0), {signal[0], p.frames, p.bins, 2});
     return Status();
 }

@@ -57,8 +57,8 @@ Status infer(ir::InferContext& ctx) {
     const ir::Shape& grid = ctx.input_shape(1);
     const size_t spatial = x.size() < 2 ? 0 : x.size() - 2;
     if (spatial < 1 || (ctx.opset() < 20 && spatial != 2)) {
-        return ctx.error("X must be 4-D [N, C, H, W]" + std::string(ctx.opset() >= 20 ? " or higher" : "") +
-                         ", got " + ir::shape_str(x));
+        return ctx.error("X must be 4-D [N, C, H, W]" + std::string(ctx.opset() >= 20 ? " or higher" : "") + ", got " +
+                         ir::shape_str(x));
     }
     if (grid.size() != x.size() || grid[0] != x[0] || grid.back() != static_cast<int64_t>(spatial)) {
         return ctx.error("grid " + ir::shape_str(grid) + " does not fit X " + ir::shape_str(x));
@@ -100,7 +100,7 @@ void cubic_coeffs(double t, double c[4]) {
 template <class T>
 struct Sampler {
     const GridParams& p;
-    std::vector<int64_t> dims;   // spatial sizes of X
+    std::vector<int64_t> dims;  // spatial sizes of X
     std::vector<int64_t> strides;
     std::vector<double> lo, hi;  // the valid coordinate range per dim (for reflection)
 
@@ -111,7 +111,8 @@ struct Sampler {
             int64_t i = idx[d];
             if (i < 0 || i >= dims[d]) {
                 if (p.padding == Padding::kZeros) return 0.0;
-                if (p.padding == Padding::kReflection) i = static_cast<int64_t>(reflect(static_cast<double>(i), lo[d], hi[d]));
+                if (p.padding == Padding::kReflection)
+                    i = static_cast<int64_t>(reflect(static_cast<double>(i), lo[d], hi[d]));
                 i = std::clamp<int64_t>(i, 0, dims[d] - 1);
             }
             off += i * strides[d];

@@ -22,6 +22,12 @@ extern const ir::OpKernel kBlackmanWindowKernel;
 extern const ir::OpKernel kDftKernel;
 extern const ir::OpKernel kStftKernel;
 extern const ir::OpKernel kMelWeightMatrixKernel;
+extern const ir::OpKernel kRandomNormalKernel;
+extern const ir::OpKernel kRandomUniformKernel;
+extern const ir::OpKernel kRandomNormalLikeKernel;
+extern const ir::OpKernel kRandomUniformLikeKernel;
+extern const ir::OpKernel kBernoulliKernel;
+extern const ir::OpKernel kMultinomialKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> misc_kernels() {
@@ -41,6 +47,12 @@ inline std::vector<const ir::OpKernel*> misc_kernels() {
         &kDftKernel,
         &kStftKernel,
         &kMelWeightMatrixKernel,
+        &kRandomNormalKernel,
+        &kRandomUniformKernel,
+        &kRandomNormalLikeKernel,
+        &kRandomUniformLikeKernel,
+        &kBernoulliKernel,
+        &kMultinomialKernel,
     };
 }
 

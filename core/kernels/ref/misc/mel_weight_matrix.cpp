@@ -20,13 +20,18 @@ Status infer(ir::InferContext& ctx) {
     const int64_t num_mel = ir::to_int64s(*mel)[0], dft_len = ir::to_int64s(*dft)[0];
     if (num_mel <= 0 || dft_len <= 0) return ctx.error("num_mel_bins and dft_length must be positive");
     const ir::DType out = misc::dtype_from_onnx(ctx.node().attr_int("output_datatype", 1));
-    if (out == ir::DType::kUndefined || out == ir::DType::kBool) return ctx.unsupported("output_datatype is not supported");
+    if (out == ir::DType::kUndefined || out == ir::DType::kBool)
+        return ctx.unsupported("output_datatype is not supported");
     ctx.set_output(0, out, {dft_len / 2 + 1, num_mel});
     return Status();
 }
 
-double hz_to_mel(double hz) { return 2595.0 * std::log10(1.0 + hz / 700.0); }
-double mel_to_hz(double mel) { return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0); }
+double hz_to_mel(double hz) {
+    return 2595.0 * std::log10(1.0 + hz / 700.0);
+}
+double mel_to_hz(double mel) {
+    return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
+}
 
 Status compute(ir::ComputeContext& ctx) {
     const int64_t num_mel = ir::to_int64s(ctx.input(0))[0];

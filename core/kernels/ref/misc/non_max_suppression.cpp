@@ -17,7 +17,8 @@ Status infer(ir::InferContext& ctx) {
     }
     const ir::Shape& boxes = ctx.input_shape(0);
     const ir::Shape& scores = ctx.input_shape(1);
-    if (boxes.size() != 3 || boxes[2] != 4) return ctx.error("boxes must be [batch, spatial, 4], got " + ir::shape_str(boxes));
+    if (boxes.size() != 3 || boxes[2] != 4)
+        return ctx.error("boxes must be [batch, spatial, 4], got " + ir::shape_str(boxes));
     if (scores.size() != 3) return ctx.error("scores must be [batch, classes, spatial], got " + ir::shape_str(scores));
     if (boxes[0] != scores[0] || boxes[1] != scores[2]) {
         return ctx.error("boxes " + ir::shape_str(boxes) + " and scores " + ir::shape_str(scores) + " do not agree");
@@ -59,7 +60,8 @@ Status compute(ir::ComputeContext& ctx) {
     int64_t max_out = 0;
     if (ctx.has_input(2) && ctx.input(2).numel() > 0) max_out = ir::to_int64s(ctx.input(2))[0];
     float iou_threshold = 0.0f;
-    if (ctx.has_input(3) && ctx.input(3).numel() > 0) iou_threshold = static_cast<float>(misc::first_value(ctx.input(3)));
+    if (ctx.has_input(3) && ctx.input(3).numel() > 0)
+        iou_threshold = static_cast<float>(misc::first_value(ctx.input(3)));
     const bool has_score_threshold = ctx.has_input(4) && ctx.input(4).numel() > 0;
     const float score_threshold = has_score_threshold ? static_cast<float>(misc::first_value(ctx.input(4))) : 0.0f;
     if (iou_threshold < 0.0f || iou_threshold > 1.0f) return ctx.error("iou_threshold must be in [0, 1]");
@@ -73,7 +75,8 @@ Status compute(ir::ComputeContext& ctx) {
     std::vector<int64_t> order;
     std::vector<int64_t> kept;
     for (int64_t b = 0; b < batches && max_out > 0; ++b) {
-        for (int64_t i = 0; i < spatial; ++i) all[static_cast<size_t>(i)] = make_box(boxes + (b * spatial + i) * 4, center);
+        for (int64_t i = 0; i < spatial; ++i)
+            all[static_cast<size_t>(i)] = make_box(boxes + (b * spatial + i) * 4, center);
         for (int64_t c = 0; c < classes; ++c) {
             const float* s = scores + (b * classes + c) * spatial;
             order.clear();

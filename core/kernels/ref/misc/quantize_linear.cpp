@@ -60,7 +60,9 @@ Status make_layout(const Ctx& ctx, const ir::Shape& x, const ir::Shape& scale, Q
     return Status();
 }
 
-bool is_quant_type(ir::DType t) { return t == ir::DType::kUInt8 || t == ir::DType::kInt8; }
+bool is_quant_type(ir::DType t) {
+    return t == ir::DType::kUInt8 || t == ir::DType::kInt8;
+}
 
 // --- QuantizeLinear ---
 

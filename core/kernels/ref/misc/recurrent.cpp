@@ -16,8 +16,12 @@ namespace {
 
 enum class Cell { kRnn, kGru, kLstm };
 
-int gate_count(Cell cell) { return cell == Cell::kLstm ? 4 : cell == Cell::kGru ? 3 : 1; }
-int activation_count(Cell cell) { return cell == Cell::kLstm ? 3 : cell == Cell::kGru ? 2 : 1; }
+int gate_count(Cell cell) {
+    return cell == Cell::kLstm ? 4 : cell == Cell::kGru ? 3 : 1;
+}
+int activation_count(Cell cell) {
+    return cell == Cell::kLstm ? 3 : cell == Cell::kGru ? 2 : 1;
+}
 
 struct Activation {
     std::string name;  // lower case
@@ -212,7 +216,9 @@ Status compute(ir::ComputeContext& ctx) {
     if (y) {
         for (int64_t i = 0; i < y->numel(); ++i) misc::store_value(*y, i, 0.0);
     }
-    auto x_at = [&](int64_t t, int64_t b) { return &wt.x[static_cast<size_t>((p.batch_first ? b * seq + t : t * batch + b) * in)]; };
+    auto x_at = [&](int64_t t, int64_t b) {
+        return &wt.x[static_cast<size_t>((p.batch_first ? b * seq + t : t * batch + b) * in)];
+    };
     auto y_off = [&](int64_t t, int64_t d, int64_t b) {
         return (p.batch_first ? (b * seq + t) * dirs + d : (t * dirs + d) * batch + b) * hs;
     };

@@ -56,7 +56,7 @@ Status compute(ir::ComputeContext& ctx) {
 const ir::OpKernel kHannWindowKernel = {"HannWindow", "", infer<Window::kHann>, compute<Window::kHann>, ir::kOpNone};
 const ir::OpKernel kHammingWindowKernel = {"HammingWindow", "", infer<Window::kHamming>, compute<Window::kHamming>,
                                            ir::kOpNone};
-const ir::OpKernel kBlackmanWindowKernel = {"BlackmanWindow", "", infer<Window::kBlackman>,
-                                            compute<Window::kBlackman>, ir::kOpNone};
+const ir::OpKernel kBlackmanWindowKernel = {"BlackmanWindow", "", infer<Window::kBlackman>, compute<Window::kBlackman>,
+                                            ir::kOpNone};
 
 }  // namespace rtinfer::ref
