@@ -1124,5 +1124,76 @@ TEST(MiscRandom, MultinomialSamplesByProbability) {
     for (int64_t i = 20000; i < 40000; ++i) EXPECT_EQ(v[static_cast<size_t>(i)], 0);
 }
 
+// ---------------------------------------------------------------- TfIdfVectorizer
+
+TEST(MiscTfIdf, CountsUnigramsOnceAndSkipGrams) {
+    // pool: unigrams {2, 5}, bigrams {(2,3), (2,2)} -> output indexes 0..3
+    NodeBuilder nb("TfIdfVectorizer", 1, 1);
+    nb.i("min_gram_length", 1).i("max_gram_length", 2).i("max_skip_count", 1).s("mode", "TF");
+    nb.ints("pool_int64s", {2, 5, 2, 3, 2, 2}).ints("ngram_counts", {0, 2}).ints("ngram_indexes", {0, 1, 2, 3});
+    Tensor x = make_typed(DType::kInt32, {2, 3, 2, 3, 5, 5, 5, 2, 2, 0}, {2, 5});
+    std::vector<Tensor> out;
+    ASSERT_TRUE(run(nb.node, 9, {&x}, out).is_ok());
+    ASSERT_EQ(out[0].shape(), (ir::Shape{2, 4}));
+    // row 0: 2 twice, 5 once; (2,3) twice at distance 1; (2,2) once at distance 2
+    // row 1 [5, 5, 2, 2, 0]: 5 twice, 2 twice, (2,2) once at distance 1; (5,2) is not in the pool
+    expect_near_all(floats_of(out[0]), {2, 1, 2, 1, 2, 2, 0, 1}, 0.0f);
+    nb.s("mode", "TFIDF").floats("weights", {1, 2, 3, 4});
+    ASSERT_TRUE(run(nb.node, 9, {&x}, out).is_ok());
+    expect_near_all(floats_of(out[0]), {2, 2, 6, 4, 2, 4, 0, 4}, 0.0f);
+    nb.s("mode", "IDF");
+    ASSERT_TRUE(run(nb.node, 9, {&x}, out).is_ok());
+    expect_near_all(floats_of(out[0]), {1, 2, 3, 4, 1, 2, 0, 4}, 0.0f);
+    nb.s("mode", "BM25");
+    Status st = run(nb.node, 9, {&x}, out);
+    ASSERT_FALSE(st.is_ok());
+    EXPECT_NE(st.message().find("node 'test_TfIdfVectorizer' (TfIdfVectorizer)"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- training optimizers
+
+std::vector<float> run_optimizer(NodeBuilder& nb, int64_t step, const std::vector<std::vector<float>>& tensors) {
+    nb.node.domain = "ai.onnx.preview.training";
+    Tensor r = Tensor::from_floats({0.1f}, {});
+    Tensor t = Tensor::from_int64s({step}, {});
+    std::vector<Tensor> ins;
+    for (const auto& v : tensors) ins.push_back(Tensor::from_floats(v, {static_cast<int64_t>(v.size())}));
+    std::vector<const Tensor*> ptrs = {&r, &t};
+    for (const auto& v : ins) ptrs.push_back(&v);
+    const ir::OpKernel* k = ref::reference_registry().find("ai.onnx.preview.training", nb.node.op_type);
+    EXPECT_NE(k, nullptr);
+    if (!k) return {};
+    std::vector<Tensor> out;
+    Status s = ref::evaluate_node(*k, nb.node, 1, ptrs, out);
+    EXPECT_TRUE(s.is_ok()) << s.to_string();
+    std::vector<float> all;
+    for (const auto& o : out) {
+        for (float f : floats_of(o)) all.push_back(f);
+    }
+    return all;
+}
+
+TEST(MiscOptimizers, AdagradMomentumAdamOneStep) {
+    NodeBuilder ada("Adagrad", 5, 2);
+    ada.f("decay_factor", 0.1f);
+    // r = 0.1 / 1.1; H = 2 + 1; X = 1 + r / sqrt(3)
+    expect_near_all(run_optimizer(ada, 1, {{1.0f}, {-1.0f}, {2.0f}}),
+                    {static_cast<float>(1.0 + 0.1 / 1.1 / (std::sqrt(3.0) + 1e-6)), 3.0f}, 1e-6f);
+
+    NodeBuilder mom("Momentum", 5, 2);
+    mom.f("alpha", 0.9f).f("beta", 0.5f).s("mode", "standard");
+    expect_near_all(run_optimizer(mom, 1, {{1.0f}, {2.0f}, {3.0f}}), {0.63f, 3.7f}, 1e-6f);
+    expect_near_all(run_optimizer(mom, 0, {{1.0f}, {2.0f}, {3.0f}}), {0.53f, 4.7f}, 1e-6f);  // T = 0: beta is 1
+    mom.s("mode", "nesterov");
+    expect_near_all(run_optimizer(mom, 1, {{1.0f}, {2.0f}, {3.0f}}), {0.467f, 3.7f}, 1e-6f);
+
+    NodeBuilder adam("Adam", 6, 3);
+    const double v = 0.1 * 2.0, h = 0.001 * 4.0;
+    const double r = 0.1 * std::sqrt(1.0 - 0.999 * 0.999) / (1.0 - 0.9 * 0.9);
+    const float x_new = static_cast<float>(1.0 - r * v / (std::sqrt(h) + 1e-6));
+    expect_near_all(run_optimizer(adam, 2, {{1.0f}, {2.0f}, {0.0f}, {0.0f}}),
+                    {x_new, static_cast<float>(v), static_cast<float>(h)}, 1e-5f);
+}
+
 }  // namespace
 }  // namespace rtinfer

@@ -28,6 +28,10 @@ extern const ir::OpKernel kRandomNormalLikeKernel;
 extern const ir::OpKernel kRandomUniformLikeKernel;
 extern const ir::OpKernel kBernoulliKernel;
 extern const ir::OpKernel kMultinomialKernel;
+extern const ir::OpKernel kTfIdfVectorizerKernel;
+extern const ir::OpKernel kAdagradKernel;
+extern const ir::OpKernel kMomentumKernel;
+extern const ir::OpKernel kAdamKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> misc_kernels() {
@@ -53,6 +57,10 @@ inline std::vector<const ir::OpKernel*> misc_kernels() {
         &kRandomUniformLikeKernel,
         &kBernoulliKernel,
         &kMultinomialKernel,
+        &kTfIdfVectorizerKernel,
+        &kAdagradKernel,
+        &kMomentumKernel,
+        &kAdamKernel,
     };
 }
 
