@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <cblas.h>
+
 #include "core/kernels/ref/misc/kernels.h"
 #include "core/kernels/ref/misc/misc_util.h"
 
@@ -216,9 +218,7 @@ Status compute(ir::ComputeContext& ctx) {
     if (y) {
         for (int64_t i = 0; i < y->numel(); ++i) misc::store_value(*y, i, 0.0);
     }
-    auto x_at = [&](int64_t t, int64_t b) {
-        return &wt.x[static_cast<size_t>((p.batch_first ? b * seq + t : t * batch + b) * in)];
-    };
+    auto x_row = [&](int64_t t, int64_t b) { return p.batch_first ? b * seq + t : t * batch + b; };
     auto y_off = [&](int64_t t, int64_t d, int64_t b) {
         return (p.batch_first ? (b * seq + t) * dirs + d : (t * dirs + d) * batch + b) * hs;
     };
@@ -226,8 +226,11 @@ Status compute(ir::ComputeContext& ctx) {
     auto clip = [&](double v) { return p.clip > 0.0 ? std::clamp(v, -p.clip, p.clip) : v; };
 
     std::vector<double> h(static_cast<size_t>(hs)), c(static_cast<size_t>(hs)), pre(static_cast<size_t>(g * hs));
-    std::vector<double> rh(static_cast<size_t>(hs)), h_new(static_cast<size_t>(hs));
+    std::vector<double> rh(static_cast<size_t>(hs)), h_new(static_cast<size_t>(hs)), hid(static_cast<size_t>(hs));
+    std::vector<double> xw(static_cast<size_t>(seq * batch * g * hs));
     const int nact = activation_count(kCell);
+    // GRU's hidden gate multiplies R_h by r (.) h, so only the z and r rows of R see h directly.
+    const int64_t r_rows = kCell == Cell::kGru ? 2 * hs : g * hs;
     for (int64_t d = 0; d < dirs; ++d) {
         const bool backward = p.reverse || d == 1;
         const Activation* act = &p.acts[static_cast<size_t>(d * nact)];
@@ -236,6 +239,10 @@ Status compute(ir::ComputeContext& ctx) {
         const double* wb = wt.b.empty() ? nullptr : &wt.b[static_cast<size_t>(d * 2 * g * hs)];
         const double* rb = wb ? wb + g * hs : nullptr;
         const double* peep = wt.p.empty() ? nullptr : &wt.p[static_cast<size_t>(d * 3 * hs)];
+        // The input projection of every step at once: xw = X W^T, rows in X's own (t, b) or (b, t) order.
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(seq * batch), static_cast<int>(g * hs),
+                    static_cast<int>(in), 1.0, wt.x.data(), static_cast<int>(in), w, static_cast<int>(in), 0.0,
+                    xw.data(), static_cast<int>(g * hs));
         for (int64_t b = 0; b < batch; ++b) {
             const size_t so = static_cast<size_t>(state_off(d, b));
             for (int64_t j = 0; j < hs; ++j) {
@@ -245,35 +252,24 @@ Status compute(ir::ComputeContext& ctx) {
             const int64_t len = wt.lens.empty() ? seq : wt.lens[static_cast<size_t>(b)];
             for (int64_t step = 0; step < len; ++step) {
                 const int64_t t = backward ? len - 1 - step : step;
-                const double* xv = x_at(t, b);
-                // pre = W x + Wb (+ R h + Rb, except for GRU's hidden gate, which needs r first)
+                const double* xv = &xw[static_cast<size_t>(x_row(t, b) * g * hs)];
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(r_rows), static_cast<int>(hs), 1.0, r,
+                            static_cast<int>(hs), h.data(), 1, 0.0, pre.data(), 1);
                 for (int64_t k = 0; k < g * hs; ++k) {
-                    double s = wb ? wb[k] : 0.0;
-                    const double* wrow = w + k * in;
-                    for (int64_t i = 0; i < in; ++i) s += wrow[i] * xv[i];
-                    const bool gru_hidden = kCell == Cell::kGru && k >= 2 * hs;
-                    if (!gru_hidden) {
-                        const double* rrow = r + k * hs;
-                        for (int64_t i = 0; i < hs; ++i) s += rrow[i] * h[i];
-                        if (rb) s += rb[k];
-                    }
-                    pre[k] = s;
+                    const bool recurrent = k < r_rows;
+                    pre[k] = xv[k] + (wb ? wb[k] : 0.0) + (recurrent ? pre[k] + (rb ? rb[k] : 0.0) : 0.0);
                 }
                 if (kCell == Cell::kRnn) {
                     for (int64_t j = 0; j < hs; ++j) h_new[j] = act[0](clip(pre[j]));
                 } else if (kCell == Cell::kGru) {
                     for (int64_t j = 0; j < hs; ++j) rh[j] = act[0](clip(pre[hs + j]));  // r gate
+                    // hid = R_h h (linear_before_reset) or R_h (r . h)
+                    for (int64_t j = 0; j < hs; ++j) h_new[j] = p.linear_before_reset ? h[j] : rh[j] * h[j];
+                    cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(hs), static_cast<int>(hs), 1.0,
+                                r + 2 * hs * hs, static_cast<int>(hs), h_new.data(), 1, 0.0, hid.data(), 1);
                     for (int64_t j = 0; j < hs; ++j) {
-                        const double* rrow = r + (2 * hs + j) * hs;
                         const double rbh = rb ? rb[2 * hs + j] : 0.0;
-                        double s = 0.0;
-                        if (p.linear_before_reset) {
-                            for (int64_t i = 0; i < hs; ++i) s += rrow[i] * h[i];
-                            s = rh[j] * (s + rbh);
-                        } else {
-                            for (int64_t i = 0; i < hs; ++i) s += rrow[i] * rh[i] * h[i];
-                            s += rbh;
-                        }
+                        const double s = p.linear_before_reset ? rh[j] * (hid[j] + rbh) : hid[j] + rbh;
                         const double z = act[0](clip(pre[j]));
                         const double cand = act[1](clip(pre[2 * hs + j] + s));
                         h_new[j] = (1.0 - z) * cand + z * h[j];
