@@ -1195,5 +1195,143 @@ TEST(MiscOptimizers, AdagradMomentumAdamOneStep) {
                     {x_new, static_cast<float>(v), static_cast<float>(h)}, 1e-5f);
 }
 
+// ---------------------------------------------------------------- LpNormalization, MaxRoiPool, CenterCropPad
+
+TEST(MiscLpNormalization, L1AndL2AlongAnAxis) {
+    Tensor x = Tensor::from_floats({3, 4, -6, 8, 0, 0}, {3, 2});
+    NodeBuilder nb("LpNormalization", 1, 1);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(run(nb.node, 1, {&x}, out).is_ok());  // axis -1, p 2: rows [3,4], [-6,8], [0,0]
+    expect_near_all(floats_of(out[0]), {0.6f, 0.8f, -0.6f, 0.8f, 0.0f, 0.0f}, 1e-6f);
+    nb.i("axis", 0).i("p", 1);  // columns: |3|+|-6|+0 = 9, 4+8+0 = 12
+    ASSERT_TRUE(run(nb.node, 1, {&x}, out).is_ok());
+    expect_near_all(floats_of(out[0]), {3.0f / 9, 4.0f / 12, -6.0f / 9, 8.0f / 12, 0, 0}, 1e-6f);
+    nb.i("p", 3);
+    Status s = run(nb.node, 1, {&x}, out);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("test_LpNormalization"), std::string::npos);
+}
+
+TEST(MiscMaxRoiPool, MaxOverRoundedBins) {
+    std::vector<float> v(16);
+    for (int i = 0; i < 16; ++i) v[i] = static_cast<float>((i * 7) % 16);  // rows 0 7 14 5 / 12 3 10 1 / 8 15 6 13
+    Tensor x = Tensor::from_floats(v, {1, 1, 4, 4});
+    // roi x 0.6..2.4 -> 1..2, y 0..3: 4 rows in 2 bins, 2 columns in 1 bin
+    Tensor rois = Tensor::from_floats({0, 0.6f, 0.0f, 2.4f, 3.0f}, {1, 5});
+    NodeBuilder nb("MaxRoiPool", 2, 1);
+    nb.ints("pooled_shape", {2, 1});
+    std::vector<Tensor> out;
+    ASSERT_TRUE(run(nb.node, 1, {&x, &rois}, out).is_ok());
+    ASSERT_EQ(out[0].shape(), (ir::Shape{1, 1, 2, 1}));
+    // rows 0-1, cols 1-2: {7, 14, 3, 10} -> 14; rows 2-3: {15, 6, 11, 2} -> 15
+    expect_near_all(floats_of(out[0]), {14.0f, 15.0f}, 0.0f);
+}
+
+TEST(MiscCenterCropPad, CropsAndPadsAroundTheCenter) {
+    std::vector<float> v(12);
+    for (int i = 0; i < 12; ++i) v[i] = static_cast<float>(i + 1);
+    Tensor x = Tensor::from_floats(v, {3, 4});
+    Tensor shape = Tensor::from_int64s({2, 7}, {2});
+    std::vector<Tensor> out;
+    ASSERT_TRUE(run(NodeBuilder("CenterCropPad", 2, 1).node, 18, {&x, &shape}, out).is_ok());
+    ASSERT_EQ(out[0].shape(), (ir::Shape{2, 7}));
+    // rows: crop 3 -> 2 keeps rows 0-1; cols: pad 4 -> 7 puts 1 before and 2 after
+    expect_near_all(floats_of(out[0]), {0, 1, 2, 3, 4, 0, 0, 0, 5, 6, 7, 8, 0, 0}, 0.0f);
+
+    Tensor h = make_typed(DType::kFloat16, {1, 2, 3, 4, 5}, {5});
+    Tensor one = Tensor::from_int64s({2}, {1});
+    NodeBuilder nb("CenterCropPad", 2, 1);
+    nb.ints("axes", {-1});
+    ASSERT_TRUE(run(nb.node, 18, {&h, &one}, out).is_ok());
+    ASSERT_EQ(out[0].dtype(), DType::kFloat16);
+    expect_near_all(floats_of(out[0]), {2, 3}, 0.0f);
+}
+
+// ---------------------------------------------------------------- Col2Im, AffineGrid, DeformConv
+
+TEST(MiscCol2Im, SumsOverlappingBlocks) {
+    // image [1, 4], block [1, 2], stride 1: three positions; column k of position l lands at l + k
+    Tensor x = Tensor::from_floats({1, 2, 3, 10, 20, 30}, {1, 2, 3});
+    Tensor image = Tensor::from_int64s({1, 4}, {2}), block = Tensor::from_int64s({1, 2}, {2});
+    std::vector<Tensor> out;
+    ASSERT_TRUE(run(NodeBuilder("Col2Im", 3, 1).node, 18, {&x, &image, &block}, out).is_ok());
+    ASSERT_EQ(out[0].shape(), (ir::Shape{1, 1, 1, 4}));
+    expect_near_all(floats_of(out[0]), {1, 2 + 10, 3 + 20, 30}, 0.0f);
+    Tensor wrong = Tensor::from_floats(std::vector<float>(8, 1.0f), {1, 2, 4});
+    Status s = run(NodeBuilder("Col2Im", 3, 1).node, 18, {&wrong, &image, &block}, out);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("node 'test_Col2Im' (Col2Im)"), std::string::npos) << s.message();
+}
+
+TEST(MiscAffineGrid, IdentityAndTranslation) {
+    Tensor theta = Tensor::from_floats({1, 0, 0.5f, 0, 1, 0}, {1, 2, 3});  // shift x by 0.5
+    Tensor size = Tensor::from_int64s({1, 1, 2, 3}, {4});
+    NodeBuilder nb("AffineGrid", 2, 1);
+    nb.i("align_corners", 1);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(run(nb.node, 20, {&theta, &size}, out).is_ok());
+    ASSERT_EQ(out[0].shape(), (ir::Shape{1, 2, 3, 2}));
+    expect_near_all(floats_of(out[0]), {-0.5f, -1, 0.5f, -1, 1.5f, -1, -0.5f, 1, 0.5f, 1, 1.5f, 1}, 1e-6f);
+    ASSERT_TRUE(run(NodeBuilder("AffineGrid", 2, 1).node, 20, {&theta, &size}, out).is_ok());
+    // align_corners 0: x centers at -2/3, 0, 2/3; y at -0.5, 0.5
+    const float t = 2.0f / 3.0f;
+    expect_near_all(floats_of(out[0]),
+                    {0.5f - t, -0.5f, 0.5f, -0.5f, 0.5f + t, -0.5f, 0.5f - t, 0.5f, 0.5f, 0.5f, 0.5f + t, 0.5f}, 1e-6f);
+}
+
+// A plain 2-D convolution (stride 1, no padding) to compare DeformConv with.
+std::vector<float> plain_conv(const std::vector<float>& x, int64_t c, int64_t h, int64_t w, const std::vector<float>& k,
+                              int64_t m, int64_t kh, int64_t kw, int64_t shift_y, int64_t shift_x) {
+    const int64_t oh = h - kh + 1, ow = w - kw + 1;
+    std::vector<float> y(static_cast<size_t>(m * oh * ow), 0.0f);
+    for (int64_t o = 0; o < m; ++o) {
+        for (int64_t i = 0; i < oh; ++i) {
+            for (int64_t j = 0; j < ow; ++j) {
+                double s = 0.0;
+                for (int64_t ci = 0; ci < c; ++ci) {
+                    for (int64_t a = 0; a < kh; ++a) {
+                        for (int64_t b = 0; b < kw; ++b) {
+                            const int64_t yy = i + a + shift_y, xx = j + b + shift_x;
+                            if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+                            s += k[((o * c + ci) * kh + a) * kw + b] * x[(ci * h + yy) * w + xx];
+                        }
+                    }
+                }
+                y[(o * oh + i) * ow + j] = static_cast<float>(s);
+            }
+        }
+    }
+    return y;
+}
+
+TEST(MiscDeformConv, IntegerOffsetsShiftAPlainConvolution) {
+    const int64_t c = 2, h = 5, w = 6, m = 3, kh = 2, kw = 3, oh = 4, ow = 4;
+    const std::vector<float> xs = random_floats(static_cast<size_t>(c * h * w), 61);
+    const std::vector<float> ks = random_floats(static_cast<size_t>(m * c * kh * kw), 62);
+    Tensor x = Tensor::from_floats(xs, {1, c, h, w});
+    Tensor k = Tensor::from_floats(ks, {m, c, kh, kw});
+    std::vector<float> offsets(static_cast<size_t>(2 * kh * kw * oh * ow), 0.0f);
+    Tensor zero = Tensor::from_floats(offsets, {1, 2 * kh * kw, oh, ow});
+    std::vector<Tensor> out;
+    ASSERT_TRUE(run(NodeBuilder("DeformConv", 3, 1).node, 19, {&x, &k, &zero}, out).is_ok());
+    ASSERT_EQ(out[0].shape(), (ir::Shape{1, m, oh, ow}));
+    expect_near_all(floats_of(out[0]), plain_conv(xs, c, h, w, ks, m, kh, kw, 0, 0), 1e-5f);
+    // every tap moved by (dy, dx) = (1, -1): the same as sampling the input shifted, with zeros outside
+    for (int64_t t = 0; t < kh * kw; ++t) {
+        for (int64_t q = 0; q < oh * ow; ++q) {
+            offsets[static_cast<size_t>((2 * t) * oh * ow + q)] = 1.0f;
+            offsets[static_cast<size_t>((2 * t + 1) * oh * ow + q)] = -1.0f;
+        }
+    }
+    Tensor shift = Tensor::from_floats(offsets, {1, 2 * kh * kw, oh, ow});
+    std::vector<float> half_mask(static_cast<size_t>(kh * kw * oh * ow), 0.5f);
+    Tensor mask = Tensor::from_floats(half_mask, {1, kh * kw, oh, ow});
+    ASSERT_TRUE(
+        run(NodeBuilder("DeformConv", 5, 1).skip_input(3).node, 19, {&x, &k, &shift, nullptr, &mask}, out).is_ok());
+    std::vector<float> want = plain_conv(xs, c, h, w, ks, m, kh, kw, 1, -1);
+    for (float& f : want) f *= 0.5f;
+    expect_near_all(floats_of(out[0]), want, 1e-5f);
+}
+
 }  // namespace
 }  // namespace rtinfer

@@ -32,6 +32,12 @@ extern const ir::OpKernel kTfIdfVectorizerKernel;
 extern const ir::OpKernel kAdagradKernel;
 extern const ir::OpKernel kMomentumKernel;
 extern const ir::OpKernel kAdamKernel;
+extern const ir::OpKernel kLpNormalizationKernel;
+extern const ir::OpKernel kMaxRoiPoolKernel;
+extern const ir::OpKernel kCenterCropPadKernel;
+extern const ir::OpKernel kCol2ImKernel;
+extern const ir::OpKernel kAffineGridKernel;
+extern const ir::OpKernel kDeformConvKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> misc_kernels() {
@@ -61,6 +67,12 @@ inline std::vector<const ir::OpKernel*> misc_kernels() {
         &kAdagradKernel,
         &kMomentumKernel,
         &kAdamKernel,
+        &kLpNormalizationKernel,
+        &kMaxRoiPoolKernel,
+        &kCenterCropPadKernel,
+        &kCol2ImKernel,
+        &kAffineGridKernel,
+        &kDeformConvKernel,
     };
 }
 
