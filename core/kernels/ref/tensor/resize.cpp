@@ -4,6 +4,7 @@
 // generated the conformance data.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/kernels/ref/tensor/common.h"
 #include "core/kernels/ref/tensor/kernels.h"
@@ -319,6 +320,42 @@ void store_result(ir::DType t, void* data, int64_t i, double v) {
     store_from_double(t, data, i, v);
 }
 
+template <size_t ES>
+void gather_row(const char* in_row, const std::vector<int64_t>& src, char* out_row) {
+    for (size_t o = 0; o < src.size(); ++o) std::memcpy(out_row + o * ES, in_row + src[o], ES);
+}
+
+// Nearest without a crop box moves one input element per output element: copy by element size.
+void nearest_copy(const std::vector<AxisTaps>& taps, const ir::Tensor& x, ir::Tensor& y) {
+    const size_t rank = x.shape().size();
+    const size_t es = data_type_size(x.dtype());
+    const auto strides = ir::shape_strides(x.shape());
+    const int64_t inner = y.shape()[rank - 1];
+    const AxisTaps& last = taps[rank - 1];
+    std::vector<int64_t> last_src(static_cast<size_t>(inner));
+    for (size_t o = 0; o < last_src.size(); ++o) last_src[o] = last.idx[last.begin[o]] * static_cast<int64_t>(es);
+    const char* src = static_cast<const char*>(x.raw());
+    char* dst = static_cast<char*>(y.raw());
+    std::vector<int64_t> idx(rank - 1, 0);
+    const int64_t num_rows = y.numel() / inner;
+    for (int64_t r = 0; r < num_rows; ++r) {
+        int64_t row = 0;
+        for (size_t d = 0; d + 1 < rank; ++d) row += taps[d].idx[taps[d].begin[static_cast<size_t>(idx[d])]] * strides[d];
+        const char* in_row = src + row * static_cast<int64_t>(es);
+        char* out_row = dst + r * inner * static_cast<int64_t>(es);
+        switch (es) {
+            case 1: gather_row<1>(in_row, last_src, out_row); break;
+            case 2: gather_row<2>(in_row, last_src, out_row); break;
+            case 4: gather_row<4>(in_row, last_src, out_row); break;
+            default: gather_row<8>(in_row, last_src, out_row); break;
+        }
+        for (size_t d = rank - 1; d-- > 0;) {
+            if (++idx[d] < y.shape()[d]) break;
+            idx[d] = 0;
+        }
+    }
+}
+
 Status compute(ir::ComputeContext& ctx) {
     const ir::Tensor& x = ctx.input(0);
     ir::Tensor& y = ctx.output(0);
@@ -335,6 +372,10 @@ Status compute(ir::ComputeContext& ctx) {
     }
     std::vector<AxisTaps> taps(rank);
     for (size_t d = 0; d < rank; ++d) taps[d] = axis_taps(p, d, x.shape()[d], y.shape()[d]);
+    if (p.mode == Mode::kNearest && p.coord != Coord::kTfCropAndResize) {
+        nearest_copy(taps, x, y);
+        return Status();
+    }
     const std::vector<double> in = ir::to_doubles(x);
     const auto strides = ir::shape_strides(x.shape());
     const int64_t inner = y.shape()[rank - 1];
@@ -383,7 +424,8 @@ Status compute(ir::ComputeContext& ctx) {
 
 }  // namespace
 
-const ir::OpKernel kResizeKernel = {"Resize", "", infer, compute, ir::kOpNone};
-const ir::OpKernel kUpsampleKernel = {"Upsample", "", infer, compute, ir::kOpNone};
+// Native half: nearest copies bytes, the filters read and write float16 through double.
+const ir::OpKernel kResizeKernel = {"Resize", "", infer, compute, ir::kOpNativeHalf};
+const ir::OpKernel kUpsampleKernel = {"Upsample", "", infer, compute, ir::kOpNativeHalf};
 
 }  // namespace rtinfer::ref
