@@ -258,6 +258,8 @@ TEST(TensorOpsReshape, SqueezeAxesAttributeBefore13InputFrom13) {
     EXPECT_EQ(run1("Squeeze", 13, {&x}).shape(), (Shape{3, 2}));
     // At 13 the attribute is no longer read: all size-1 dims go.
     EXPECT_EQ(run1("Squeeze", 13, {&x}, {{"axes", attr_ints({0})}}).shape(), (Shape{3, 2}));
+    const Tensor none = ints({});
+    EXPECT_EQ(run1("Squeeze", 13, {&x, &none}).shape(), (Shape{3, 2}));
     const Tensor bad = ints({1});
     EXPECT_FALSE(run("Squeeze", 13, {&x, &bad}, 1).has_value());
 }
@@ -333,6 +335,29 @@ TEST(TensorOpsIdentity, IdentityAndDropoutPassDataThrough) {
     auto t = run("Dropout", 13, {&x, &ratio, &training}, 1);
     ASSERT_FALSE(t.has_value());
     EXPECT_EQ(t.status().code(), rtinfer::StatusCode::kUnsupported);
+}
+
+TEST(TensorOpsInfer, ShapeInputsUnknownAtBuildTimeAndDataDependentOutputs) {
+    ir::Node node;
+    node.name = "reshape_1";
+    node.op_type = "Reshape";
+    node.inputs = {"x", "shape"};
+    node.outputs = {"y"};
+    // The shape input exists but its value is not known before run time.
+    ir::InferContext ctx(node, 13, {ir::InputInfo{DType::kFloat32, {2, 3}, true, nullptr},
+                                    ir::InputInfo{DType::kInt64, {2}, true, nullptr}}, 1);
+    const rtinfer::Status s = rtinfer::ref::reference_registry().find("", "Reshape")->infer(ctx);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("reshape_1"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("computable at build time"), std::string::npos) << s.message();
+
+    node.op_type = "NonZero";
+    node.inputs = {"x"};
+    ir::InferContext nz(node, 13, {ir::InputInfo{DType::kFloat32, {2, 3}, true, nullptr}}, 1);
+    ASSERT_TRUE(rtinfer::ref::reference_registry().find("", "NonZero")->infer(nz).is_ok());
+    EXPECT_FALSE(nz.outputs()[0].shape_known);
+    EXPECT_EQ(nz.outputs()[0].dtype, DType::kInt64);
+    EXPECT_EQ(nz.outputs()[0].shape.size(), 2u);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -91,8 +91,10 @@ Expected<std::vector<int64_t>> squeeze_axes(const ir::InferContext& ctx, bool& g
         return ctx.node().attr_ints("axes");
     }
     if (!ctx.has_input(1)) return std::vector<int64_t>{};
-    given = true;
-    return read_ints(ctx.node(), infer_value(ctx, 1), "axes");
+    RT_ASSIGN_OR_RETURN(auto axes, read_ints(ctx.node(), infer_value(ctx, 1), "axes"));
+    // An empty axes input means the same as none (Squeeze: every size-1 dim; Unsqueeze: an error).
+    given = !axes.empty();
+    return axes;
 }
 
 Status squeeze_infer(ir::InferContext& ctx) {
