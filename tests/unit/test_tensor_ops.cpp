@@ -163,9 +163,15 @@ void expect_ints(const Tensor& got, const Shape& shape, const std::vector<int64_
     EXPECT_EQ(ir::to_int64s(got), want);
 }
 
-Tensor ints(const std::vector<int64_t>& v) { return Tensor::from_int64s(v, {static_cast<int64_t>(v.size())}); }
-Tensor scalar_int(int64_t v) { return Tensor::from_int64s({v}, {}); }
-Tensor floats(const std::vector<float>& v, Shape shape) { return Tensor::from_floats(v, std::move(shape)); }
+Tensor ints(const std::vector<int64_t>& v) {
+    return Tensor::from_int64s(v, {static_cast<int64_t>(v.size())});
+}
+Tensor scalar_int(int64_t v) {
+    return Tensor::from_int64s({v}, {});
+}
+Tensor floats(const std::vector<float>& v, Shape shape) {
+    return Tensor::from_floats(v, std::move(shape));
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The shared strided copy
@@ -344,8 +350,9 @@ TEST(TensorOpsInfer, ShapeInputsUnknownAtBuildTimeAndDataDependentOutputs) {
     node.inputs = {"x", "shape"};
     node.outputs = {"y"};
     // The shape input exists but its value is not known before run time.
-    ir::InferContext ctx(node, 13, {ir::InputInfo{DType::kFloat32, {2, 3}, true, nullptr},
-                                    ir::InputInfo{DType::kInt64, {2}, true, nullptr}}, 1);
+    ir::InferContext ctx(
+        node, 13,
+        {ir::InputInfo{DType::kFloat32, {2, 3}, true, nullptr}, ir::InputInfo{DType::kInt64, {2}, true, nullptr}}, 1);
     const rtinfer::Status s = rtinfer::ref::reference_registry().find("", "Reshape")->infer(ctx);
     ASSERT_FALSE(s.is_ok());
     EXPECT_NE(s.message().find("reshape_1"), std::string::npos) << s.message();
@@ -564,9 +571,8 @@ TEST(TensorOpsTile, RepeatsEachAxis) {
     for (DType t : kAllTypes) {
         const Tensor x = random_tensor(t, {2, 3}, 28);
         const Tensor reps = ints({3, 2});
-        expect_same(run1("Tile", 13, {&x, &reps}), map_elements(x, {6, 6}, [](const std::vector<int64_t>& o) {
-                        return (o[0] % 2) * 3 + o[1] % 3;
-                    }));
+        expect_same(run1("Tile", 13, {&x, &reps}),
+                    map_elements(x, {6, 6}, [](const std::vector<int64_t>& o) { return (o[0] % 2) * 3 + o[1] % 3; }));
     }
 }
 
@@ -717,7 +723,8 @@ TEST(TensorOpsOneHot, AxisAndNegativeIndices) {
     // axis = 1: out[i][d][j] = on where idx[i][j] (wrapped) == d; 5 is out of range -> all off.
     expect_floats(run1("OneHot", 11, {&idx, &depth, &values}, {{"axis", attr_i(1)}}), {2, 3, 2},
                   {7, -2, -2, -2, -2, 7, -2, -2, -2, -2, -2, 7});
-    expect_floats(run1("OneHot", 11, {&idx, &depth, &values}), {2, 2, 3}, {7, -2, -2, -2, -2, 7, -2, -2, -2, -2, -2, 7});
+    expect_floats(run1("OneHot", 11, {&idx, &depth, &values}), {2, 2, 3},
+                  {7, -2, -2, -2, -2, 7, -2, -2, -2, -2, -2, 7});
 }
 
 TEST(TensorOpsNonZero, CoordinatesInRowMajorOrder) {
@@ -752,22 +759,22 @@ TEST(TensorOpsTrilu, UpperAndLowerWithK) {
         for (int64_t k : {-1, 0, 2}) {
             const Tensor kt = scalar_int(k);
             const Tensor up = run1("Trilu", 14, {&x, &kt});
-            expect_same(up, map_elements(
-                                x, x.shape(),
-                                [&](const std::vector<int64_t>& o) { return o[2] - o[1] >= k ? ravel(o, x.shape()) : -1; },
-                                &zero));
+            expect_same(
+                up,
+                map_elements(
+                    x, x.shape(),
+                    [&](const std::vector<int64_t>& o) { return o[2] - o[1] >= k ? ravel(o, x.shape()) : -1; }, &zero));
             const Tensor low = run1("Trilu", 14, {&x, &kt}, {{"upper", attr_i(0)}});
-            expect_same(low, map_elements(
-                                 x, x.shape(),
-                                 [&](const std::vector<int64_t>& o) { return o[2] - o[1] <= k ? ravel(o, x.shape()) : -1; },
-                                 &zero));
+            expect_same(
+                low,
+                map_elements(
+                    x, x.shape(),
+                    [&](const std::vector<int64_t>& o) { return o[2] - o[1] <= k ? ravel(o, x.shape()) : -1; }, &zero));
         }
-        expect_same(run1("Trilu", 14, {&x}), map_elements(
-                                                 x, x.shape(),
-                                                 [&](const std::vector<int64_t>& o) {
-                                                     return o[2] >= o[1] ? ravel(o, x.shape()) : -1;
-                                                 },
-                                                 &zero));
+        expect_same(run1("Trilu", 14, {&x}),
+                    map_elements(
+                        x, x.shape(),
+                        [&](const std::vector<int64_t>& o) { return o[2] >= o[1] ? ravel(o, x.shape()) : -1; }, &zero));
     }
 }
 
@@ -782,8 +789,7 @@ TEST(TensorOpsEyeLike, ShiftedDiagonalAndDtype) {
 TEST(TensorOpsReverseSequence, TimeMajorAndBatchMajor) {
     const Tensor x = random_tensor(DType::kFloat32, {4, 3, 2}, 41);
     const Tensor lens = ints({4, 1, 2});
-    expect_same(run1("ReverseSequence", 10, {&x, &lens}),
-                map_elements(x, x.shape(), [](const std::vector<int64_t>& o) {
+    expect_same(run1("ReverseSequence", 10, {&x, &lens}), map_elements(x, x.shape(), [](const std::vector<int64_t>& o) {
                     const int64_t len[] = {4, 1, 2};
                     const int64_t t = o[0] < len[o[1]] ? len[o[1]] - 1 - o[0] : o[0];
                     return ravel({t, o[1], o[2]}, {4, 3, 2});
@@ -826,7 +832,8 @@ TEST(TensorOpsResize, LinearHalfPixel2x2To4x4) {
     const Tensor x = floats({1, 2, 3, 4}, {1, 1, 2, 2});
     const Tensor scales = floats({1, 1, 2, 2}, {4});
     const Tensor y = run1("Resize", 13, {&x, nullptr, &scales}, {{"mode", attr_s("linear")}});
-    expect_floats(y, {1, 1, 4, 4}, {1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4});
+    expect_floats(y, {1, 1, 4, 4},
+                  {1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4});
     // Sizes give the same result; align_corners spans the corners exactly.
     const Tensor sizes = ints({1, 1, 4, 4});
     expect_same(run1("Resize", 13, {&x, nullptr, nullptr, &sizes}, {{"mode", attr_s("linear")}}), y);
@@ -834,9 +841,9 @@ TEST(TensorOpsResize, LinearHalfPixel2x2To4x4) {
                            {{"mode", attr_s("linear")}, {"coordinate_transformation_mode", attr_s("align_corners")}});
     // Source coordinates o / 3 on both axes: row r is row 0 plus 2r/3, column c adds c/3.
     const float t = 1.0f / 3.0f;
-    expect_floats(ac, {1, 1, 4, 4},
-                  {1, 1 + t, 1 + 2 * t, 2, 1 + 2 * t, 2, 2 + t, 2 + 2 * t, 2 + t, 2 + 2 * t, 3, 3 + t, 3, 3 + t,
-                   3 + 2 * t, 4});
+    expect_floats(
+        ac, {1, 1, 4, 4},
+        {1, 1 + t, 1 + 2 * t, 2, 1 + 2 * t, 2, 2 + t, 2 + 2 * t, 2 + t, 2 + 2 * t, 3, 3 + t, 3, 3 + t, 3 + 2 * t, 4});
 }
 
 TEST(TensorOpsResize, NearestAsymmetricModes) {
@@ -917,13 +924,15 @@ TEST(TensorOpsResize, AntialiasAndHalfPixelSymmetric) {
     // half_pixel_symmetric equals half_pixel when the output size is exact.
     const Tensor s2 = floats({1.0f, 2.0f}, {2});
     const Attrs sym = {{"mode", attr_s("linear")}, {"coordinate_transformation_mode", attr_s("half_pixel_symmetric")}};
-    expect_same(run1("Resize", 19, {&x, nullptr, &s2}, sym), run1("Resize", 19, {&x, nullptr, &s2}, {{"mode", attr_s("linear")}}));
+    expect_same(run1("Resize", 19, {&x, nullptr, &s2}, sym),
+                run1("Resize", 19, {&x, nullptr, &s2}, {{"mode", attr_s("linear")}}));
     EXPECT_FALSE(run("Resize", 18, {&x, nullptr, &s2}, 1, sym).has_value());
 }
 
 TEST(TensorOpsResize, UpsampleAttributeAt7InputAt9AndResize10) {
     const Tensor x = random_tensor(DType::kInt64, {1, 2, 3}, 45);
-    const auto repeat = map_elements(x, {1, 4, 6}, [](const std::vector<int64_t>& o) { return o[1] / 2 * 3 + o[2] / 2; });
+    const auto repeat =
+        map_elements(x, {1, 4, 6}, [](const std::vector<int64_t>& o) { return o[1] / 2 * 3 + o[2] / 2; });
     expect_same(run1("Upsample", 7, {&x}, {{"scales", attr_floats({1, 2, 2})}}), repeat);
     const Tensor scales = floats({1, 2, 2}, {3});
     expect_same(run1("Upsample", 9, {&x, &scales}), repeat);

@@ -21,8 +21,8 @@ Status not_known(const ir::Node& node, const char* what) {
 Expected<std::vector<int64_t>> read_ints(const ir::Node& node, const ir::Tensor* value, const char* what) {
     if (!value) return not_known(node, what);
     if (!is_integer_type(value->dtype())) {
-        return node_error(node, std::string("input '") + what + "' must be an integer tensor, not " +
-                                    data_type_name(value->dtype()));
+        return node_error(
+            node, std::string("input '") + what + "' must be an integer tensor, not " + data_type_name(value->dtype()));
     }
     return ir::to_int64s(*value);
 }

@@ -25,7 +25,9 @@ Expected<int> node_axis(const ir::Node& node, int64_t axis, int rank);
 Expected<std::vector<int>> node_axes(const ir::Node& node, const std::vector<int64_t>& axes, int rank);
 
 // The value of an input during infer (may be nullptr) or compute (nullptr when omitted).
-inline const ir::Tensor* infer_value(const ir::InferContext& ctx, size_t i) { return ctx.input_value(i); }
+inline const ir::Tensor* infer_value(const ir::InferContext& ctx, size_t i) {
+    return ctx.input_value(i);
+}
 inline const ir::Tensor* compute_value(const ir::ComputeContext& ctx, size_t i) {
     return ctx.has_input(i) ? &ctx.input(i) : nullptr;
 }

@@ -44,7 +44,8 @@ Status compute(ir::ComputeContext& ctx) {
         const auto in_strides = ir::shape_strides(x.shape());
         std::vector<CopyDim> dims(x.shape().size());
         for (size_t d = 0; d < dims.size(); ++d) dims[d] = CopyDim{x.shape()[d], in_strides[d], out_strides[d]};
-        strided_copy(dims, es, x.raw(), dst + offset * out_strides[static_cast<size_t>(axis)] * static_cast<int64_t>(es));
+        strided_copy(dims, es, x.raw(),
+                     dst + offset * out_strides[static_cast<size_t>(axis)] * static_cast<int64_t>(es));
         offset += x.shape()[static_cast<size_t>(axis)];
     }
     return Status();

@@ -12,7 +12,8 @@ using namespace tensor_ops;
 // The tensor a Constant node holds, built from whichever value attribute it carries.
 Expected<ir::Tensor> constant_value(const ir::Node& node) {
     for (const char* key : {"value_string", "value_strings"}) {
-        if (node.has_attr(key)) return node_error(node, std::string(key) + " is not supported", StatusCode::kUnsupported);
+        if (node.has_attr(key))
+            return node_error(node, std::string(key) + " is not supported", StatusCode::kUnsupported);
     }
     if (node.has_attr("sparse_value")) {
         return node_error(node, "sparse_value is not supported", StatusCode::kUnsupported);
@@ -77,7 +78,7 @@ Status constant_of_shape_compute(ir::ComputeContext& ctx) {
 }  // namespace
 
 const ir::OpKernel kConstantKernel = {"Constant", "", constant_infer, constant_compute, ir::kOpNativeHalf};
-const ir::OpKernel kConstantOfShapeKernel = {"ConstantOfShape", "", constant_of_shape_infer,
-                                             constant_of_shape_compute, ir::kOpNativeHalf};
+const ir::OpKernel kConstantOfShapeKernel = {"ConstantOfShape", "", constant_of_shape_infer, constant_of_shape_compute,
+                                             ir::kOpNativeHalf};
 
 }  // namespace rtinfer::ref

@@ -34,8 +34,8 @@ Status expand_compute(ir::ComputeContext& ctx) {
 Expected<std::vector<int64_t>> tile_repeats(const ir::Node& node, const ir::Shape& in, const ir::Tensor* repeats) {
     RT_ASSIGN_OR_RETURN(auto reps, read_ints(node, repeats, "repeats"));
     if (reps.size() != in.size()) {
-        return node_error(node, "repeats " + ir::shape_str(reps) + " do not match the rank of input " +
-                                    ir::shape_str(in));
+        return node_error(node,
+                          "repeats " + ir::shape_str(reps) + " do not match the rank of input " + ir::shape_str(in));
     }
     for (int64_t r : reps) {
         if (r < 0) return node_error(node, "repeats " + ir::shape_str(reps) + " has a negative value");

@@ -103,7 +103,8 @@ Status gather_elements_compute(ir::ComputeContext& ctx) {
     char* dst = static_cast<char*>(ctx.output(0).raw());
     for (size_t d = 0; d < index_t.shape().size(); ++d) {
         if (static_cast<int>(d) != axis && index_t.shape()[d] > data.shape()[d]) {
-            return ctx.error("indices " + ir::shape_str(index_t.shape()) + " exceed data " + ir::shape_str(data.shape()));
+            return ctx.error("indices " + ir::shape_str(index_t.shape()) + " exceed data " +
+                             ir::shape_str(data.shape()));
         }
     }
     Status status;
@@ -113,7 +114,8 @@ Status gather_elements_compute(ir::ComputeContext& ctx) {
             if (status.is_ok()) status = bad_index(ctx.node(), indices[static_cast<size_t>(i)], n);
             return;
         }
-        std::memcpy(dst + static_cast<size_t>(i) * es, src + static_cast<size_t>(base + k * strides[static_cast<size_t>(axis)]) * es, es);
+        std::memcpy(dst + static_cast<size_t>(i) * es,
+                    src + static_cast<size_t>(base + k * strides[static_cast<size_t>(axis)]) * es, es);
     });
     return status;
 }
@@ -133,7 +135,8 @@ Status gather_nd_infer(ir::InferContext& ctx) {
     }
     for (int64_t d = 0; d < b; ++d) {
         if (idx[static_cast<size_t>(d)] != data[static_cast<size_t>(d)]) {
-            return ctx.error("batch dims of indices " + ir::shape_str(idx) + " and data " + ir::shape_str(data) + " differ");
+            return ctx.error("batch dims of indices " + ir::shape_str(idx) + " and data " + ir::shape_str(data) +
+                             " differ");
         }
     }
     ir::Shape out(idx.begin(), idx.end() - 1);

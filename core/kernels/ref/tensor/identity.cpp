@@ -19,7 +19,8 @@ Status identity_compute(ir::ComputeContext& ctx) {
 
 // Training mode with a nonzero ratio drops random elements; inference engines do not do that.
 Status check_not_training(const ir::Node& node, int64_t opset, const ir::Tensor* ratio, const ir::Tensor* training) {
-    if (opset < 12 || !training || training->numel() == 0 || load_as_double(training->dtype(), training->raw(), 0) == 0) {
+    if (opset < 12 || !training || training->numel() == 0 ||
+        load_as_double(training->dtype(), training->raw(), 0) == 0) {
         return Status();
     }
     const double r = ratio && ratio->numel() ? load_as_double(ratio->dtype(), ratio->raw(), 0) : 0.5;

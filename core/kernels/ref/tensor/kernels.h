@@ -45,13 +45,15 @@ extern const ir::OpKernel kUpsampleKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> tensor_kernels() {
-    return {&kConstantKernel, &kConstantOfShapeKernel, &kShapeKernel, &kSizeKernel, &kReshapeKernel,
-            &kFlattenKernel, &kSqueezeKernel, &kUnsqueezeKernel, &kIdentityKernel, &kDropoutKernel,
-            &kTransposeKernel, &kSliceKernel, &kConcatKernel, &kSplitKernel, &kExpandKernel,
-            &kTileKernel, &kPadKernel, &kGatherKernel, &kGatherElementsKernel, &kGatherNDKernel,
-            &kScatterKernel, &kScatterElementsKernel, &kScatterNDKernel, &kDepthToSpaceKernel, &kSpaceToDepthKernel,
-            &kTriluKernel, &kEyeLikeKernel, &kRangeKernel, &kOneHotKernel, &kNonZeroKernel,
-            &kCompressKernel, &kReverseSequenceKernel, &kUniqueKernel, &kResizeKernel, &kUpsampleKernel};
+    return {&kConstantKernel,     &kConstantOfShapeKernel, &kShapeKernel,          &kSizeKernel,
+            &kReshapeKernel,      &kFlattenKernel,         &kSqueezeKernel,        &kUnsqueezeKernel,
+            &kIdentityKernel,     &kDropoutKernel,         &kTransposeKernel,      &kSliceKernel,
+            &kConcatKernel,       &kSplitKernel,           &kExpandKernel,         &kTileKernel,
+            &kPadKernel,          &kGatherKernel,          &kGatherElementsKernel, &kGatherNDKernel,
+            &kScatterKernel,      &kScatterElementsKernel, &kScatterNDKernel,      &kDepthToSpaceKernel,
+            &kSpaceToDepthKernel, &kTriluKernel,           &kEyeLikeKernel,        &kRangeKernel,
+            &kOneHotKernel,       &kNonZeroKernel,         &kCompressKernel,       &kReverseSequenceKernel,
+            &kUniqueKernel,       &kResizeKernel,          &kUpsampleKernel};
 }
 
 }  // namespace rtinfer::ref

@@ -69,7 +69,8 @@ Expected<PadPlan> pad_plan(const ir::Node& node, int64_t opset, const ir::Shape&
     for (size_t d = 0; d < in.size(); ++d) {
         plan.out[d] = in[d] + plan.begin[d] + plan.end[d];
         if (plan.out[d] < 0) {
-            return node_error(node, "pads " + ir::shape_str(pads) + " crop more than input " + ir::shape_str(in) + " has");
+            return node_error(node,
+                              "pads " + ir::shape_str(pads) + " crop more than input " + ir::shape_str(in) + " has");
         }
         const int64_t kept = in[d] - std::max<int64_t>(0, -plan.begin[d]) - std::max<int64_t>(0, -plan.end[d]);
         if (plan.mode != PadMode::kConstant && kept <= 0 && plan.out[d] > 0) {
@@ -80,8 +81,8 @@ Expected<PadPlan> pad_plan(const ir::Node& node, int64_t opset, const ir::Shape&
 }
 
 Status infer(ir::InferContext& ctx) {
-    RT_ASSIGN_OR_RETURN(auto plan,
-                        pad_plan(ctx.node(), ctx.opset(), ctx.input_shape(0), {infer_value(ctx, 1), infer_value(ctx, 3)}));
+    RT_ASSIGN_OR_RETURN(
+        auto plan, pad_plan(ctx.node(), ctx.opset(), ctx.input_shape(0), {infer_value(ctx, 1), infer_value(ctx, 3)}));
     ctx.set_output(0, ctx.input_dtype(0), plan.out);
     return Status();
 }
@@ -121,8 +122,8 @@ int64_t map_coordinate(PadMode mode, int64_t p, int64_t n) {
 Status compute(ir::ComputeContext& ctx) {
     const ir::Tensor& x = ctx.input(0);
     ir::Tensor& y = ctx.output(0);
-    RT_ASSIGN_OR_RETURN(auto plan, pad_plan(ctx.node(), ctx.opset(), x.shape(),
-                                            {compute_value(ctx, 1), compute_value(ctx, 3)}));
+    RT_ASSIGN_OR_RETURN(auto plan,
+                        pad_plan(ctx.node(), ctx.opset(), x.shape(), {compute_value(ctx, 1), compute_value(ctx, 3)}));
     const size_t es = data_type_size(x.dtype());
     const size_t rank = x.shape().size();
     if (y.numel() == 0) return Status();

@@ -11,12 +11,13 @@ namespace {
 using namespace tensor_ops;
 
 Expected<int64_t> range_length(const ir::Node& node, const ir::Tensor* start, const ir::Tensor* limit,
-                                const ir::Tensor* delta) {
+                               const ir::Tensor* delta) {
     const char* names[] = {"start", "limit", "delta"};
     const ir::Tensor* args[] = {start, limit, delta};
     for (int i = 0; i < 3; ++i) {
         if (!args[i]) {
-            return node_error(node, std::string("input '") + names[i] + "' must be a constant or computable at build time");
+            return node_error(node,
+                              std::string("input '") + names[i] + "' must be a constant or computable at build time");
         }
         if (args[i]->numel() != 1) return node_error(node, std::string("input '") + names[i] + "' must be a scalar");
     }
@@ -40,7 +41,8 @@ Status range_infer(ir::InferContext& ctx) {
     if (t != ir::DType::kFloat32 && t != ir::DType::kFloat64 && t != ir::DType::kInt32 && t != ir::DType::kInt64) {
         return ctx.unsupported(std::string("type ") + data_type_name(t) + " is not supported");
     }
-    RT_ASSIGN_OR_RETURN(int64_t n, range_length(ctx.node(), infer_value(ctx, 0), infer_value(ctx, 1), infer_value(ctx, 2)));
+    RT_ASSIGN_OR_RETURN(int64_t n,
+                        range_length(ctx.node(), infer_value(ctx, 0), infer_value(ctx, 1), infer_value(ctx, 2)));
     ctx.set_output(0, t, {n});
     return Status();
 }
@@ -55,7 +57,9 @@ Status range_compute(ir::ComputeContext& ctx) {
     const ir::Tensor& delta = ctx.input(2);
     ir::Tensor& y = ctx.output(0);
     switch (y.dtype()) {
-        case ir::DType::kFloat32: fill_range(*start.data<float>(), *delta.data<float>(), y.data<float>(), y.numel()); break;
+        case ir::DType::kFloat32:
+            fill_range(*start.data<float>(), *delta.data<float>(), y.data<float>(), y.numel());
+            break;
         case ir::DType::kFloat64:
             fill_range(*start.data<double>(), *delta.data<double>(), y.data<double>(), y.numel());
             break;

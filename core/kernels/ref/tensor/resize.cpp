@@ -15,8 +15,15 @@ namespace {
 using namespace tensor_ops;
 
 enum class Mode { kNearest, kLinear, kCubic };
-enum class Coord { kHalfPixel, kHalfPixelSymmetric, kPytorchHalfPixel, kAlignCorners, kAsymmetric, kTfHalfPixelForNn,
-                   kTfCropAndResize };
+enum class Coord {
+    kHalfPixel,
+    kHalfPixelSymmetric,
+    kPytorchHalfPixel,
+    kAlignCorners,
+    kAsymmetric,
+    kTfHalfPixelForNn,
+    kTfCropAndResize
+};
 // kLegacy is Upsample's and Resize-10's rule: floor when upsampling, ceil when downsampling.
 enum class Nearest { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kLegacy };
 
@@ -156,10 +163,12 @@ Expected<ResizePlan> resize_plan(const ir::Node& node, int64_t opset, const ir::
             }
             for (int a : axes) {
                 p.scales[static_cast<size_t>(a)] = scale;
-                p.out[static_cast<size_t>(a)] = static_cast<int64_t>(scale * static_cast<double>(in[static_cast<size_t>(a)]) + 0.5);
+                p.out[static_cast<size_t>(a)] =
+                    static_cast<int64_t>(scale * static_cast<double>(in[static_cast<size_t>(a)]) + 0.5);
             }
         } else if (policy != "stretch") {
-            return node_error(node, "keep_aspect_ratio_policy '" + policy + "' is not supported", StatusCode::kUnsupported);
+            return node_error(node, "keep_aspect_ratio_policy '" + policy + "' is not supported",
+                              StatusCode::kUnsupported);
         }
     } else {
         if (scales.size() != na) return node_error(node, "scales must hold one value per resized axis");
@@ -251,7 +260,8 @@ int filter(const ResizePlan& p, double scale, double ratio, std::vector<double>&
     double sum = 0.0;
     for (int i = start; i < end; ++i) {
         const double t = s * (i - ratio);
-        const double v = p.mode == Mode::kLinear ? std::clamp(1.0 - std::fabs(t), 0.0, 1.0) : cubic_weight(t, p.cubic_a);
+        const double v =
+            p.mode == Mode::kLinear ? std::clamp(1.0 - std::fabs(t), 0.0, 1.0) : cubic_weight(t, p.cubic_a);
         c.push_back(v);
         sum += v;
     }
@@ -306,7 +316,9 @@ ResizeArgs infer_args(const ir::InferContext& ctx) {
     return {infer_value(ctx, 1), infer_value(ctx, 2), infer_value(ctx, 3)};
 }
 
-Status infer(ir::InferContext& ctx) { return infer_common(ctx, infer_args(ctx)); }
+Status infer(ir::InferContext& ctx) {
+    return infer_common(ctx, infer_args(ctx));
+}
 
 // Integer outputs round to nearest and saturate, so uint8 images keep their range.
 void store_result(ir::DType t, void* data, int64_t i, double v) {
@@ -340,7 +352,8 @@ void nearest_copy(const std::vector<AxisTaps>& taps, const ir::Tensor& x, ir::Te
     const int64_t num_rows = y.numel() / inner;
     for (int64_t r = 0; r < num_rows; ++r) {
         int64_t row = 0;
-        for (size_t d = 0; d + 1 < rank; ++d) row += taps[d].idx[taps[d].begin[static_cast<size_t>(idx[d])]] * strides[d];
+        for (size_t d = 0; d + 1 < rank; ++d)
+            row += taps[d].idx[taps[d].begin[static_cast<size_t>(idx[d])]] * strides[d];
         const char* in_row = src + row * static_cast<int64_t>(es);
         char* out_row = dst + r * inner * static_cast<int64_t>(es);
         switch (es) {
@@ -396,7 +409,8 @@ Status compute(ir::ComputeContext& ctx) {
             outside = outside || t.outside[o];
             next.clear();
             for (const auto& [off, w] : rows) {
-                for (size_t k = t.begin[o]; k < t.begin[o + 1]; ++k) next.emplace_back(off + t.idx[k] * strides[d], w * t.w[k]);
+                for (size_t k = t.begin[o]; k < t.begin[o + 1]; ++k)
+                    next.emplace_back(off + t.idx[k] * strides[d], w * t.w[k]);
             }
             rows.swap(next);
         }

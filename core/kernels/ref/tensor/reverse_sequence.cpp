@@ -53,7 +53,8 @@ Status compute(ir::ComputeContext& ctx) {
     for (int64_t b = 0; b < batch; ++b) {
         const int64_t len = lens[static_cast<size_t>(b)];
         if (len < 0 || len > steps) {
-            return ctx.error("sequence length " + std::to_string(len) + " is outside [0, " + std::to_string(steps) + "]");
+            return ctx.error("sequence length " + std::to_string(len) + " is outside [0, " + std::to_string(steps) +
+                             "]");
         }
         for (int64_t t = 0; t < len; ++t) {
             std::memcpy(dst + static_cast<size_t>(b * bs + t * ts) * es,

@@ -84,7 +84,8 @@ void apply(ir::DType t, Reduction r, char* dst, const char* src, int64_t count) 
         std::memcpy(dst, src, static_cast<size_t>(count) * es);
         return;
     }
-    for (int64_t i = 0; i < count; ++i) combine(t, r, dst + static_cast<size_t>(i) * es, src + static_cast<size_t>(i) * es);
+    for (int64_t i = 0; i < count; ++i)
+        combine(t, r, dst + static_cast<size_t>(i) * es, src + static_cast<size_t>(i) * es);
 }
 
 Status check_index_type(const ir::Node& node, ir::DType t) {

@@ -40,8 +40,8 @@ Expected<std::vector<int64_t>> split_sizes(const ir::Node& node, int64_t opset, 
     if (n <= 0) return node_error(node, "has no outputs");
     if (dim % n == 0) return std::vector<int64_t>(static_cast<size_t>(n), dim / n);
     if (opset < 18) {
-        return node_error(node, "a dim of " + std::to_string(dim) + " does not split evenly into " +
-                                    std::to_string(n) + " outputs");
+        return node_error(
+            node, "a dim of " + std::to_string(dim) + " does not split evenly into " + std::to_string(n) + " outputs");
     }
     // Opset 18: chunks of ceil(dim / n), the last one what remains.
     const int64_t chunk = (dim + n - 1) / n;

@@ -85,7 +85,9 @@ void copy_tiled_any(size_t es, const char* src, char* dst, const ByteDim& outer,
     }
 }
 
-int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
+int64_t abs64(int64_t v) {
+    return v < 0 ? -v : v;
+}
 
 // Index of the dim with the smallest nonzero |stride| picked by get; -1 if every stride is 0.
 template <class Get>
@@ -138,8 +140,8 @@ void strided_copy(std::vector<CopyDim> dims, size_t elem_size, const void* src_p
     const int read_dim = smallest_stride(merged, [](const ByteDim& d) { return d.src; });
     const int in = inner < 0 ? static_cast<int>(merged.size()) - 1 : inner;
     const ByteDim inner_dim = merged[static_cast<size_t>(in)];
-    const bool tiled = read_dim >= 0 && read_dim != in && merged[static_cast<size_t>(read_dim)].size >= 4 &&
-                       inner_dim.size >= 4;
+    const bool tiled =
+        read_dim >= 0 && read_dim != in && merged[static_cast<size_t>(read_dim)].size >= 4 && inner_dim.size >= 4;
     if (tiled) {
         const ByteDim read = merged[static_cast<size_t>(read_dim)];
         std::vector<ByteDim> outer;

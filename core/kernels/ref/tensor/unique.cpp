@@ -43,9 +43,8 @@ void group_slices(const T* x, int64_t n, int64_t inner, int64_t outer, std::vect
                   std::vector<int64_t>& group_start) {
     order.resize(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        return compare_slices(x, n, inner, outer, a, b) < 0;
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return compare_slices(x, n, inner, outer, a, b) < 0; });
     group_start.clear();
     for (size_t i = 0; i < order.size(); ++i) {
         if (i == 0 || compare_slices(x, n, inner, outer, order[i - 1], order[i]) != 0) {
@@ -113,7 +112,8 @@ Status compute(ir::ComputeContext& ctx) {
         int64_t* p = ctx.allocate_output(2, ir::DType::kInt64, {n}).data<int64_t>();
         for (size_t k = 0; k < groups; ++k) {
             const size_t g = out_order[k];
-            for (int64_t i = group_start[g]; i < group_start[g + 1]; ++i) p[order[static_cast<size_t>(i)]] = static_cast<int64_t>(k);
+            for (int64_t i = group_start[g]; i < group_start[g + 1]; ++i)
+                p[order[static_cast<size_t>(i)]] = static_cast<int64_t>(k);
         }
     }
     if (ctx.has_output(3)) {
