@@ -54,10 +54,6 @@ bool is_integer_type(ir::DType t) {
            t == ir::DType::kBool;
 }
 
-bool is_float_type(ir::DType t) {
-    return t == ir::DType::kFloat32 || t == ir::DType::kFloat16 || t == ir::DType::kFloat64;
-}
-
 double load_as_double(ir::DType t, const void* data, int64_t i) {
     switch (t) {
         case ir::DType::kFloat32: return static_cast<const float*>(data)[i];

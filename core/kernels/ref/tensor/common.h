@@ -33,7 +33,6 @@ inline const ir::Tensor* compute_value(const ir::ComputeContext& ctx, size_t i) 
 }
 
 bool is_integer_type(ir::DType t);
-bool is_float_type(ir::DType t);
 
 // Element i of a tensor's buffer read as double / written from double (float16 included, bool as 0/1,
 // integers rounded toward zero as C++ casts do).
