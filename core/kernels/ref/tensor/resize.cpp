@@ -305,6 +305,38 @@ AxisTaps axis_taps(const ResizePlan& p, size_t d, int64_t in_len, int64_t out_le
     return t;
 }
 
+// True when an axis keeps its size and every output reads exactly its own input position.
+bool is_identity(const AxisTaps& t, int64_t in_len, int64_t out_len) {
+    if (in_len != out_len) return false;
+    for (size_t o = 0; o < static_cast<size_t>(out_len); ++o) {
+        if (t.outside[o] || t.begin[o + 1] != t.begin[o] + 1) return false;
+        if (t.idx[t.begin[o]] != static_cast<int64_t>(o) || t.w[t.begin[o]] != 1.0) return false;
+    }
+    return true;
+}
+
+// One 1-D filter pass along axis d of a dense [outer, len, inner] buffer.
+void resize_axis(const AxisTaps& t, const ir::Shape& shape, size_t d, int64_t out_len, const std::vector<double>& in,
+                 std::vector<double>& out) {
+    int64_t outer = 1;
+    int64_t inner = 1;
+    for (size_t i = 0; i < d; ++i) outer *= shape[i];
+    for (size_t i = d + 1; i < shape.size(); ++i) inner *= shape[i];
+    const int64_t in_len = shape[d];
+    out.assign(static_cast<size_t>(outer * out_len * inner), 0.0);
+    for (int64_t b = 0; b < outer; ++b) {
+        const double* src = in.data() + b * in_len * inner;
+        for (int64_t o = 0; o < out_len; ++o) {
+            double* dst = out.data() + (b * out_len + o) * inner;
+            for (size_t k = t.begin[static_cast<size_t>(o)]; k < t.begin[static_cast<size_t>(o) + 1]; ++k) {
+                const double w = t.w[k];
+                const double* row = src + t.idx[k] * inner;
+                for (int64_t j = 0; j < inner; ++j) dst[j] += w * row[j];
+            }
+        }
+    }
+}
+
 Status infer_common(ir::InferContext& ctx, const ResizeArgs& args) {
     RT_ASSIGN_OR_RETURN(auto p, resize_plan(ctx.node(), ctx.opset(), ctx.input_shape(0), args));
     ctx.set_output(0, ctx.input_dtype(0), p.out);
@@ -389,48 +421,40 @@ Status compute(ir::ComputeContext& ctx) {
         nearest_copy(taps, x, y);
         return Status();
     }
-    const std::vector<double> in = ir::to_doubles(x);
-    const auto strides = ir::shape_strides(x.shape());
-    const int64_t inner = y.shape()[rank - 1];
-    const AxisTaps& last = taps[rank - 1];
-
-    // For each output row (all dims but the last), the input rows it blends and their weights.
-    std::vector<int64_t> idx(rank - 1, 0);
-    std::vector<std::pair<int64_t, double>> rows;
-    std::vector<std::pair<int64_t, double>> next;
-    const int64_t num_rows = y.numel() / inner;
-    int64_t out_i = 0;
-    for (int64_t r = 0; r < num_rows; ++r) {
-        rows.assign(1, {0, 1.0});
-        bool outside = false;
-        for (size_t d = 0; d + 1 < rank; ++d) {
-            const AxisTaps& t = taps[d];
-            const size_t o = static_cast<size_t>(idx[d]);
-            outside = outside || t.outside[o];
-            next.clear();
-            for (const auto& [off, w] : rows) {
-                for (size_t k = t.begin[o]; k < t.begin[o + 1]; ++k)
-                    next.emplace_back(off + t.idx[k] * strides[d], w * t.w[k]);
+    // The filters are separable: one 1-D pass per axis that changes, downsampling axes first so later
+    // passes see less data. Points outside a crop box are overwritten at the end.
+    std::vector<double> data = ir::to_doubles(x);
+    ir::Shape shape = x.shape();
+    std::vector<size_t> order;
+    for (size_t d = 0; d < rank; ++d) {
+        if (!is_identity(taps[d], shape[d], y.shape()[d])) order.push_back(d);
+    }
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return y.shape()[a] * x.shape()[b] < y.shape()[b] * x.shape()[a];
+    });
+    std::vector<double> next;
+    for (size_t d : order) {
+        resize_axis(taps[d], shape, d, y.shape()[d], data, next);
+        data.swap(next);
+        shape[d] = y.shape()[d];
+    }
+    const int64_t n = y.numel();
+    if (y.dtype() == ir::DType::kFloat32) {
+        float* out = y.data<float>();
+        for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(data[static_cast<size_t>(i)]);
+    } else {
+        for (int64_t i = 0; i < n; ++i) store_result(y.dtype(), y.raw(), i, data[static_cast<size_t>(i)]);
+    }
+    if (p.coord == Coord::kTfCropAndResize) {
+        std::vector<int64_t> idx(rank, 0);
+        for (int64_t i = 0; i < n; ++i) {
+            bool outside = false;
+            for (size_t d = 0; d < rank; ++d) outside = outside || taps[d].outside[static_cast<size_t>(idx[d])];
+            if (outside) store_result(y.dtype(), y.raw(), i, p.extrapolation);
+            for (size_t d = rank; d-- > 0;) {
+                if (++idx[d] < y.shape()[d]) break;
+                idx[d] = 0;
             }
-            rows.swap(next);
-        }
-        for (int64_t o = 0; o < inner; ++o, ++out_i) {
-            const size_t oo = static_cast<size_t>(o);
-            if (outside || last.outside[oo]) {
-                store_result(y.dtype(), y.raw(), out_i, p.extrapolation);
-                continue;
-            }
-            double acc = 0.0;
-            for (const auto& [off, w] : rows) {
-                for (size_t k = last.begin[oo]; k < last.begin[oo + 1]; ++k) {
-                    acc += w * last.w[k] * in[static_cast<size_t>(off + last.idx[k])];
-                }
-            }
-            store_result(y.dtype(), y.raw(), out_i, acc);
-        }
-        for (size_t d = rank - 1; d-- > 0;) {
-            if (++idx[d] < y.shape()[d]) break;
-            idx[d] = 0;
         }
     }
     return Status();
