@@ -343,28 +343,63 @@ TEST(TensorOpsIdentity, IdentityAndDropoutPassDataThrough) {
     EXPECT_EQ(t.status().code(), rtinfer::StatusCode::kUnsupported);
 }
 
-TEST(TensorOpsInfer, ShapeInputsUnknownAtBuildTimeAndDataDependentOutputs) {
+// Runs infer alone; inputs without a value are only known at run time.
+std::vector<ir::OutputInfo> infer_only(const std::string& op, int64_t opset, std::vector<ir::InputInfo> inputs,
+                                       size_t num_outputs, rtinfer::Status& status, Attrs attrs = {}) {
     ir::Node node;
-    node.name = "reshape_1";
-    node.op_type = "Reshape";
-    node.inputs = {"x", "shape"};
-    node.outputs = {"y"};
-    // The shape input exists but its value is not known before run time.
-    ir::InferContext ctx(
-        node, 13,
-        {ir::InputInfo{DType::kFloat32, {2, 3}, true, nullptr}, ir::InputInfo{DType::kInt64, {2}, true, nullptr}}, 1);
-    const rtinfer::Status s = rtinfer::ref::reference_registry().find("", "Reshape")->infer(ctx);
-    ASSERT_FALSE(s.is_ok());
-    EXPECT_NE(s.message().find("reshape_1"), std::string::npos) << s.message();
-    EXPECT_NE(s.message().find("computable at build time"), std::string::npos) << s.message();
+    node.name = "node_under_test";
+    node.op_type = op;
+    for (size_t i = 0; i < inputs.size(); ++i) node.inputs.push_back("in" + std::to_string(i));
+    for (size_t i = 0; i < num_outputs; ++i) node.outputs.push_back("out" + std::to_string(i));
+    node.attrs = std::move(attrs);
+    ir::InferContext ctx(node, opset, std::move(inputs), num_outputs);
+    status = rtinfer::ref::reference_registry().find("", op)->infer(ctx);
+    return ctx.outputs();
+}
 
-    node.op_type = "NonZero";
-    node.inputs = {"x"};
-    ir::InferContext nz(node, 13, {ir::InputInfo{DType::kFloat32, {2, 3}, true, nullptr}}, 1);
-    ASSERT_TRUE(rtinfer::ref::reference_registry().find("", "NonZero")->infer(nz).is_ok());
-    EXPECT_FALSE(nz.outputs()[0].shape_known);
-    EXPECT_EQ(nz.outputs()[0].dtype, DType::kInt64);
-    EXPECT_EQ(nz.outputs()[0].shape.size(), 2u);
+TEST(TensorOpsInfer, ShapeInputsKnownOnlyAtRunTimeMakeOutputsDataDependent) {
+    const ir::InputInfo x{DType::kFloat32, {2, 3, 4}, true, nullptr};
+    rtinfer::Status s;
+    auto r = infer_only("Reshape", 13, {x, ir::InputInfo{DType::kInt64, {2}, true, nullptr}}, 1, s);
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    EXPECT_FALSE(r[0].shape_known);
+    EXPECT_EQ(r[0].dtype, DType::kFloat32);
+    EXPECT_EQ(r[0].shape.size(), 2u);
+    const ir::InputInfo idx{DType::kInt64, {1}, true, nullptr};
+    r = infer_only("Slice", 13, {x, idx, idx}, 1, s);
+    ASSERT_TRUE(s.is_ok());
+    EXPECT_FALSE(r[0].shape_known);
+    EXPECT_EQ(r[0].shape.size(), 3u);
+    r = infer_only("Unsqueeze", 13, {x, ir::InputInfo{DType::kInt64, {2}, true, nullptr}}, 1, s);
+    ASSERT_TRUE(s.is_ok());
+    EXPECT_EQ(r[0].shape.size(), 5u);
+    r = infer_only("Split", 13, {x, ir::InputInfo{DType::kInt64, {2}, true, nullptr}}, 2, s, {{"axis", attr_i(1)}});
+    ASSERT_TRUE(s.is_ok());
+    EXPECT_FALSE(r[1].shape_known);
+    // With the value known, the shape is known too.
+    const Tensor shape = ints({6, -1});
+    r = infer_only("Reshape", 13, {x, ir::InputInfo{DType::kInt64, {2}, true, &shape}}, 1, s);
+    ASSERT_TRUE(s.is_ok());
+    EXPECT_TRUE(r[0].shape_known);
+    EXPECT_EQ(r[0].shape, (Shape{6, 4}));
+    // NonZero's output is always data-dependent.
+    r = infer_only("NonZero", 13, {x}, 1, s);
+    ASSERT_TRUE(s.is_ok());
+    EXPECT_FALSE(r[0].shape_known);
+    EXPECT_EQ(r[0].dtype, DType::kInt64);
+    EXPECT_EQ(r[0].shape.size(), 2u);
+}
+
+TEST(TensorOpsInfer, DataDependentOutputsComputeAtRunTime) {
+    // evaluate_node is what the runtime's dynamic mode runs: every value is known there.
+    const Tensor x = random_tensor(DType::kFloat16, {2, 6}, 46);
+    const Tensor shape = ints({3, -1});
+    const Tensor y = run1("Reshape", 13, {&x, &shape});
+    EXPECT_EQ(y.shape(), (Shape{3, 4}));
+    EXPECT_EQ(0, std::memcmp(y.raw(), x.raw(), x.nbytes()));
+    auto missing = run("Reshape", 13, {&x, nullptr}, 1);
+    ASSERT_FALSE(missing.has_value());
+    EXPECT_NE(missing.status().message().find("node_under_test"), std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------------------------

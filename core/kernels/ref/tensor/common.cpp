@@ -13,13 +13,13 @@ Status node_error(const ir::Node& node, const std::string& message, StatusCode c
 }
 
 namespace {
-Status not_known(const ir::Node& node, const char* what) {
-    return node_error(node, std::string("input '") + what + "' must be a constant or computable at build time");
+Status missing(const ir::Node& node, const char* what) {
+    return node_error(node, std::string("input '") + what + "' is missing");
 }
 }  // namespace
 
 Expected<std::vector<int64_t>> read_ints(const ir::Node& node, const ir::Tensor* value, const char* what) {
-    if (!value) return not_known(node, what);
+    if (!value) return missing(node, what);
     if (!is_integer_type(value->dtype())) {
         return node_error(
             node, std::string("input '") + what + "' must be an integer tensor, not " + data_type_name(value->dtype()));
@@ -28,8 +28,15 @@ Expected<std::vector<int64_t>> read_ints(const ir::Node& node, const ir::Tensor*
 }
 
 Expected<std::vector<double>> read_doubles(const ir::Node& node, const ir::Tensor* value, const char* what) {
-    if (!value) return not_known(node, what);
+    if (!value) return missing(node, what);
     return ir::to_doubles(*value);
+}
+
+bool value_pending(const ir::InferContext& ctx, std::initializer_list<size_t> inputs) {
+    for (size_t i : inputs) {
+        if (ctx.has_input(i) && !ctx.input_value(i)) return true;
+    }
+    return false;
 }
 
 Expected<int> node_axis(const ir::Node& node, int64_t axis, int rank) {

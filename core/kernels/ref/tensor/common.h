@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,8 @@ namespace rtinfer::ref::tensor_ops {
 // "node 'n' (Op): message" with the given code.
 Status node_error(const ir::Node& node, const std::string& message, StatusCode code = StatusCode::kInvalidModel);
 
-// The integer values of a shape-like input (Reshape's shape, Slice's starts, ...). `value` is nullptr when
-// infer runs before the input is known; that is an error naming the input.
+// The integer values of a shape-like input (Reshape's shape, Slice's starts, ...); nullptr (an omitted input)
+// is an error naming the input. Infer checks value_pending first.
 Expected<std::vector<int64_t>> read_ints(const ir::Node& node, const ir::Tensor* value, const char* what);
 // Same for float inputs (Resize scales, roi).
 Expected<std::vector<double>> read_doubles(const ir::Node& node, const ir::Tensor* value, const char* what);
@@ -23,6 +24,11 @@ Expected<std::vector<double>> read_doubles(const ir::Node& node, const ir::Tenso
 Expected<int> node_axis(const ir::Node& node, int64_t axis, int rank);
 // Normalizes a list of axes; fails on out-of-range or repeated axes.
 Expected<std::vector<int>> node_axes(const ir::Node& node, const std::vector<int64_t>& axes, int rank);
+
+// True if one of the inputs is present but its value is known only at run time (it comes from a graph input
+// or from a computation too large to fold). The output's shape then depends on data: infer reports it unknown
+// with set_output_unknown and the runtime computes it when the value is there.
+bool value_pending(const ir::InferContext& ctx, std::initializer_list<size_t> inputs);
 
 // The value of an input during infer (may be nullptr) or compute (nullptr when omitted).
 inline const ir::Tensor* infer_value(const ir::InferContext& ctx, size_t i) {

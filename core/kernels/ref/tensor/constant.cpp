@@ -63,6 +63,11 @@ Expected<ir::Shape> constant_of_shape_dims(const ir::Node& node, const ir::Tenso
 
 Status constant_of_shape_infer(ir::InferContext& ctx) {
     RT_ASSIGN_OR_RETURN(ir::Tensor value, fill_value(ctx.node()));
+    if (value_pending(ctx, {0})) {
+        const ir::Shape& s = ctx.input_shape(0);
+        ctx.set_output_unknown(0, value.dtype(), s.empty() ? 0 : static_cast<int>(s[0]));
+        return Status();
+    }
     RT_ASSIGN_OR_RETURN(ir::Shape dims, constant_of_shape_dims(ctx.node(), infer_value(ctx, 0)));
     ctx.set_output(0, value.dtype(), dims);
     return Status();

@@ -1,5 +1,7 @@
 // Expand (bidirectional broadcast to a shape) and Tile (repeat along each axis): both are one strided copy
 // whose source strides repeat data, 0 for a broadcast dim.
+#include <algorithm>
+
 #include "core/ir/shape_util.h"
 #include "core/kernels/ref/tensor/common.h"
 #include "core/kernels/ref/tensor/kernels.h"
@@ -18,6 +20,11 @@ Expected<ir::Shape> expand_shape(const ir::Node& node, const ir::Shape& in, cons
 }
 
 Status expand_infer(ir::InferContext& ctx) {
+    if (value_pending(ctx, {1})) {
+        const ir::Shape& s = ctx.input_shape(1);
+        ctx.set_output_unknown(0, ctx.input_dtype(0), std::max(ctx.input_rank(0), s.empty() ? 0 : static_cast<int>(s[0])));
+        return Status();
+    }
     RT_ASSIGN_OR_RETURN(auto out, expand_shape(ctx.node(), ctx.input_shape(0), infer_value(ctx, 1)));
     ctx.set_output(0, ctx.input_dtype(0), out);
     return Status();
@@ -45,6 +52,10 @@ Expected<std::vector<int64_t>> tile_repeats(const ir::Node& node, const ir::Shap
 
 Status tile_infer(ir::InferContext& ctx) {
     const ir::Shape& in = ctx.input_shape(0);
+    if (value_pending(ctx, {1})) {
+        ctx.set_output_unknown(0, ctx.input_dtype(0), ctx.input_rank(0));
+        return Status();
+    }
     RT_ASSIGN_OR_RETURN(auto reps, tile_repeats(ctx.node(), in, infer_value(ctx, 1)));
     ir::Shape out(in.size());
     for (size_t i = 0; i < in.size(); ++i) out[i] = in[i] * reps[i];

@@ -81,6 +81,10 @@ Expected<PadPlan> pad_plan(const ir::Node& node, int64_t opset, const ir::Shape&
 }
 
 Status infer(ir::InferContext& ctx) {
+    if (ctx.opset() >= 11 && value_pending(ctx, {1, 3})) {
+        ctx.set_output_unknown(0, ctx.input_dtype(0), ctx.input_rank(0));
+        return Status();
+    }
     RT_ASSIGN_OR_RETURN(
         auto plan, pad_plan(ctx.node(), ctx.opset(), ctx.input_shape(0), {infer_value(ctx, 1), infer_value(ctx, 3)}));
     ctx.set_output(0, ctx.input_dtype(0), plan.out);

@@ -15,10 +15,7 @@ Expected<int64_t> range_length(const ir::Node& node, const ir::Tensor* start, co
     const char* names[] = {"start", "limit", "delta"};
     const ir::Tensor* args[] = {start, limit, delta};
     for (int i = 0; i < 3; ++i) {
-        if (!args[i]) {
-            return node_error(node,
-                              std::string("input '") + names[i] + "' must be a constant or computable at build time");
-        }
+        if (!args[i]) return node_error(node, std::string("input '") + names[i] + "' is missing");
         if (args[i]->numel() != 1) return node_error(node, std::string("input '") + names[i] + "' must be a scalar");
     }
     if (is_integer_type(start->dtype())) {
@@ -40,6 +37,10 @@ Status range_infer(ir::InferContext& ctx) {
     const ir::DType t = ctx.input_dtype(0);
     if (t != ir::DType::kFloat32 && t != ir::DType::kFloat64 && t != ir::DType::kInt32 && t != ir::DType::kInt64) {
         return ctx.unsupported(std::string("type ") + data_type_name(t) + " is not supported");
+    }
+    if (value_pending(ctx, {0, 1, 2})) {
+        ctx.set_output_unknown(0, t, 1);
+        return Status();
     }
     RT_ASSIGN_OR_RETURN(int64_t n,
                         range_length(ctx.node(), infer_value(ctx, 0), infer_value(ctx, 1), infer_value(ctx, 2)));
@@ -75,7 +76,7 @@ Status range_compute(ir::ComputeContext& ctx) {
 }
 
 Expected<int64_t> one_hot_depth(const ir::Node& node, const ir::Tensor* depth) {
-    if (!depth) return node_error(node, "input 'depth' must be a constant or computable at build time");
+    if (!depth) return node_error(node, "input 'depth' is missing");
     if (depth->numel() != 1) return node_error(node, "depth must hold one value");
     const int64_t d = static_cast<int64_t>(load_as_double(depth->dtype(), depth->raw(), 0));
     if (d <= 0) return node_error(node, "depth must be positive, not " + std::to_string(d));
@@ -83,6 +84,10 @@ Expected<int64_t> one_hot_depth(const ir::Node& node, const ir::Tensor* depth) {
 }
 
 Status one_hot_infer(ir::InferContext& ctx) {
+    if (value_pending(ctx, {1})) {
+        ctx.set_output_unknown(0, ctx.input_dtype(2), ctx.input_rank(0) + 1);
+        return Status();
+    }
     RT_ASSIGN_OR_RETURN(int64_t depth, one_hot_depth(ctx.node(), infer_value(ctx, 1)));
     if (ir::shape_numel(ctx.input_shape(2)) != 2) return ctx.error("values must hold [off, on]");
     const ir::Shape& in = ctx.input_shape(0);

@@ -61,6 +61,11 @@ Expected<ir::Shape> reshape_shape(const ir::Node& node, int64_t opset, const ir:
 }
 
 Status reshape_infer(ir::InferContext& ctx) {
+    if (value_pending(ctx, {1})) {
+        const ir::Shape& s = ctx.input_shape(1);
+        ctx.set_output_unknown(0, ctx.input_dtype(0), s.empty() ? 0 : static_cast<int>(s[0]));
+        return Status();
+    }
     RT_ASSIGN_OR_RETURN(auto target, read_ints(ctx.node(), infer_value(ctx, 1), "shape"));
     RT_ASSIGN_OR_RETURN(auto out, reshape_shape(ctx.node(), ctx.opset(), ctx.input_shape(0), target));
     ctx.set_output(0, ctx.input_dtype(0), out);
@@ -97,7 +102,17 @@ Expected<std::vector<int64_t>> squeeze_axes(const ir::InferContext& ctx, bool& g
     return axes;
 }
 
+// Squeeze/Unsqueeze with axes known only at run time: the rank still follows from the number of axes.
+bool squeeze_pending(ir::InferContext& ctx, int sign) {
+    if (ctx.opset() < 13 || !value_pending(ctx, {1})) return false;
+    const ir::Shape& s = ctx.input_shape(1);
+    const int n = s.empty() ? 1 : static_cast<int>(s[0]);
+    ctx.set_output_unknown(0, ctx.input_dtype(0), ctx.input_rank(0) + sign * n);
+    return true;
+}
+
 Status squeeze_infer(ir::InferContext& ctx) {
+    if (squeeze_pending(ctx, -1)) return Status();
     bool given = false;
     RT_ASSIGN_OR_RETURN(auto axes_raw, squeeze_axes(ctx, given));
     const ir::Shape& in = ctx.input_shape(0);
@@ -124,6 +139,7 @@ Status squeeze_infer(ir::InferContext& ctx) {
 }
 
 Status unsqueeze_infer(ir::InferContext& ctx) {
+    if (squeeze_pending(ctx, 1)) return Status();
     bool given = false;
     RT_ASSIGN_OR_RETURN(auto axes_raw, squeeze_axes(ctx, given));
     if (!given || axes_raw.empty()) return ctx.error("axes must be given");

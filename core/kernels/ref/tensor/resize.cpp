@@ -45,6 +45,7 @@ struct ResizeArgs {
     const ir::Tensor* roi;
     const ir::Tensor* scales;
     const ir::Tensor* sizes;
+    bool shape_only = false;  // infer: the output size does not depend on roi
 };
 
 Status parse_attributes(const ir::Node& node, int64_t opset, bool legacy, ResizePlan& p) {
@@ -134,9 +135,9 @@ Expected<ResizePlan> resize_plan(const ir::Node& node, int64_t opset, const ir::
         } else if (args.scales || args.sizes) {
             return node_error(node, "one of 'scales' and 'sizes' must be non-empty");
         } else {
-            return node_error(node, "input 'scales' or 'sizes' must be a constant or computable at build time");
+            return node_error(node, "needs input 'scales' or 'sizes'");
         }
-        if (p.coord == Coord::kTfCropAndResize) {
+        if (p.coord == Coord::kTfCropAndResize && !args.shape_only) {
             RT_ASSIGN_OR_RETURN(auto roi, read_doubles(node, args.roi, "roi"));
             if (roi.size() != 2 * na) return node_error(node, "roi must hold 2 values per resized axis");
             for (size_t k = 0; k < na; ++k) {
@@ -337,19 +338,18 @@ void resize_axis(const AxisTaps& t, const ir::Shape& shape, size_t d, int64_t ou
     }
 }
 
-Status infer_common(ir::InferContext& ctx, const ResizeArgs& args) {
+Status infer(ir::InferContext& ctx) {
+    const bool legacy = ctx.node().op_type == "Upsample" || ctx.opset() < 11;
+    if (value_pending(ctx, legacy ? std::initializer_list<size_t>{1} : std::initializer_list<size_t>{2, 3})) {
+        ctx.set_output_unknown(0, ctx.input_dtype(0), ctx.input_rank(0));
+        return Status();
+    }
+    ResizeArgs args = legacy ? ResizeArgs{nullptr, infer_value(ctx, 1), nullptr}
+                             : ResizeArgs{infer_value(ctx, 1), infer_value(ctx, 2), infer_value(ctx, 3)};
+    args.shape_only = true;
     RT_ASSIGN_OR_RETURN(auto p, resize_plan(ctx.node(), ctx.opset(), ctx.input_shape(0), args));
     ctx.set_output(0, ctx.input_dtype(0), p.out);
     return Status();
-}
-
-ResizeArgs infer_args(const ir::InferContext& ctx) {
-    if (ctx.node().op_type == "Upsample" || ctx.opset() < 11) return {nullptr, infer_value(ctx, 1), nullptr};
-    return {infer_value(ctx, 1), infer_value(ctx, 2), infer_value(ctx, 3)};
-}
-
-Status infer(ir::InferContext& ctx) {
-    return infer_common(ctx, infer_args(ctx));
 }
 
 // Integer outputs round to nearest and saturate, so uint8 images keep their range.

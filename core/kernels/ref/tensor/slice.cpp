@@ -85,6 +85,10 @@ Expected<SliceDims> slice_dims(const ir::Node& node, int64_t opset, const ir::Sh
 }
 
 Status infer(ir::InferContext& ctx) {
+    if (ctx.opset() >= 10 && value_pending(ctx, {1, 2, 3, 4})) {
+        ctx.set_output_unknown(0, ctx.input_dtype(0), ctx.input_rank(0));
+        return Status();
+    }
     const SliceArgs args{infer_value(ctx, 1), infer_value(ctx, 2), infer_value(ctx, 3), infer_value(ctx, 4)};
     RT_ASSIGN_OR_RETURN(auto dims, slice_dims(ctx.node(), ctx.opset(), ctx.input_shape(0), args));
     ctx.set_output(0, ctx.input_dtype(0), dims.out);

@@ -51,6 +51,10 @@ Expected<std::vector<int64_t>> split_sizes(const ir::Node& node, int64_t opset, 
 
 Status infer(ir::InferContext& ctx) {
     const ir::Shape& in = ctx.input_shape(0);
+    if (ctx.opset() >= 13 && value_pending(ctx, {1})) {
+        for (size_t i = 0; i < ctx.num_outputs(); ++i) ctx.set_output_unknown(i, ctx.input_dtype(0), ctx.input_rank(0));
+        return Status();
+    }
     RT_ASSIGN_OR_RETURN(int axis, node_axis(ctx.node(), ctx.node().attr_int("axis", 0), ctx.input_rank(0)));
     RT_ASSIGN_OR_RETURN(auto sizes, split_sizes(ctx.node(), ctx.opset(), in[static_cast<size_t>(axis)],
                                                 ctx.num_outputs(), infer_value(ctx, 1), ctx.has_input(1)));
