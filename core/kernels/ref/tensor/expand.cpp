@@ -22,7 +22,8 @@ Expected<ir::Shape> expand_shape(const ir::Node& node, const ir::Shape& in, cons
 Status expand_infer(ir::InferContext& ctx) {
     if (value_pending(ctx, {1})) {
         const ir::Shape& s = ctx.input_shape(1);
-        ctx.set_output_unknown(0, ctx.input_dtype(0), std::max(ctx.input_rank(0), s.empty() ? 0 : static_cast<int>(s[0])));
+        const int target_rank = s.empty() ? 0 : static_cast<int>(s[0]);
+        ctx.set_output_unknown(0, ctx.input_dtype(0), std::max(ctx.input_rank(0), target_rank));
         return Status();
     }
     RT_ASSIGN_OR_RETURN(auto out, expand_shape(ctx.node(), ctx.input_shape(0), infer_value(ctx, 1)));
