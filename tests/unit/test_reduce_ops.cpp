@@ -363,6 +363,29 @@ TEST(ReduceOps, ErrorsNameTheNode) {
     EXPECT_NE(s.message().find("constant"), std::string::npos) << s.message();
 }
 
+TEST(ReduceOps, Float16InputsRunThroughFloat32) {
+    const Tensor x32 = random_tensor({2, 3, 4}, true);
+    auto x16 = ir::cast_tensor(x32, DType::kFloat16);
+    ASSERT_TRUE(x16.has_value());
+    const auto xv = values(*x16);  // the float16-rounded inputs
+    Tensor y = run_one(make_node("ReduceMean", 1, 1, {{"axes", attr_is({-1})}}), 13, {&*x16});
+    EXPECT_EQ(y.dtype(), DType::kFloat16);
+    Tensor xr(DType::kFloat64, x32.shape());
+    for (size_t i = 0; i < xv.size(); ++i) xr.data<double>()[i] = xv[i];
+    expect_near_all(values(y), reference_reduce(xr, {-1}, reduce_cases()[1].fn), 2e-3, "ReduceMean float16");
+    y = run_one(make_node("Softmax", 1, 1), 13, {&*x16});
+    EXPECT_EQ(y.dtype(), DType::kFloat16);
+    EXPECT_EQ(y.shape(), x32.shape());
+    double row = 0;
+    for (int k = 0; k < 4; ++k) row += values(y)[static_cast<size_t>(k)];
+    EXPECT_NEAR(row, 1.0, 2e-3);
+    std::vector<Tensor> outs;
+    const Tensor k = int64s({2}, {1});
+    ASSERT_TRUE(run_node(make_node("TopK", 2, 2), 11, {&*x16, &k}, outs).is_ok());
+    EXPECT_EQ(outs[0].dtype(), DType::kFloat16);
+    EXPECT_EQ(outs[1].dtype(), DType::kInt64);
+}
+
 // ---- ArgMax / ArgMin ----
 
 TEST(ReduceOps, ArgMaxArgMinAxesKeepdims) {
@@ -781,8 +804,8 @@ TEST(ReduceOps, LossesReductionsWeightsIgnoreIndexNd) {
                     if (use_ii) attrs["ignore_index"] = attr_i(ii);
                     const LossRef r = nll_ref(lp, n, c, d, tv, use_w ? &wv : nullptr, use_ii ? &ii : nullptr);
                     std::vector<Tensor> outs;
-                    const Status s = run_node(make_node(op, 3, sce ? 2 : 1, attrs), 13,
-                                              {&x, &target, use_w ? &w : nullptr}, outs);
+                    const Status s =
+                        run_node(make_node(op, 3, sce ? 2 : 1, attrs), 13, {&x, &target, use_w ? &w : nullptr}, outs);
                     ASSERT_TRUE(s.is_ok()) << s.to_string();
                     const std::string what =
                         std::string(op) + " " + red + (use_w ? " weight" : "") + (use_ii ? " ii" : "");

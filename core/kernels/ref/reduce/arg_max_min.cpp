@@ -7,11 +7,6 @@
 namespace rtinfer::ref {
 namespace {
 
-bool supported_type(ir::DType t) {
-    return t == ir::DType::kFloat32 || t == ir::DType::kFloat64 || t == ir::DType::kInt32 || t == ir::DType::kInt64 ||
-           t == ir::DType::kInt8 || t == ir::DType::kUInt8;
-}
-
 Expected<std::vector<bool>> reduced_axis(const ir::Node& node, int rank) {
     const int64_t axis = node.attr_int("axis", 0);
     auto a = ir::normalize_axis(axis, rank);
@@ -26,7 +21,7 @@ Expected<std::vector<bool>> reduced_axis(const ir::Node& node, int rank) {
 
 Status infer(ir::InferContext& ctx) {
     const ir::DType t = ctx.input_dtype(0);
-    if (!supported_type(t))
+    if (!reduce::is_numeric_type(t))
         return ctx.unsupported(std::string("input type ") + data_type_name(t) + " is not supported");
     RT_ASSIGN_OR_RETURN(const std::vector<bool> reduced, reduced_axis(ctx.node(), ctx.input_rank(0)));
     const bool keepdims = ctx.node().attr_int("keepdims", 1) != 0;

@@ -8,13 +8,9 @@
 namespace rtinfer::ref {
 namespace {
 
-bool supported_type(ir::DType t) {
-    return t == ir::DType::kFloat32 || t == ir::DType::kFloat64 || t == ir::DType::kInt32 || t == ir::DType::kInt64;
-}
-
 Status infer(ir::InferContext& ctx) {
     const ir::DType t = ctx.input_dtype(0);
-    if (!supported_type(t))
+    if (!reduce::is_float_type(t) && t != ir::DType::kInt32 && t != ir::DType::kInt64)
         return ctx.unsupported(std::string("input type ") + data_type_name(t) + " is not supported");
     if (!ctx.has_input(1)) return ctx.error("the axis input is missing");
     const ir::DType at = ctx.input_dtype(1);

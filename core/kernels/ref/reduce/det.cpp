@@ -5,13 +5,14 @@
 #include <vector>
 
 #include "core/kernels/ref/reduce/kernels.h"
+#include "core/kernels/ref/reduce/reduce_util.h"
 
 namespace rtinfer::ref {
 namespace {
 
 Status infer(ir::InferContext& ctx) {
     const ir::DType t = ctx.input_dtype(0);
-    if (t != ir::DType::kFloat32 && t != ir::DType::kFloat64) {
+    if (!reduce::is_float_type(t)) {
         return ctx.unsupported(std::string("input type ") + data_type_name(t) + " is not supported");
     }
     const ir::Shape& s = ctx.input_shape(0);

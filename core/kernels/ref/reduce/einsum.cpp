@@ -164,7 +164,7 @@ std::vector<ir::Shape> input_shapes_of(const ir::InferContext& ctx) {
 Status infer(ir::InferContext& ctx) {
     if (ctx.num_inputs() == 0) return ctx.error("Einsum needs at least one input");
     const ir::DType t = ctx.input_dtype(0);
-    if (t != ir::DType::kFloat32 && t != ir::DType::kFloat64 && t != ir::DType::kInt32 && t != ir::DType::kInt64) {
+    if (!reduce::is_float_type(t) && t != ir::DType::kInt32 && t != ir::DType::kInt64) {
         return ctx.unsupported(std::string("input type ") + data_type_name(t) + " is not supported");
     }
     for (size_t i = 1; i < ctx.num_inputs(); ++i) {

@@ -27,7 +27,7 @@ Expected<Reduction> reduction_of(const ir::Node& node) {
 template <bool kSoftmax>
 Status infer(ir::InferContext& ctx) {
     const ir::DType t = ctx.input_dtype(0);
-    if (t != ir::DType::kFloat32 && t != ir::DType::kFloat64) {
+    if (!reduce::is_float_type(t)) {
         return ctx.unsupported(std::string("input type ") + data_type_name(t) + " is not supported");
     }
     if (!ctx.has_input(1)) return ctx.error("the target input is missing");

@@ -103,14 +103,9 @@ struct LogSumExpAcc {
     T result(int64_t) const { return static_cast<T>(std::isinf(m) ? m : m + std::log(s)); }
 };
 
-bool supported_type(ir::DType t) {
-    return t == ir::DType::kFloat32 || t == ir::DType::kFloat64 || t == ir::DType::kInt32 || t == ir::DType::kInt64 ||
-           t == ir::DType::kInt8 || t == ir::DType::kUInt8;
-}
-
 Status infer(ir::InferContext& ctx) {
     const ir::DType t = ctx.input_dtype(0);
-    if (!supported_type(t))
+    if (!reduce::is_numeric_type(t))
         return ctx.unsupported(std::string("input type ") + data_type_name(t) + " is not supported");
     RT_ASSIGN_OR_RETURN(
         const reduce::ReduceAxes axes,

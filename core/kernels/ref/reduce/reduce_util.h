@@ -86,6 +86,16 @@ struct AxisSplit {
 };
 AxisSplit split_at_axis(const ir::Shape& shape, int axis);
 
+// Types the infer functions accept. float16 is among them: the executor hands such inputs to compute as
+// float32, so compute never sees it.
+inline bool is_float_type(ir::DType t) {
+    return t == ir::DType::kFloat32 || t == ir::DType::kFloat64 || t == ir::DType::kFloat16;
+}
+inline bool is_numeric_type(ir::DType t) {
+    return is_float_type(t) || t == ir::DType::kInt32 || t == ir::DType::kInt64 || t == ir::DType::kInt8 ||
+           t == ir::DType::kUInt8;
+}
+
 // The integer value(s) of a small shape-like input (int32 or int64).
 std::vector<int64_t> read_int_values(const ir::Tensor& t);
 

@@ -30,7 +30,7 @@ Expected<reduce::AxisSplit> normalized_extent(const ir::Node& node, int64_t opse
 
 Status infer(ir::InferContext& ctx) {
     const ir::DType t = ctx.input_dtype(0);
-    if (t != ir::DType::kFloat32 && t != ir::DType::kFloat64) {
+    if (!reduce::is_float_type(t)) {
         return ctx.unsupported(std::string("input type ") + data_type_name(t) + " is not supported");
     }
     RT_RETURN_IF_ERROR(normalized_extent(ctx.node(), ctx.opset(), ctx.input_shape(0)).status());

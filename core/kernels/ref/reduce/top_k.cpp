@@ -11,11 +11,6 @@
 namespace rtinfer::ref {
 namespace {
 
-bool supported_type(ir::DType t) {
-    return t == ir::DType::kFloat32 || t == ir::DType::kFloat64 || t == ir::DType::kInt32 || t == ir::DType::kInt64 ||
-           t == ir::DType::kInt8 || t == ir::DType::kUInt8;
-}
-
 struct TopKParams {
     int axis = 0;
     int64_t k = 0;
@@ -56,7 +51,7 @@ Expected<TopKParams> params(const ir::Node& node, int64_t opset, const ir::Shape
 
 Status infer(ir::InferContext& ctx) {
     const ir::DType t = ctx.input_dtype(0);
-    if (!supported_type(t))
+    if (!reduce::is_numeric_type(t))
         return ctx.unsupported(std::string("input type ") + data_type_name(t) + " is not supported");
     RT_ASSIGN_OR_RETURN(const TopKParams p,
                         params(ctx.node(), ctx.opset(), ctx.input_shape(0), ctx.has_input(1), ctx.input_value(1)));
