@@ -143,89 +143,60 @@ std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
 
 using ListFn = std::function<double(const std::vector<double>&)>;
 
-struct ReduceCase {
-    const char* op;
-    ListFn fn;
-    bool positive_input;
-};
-
 double sum_of(const std::vector<double>& v) {
     return std::accumulate(v.begin(), v.end(), 0.0);
 }
 
+// A reduction as a fold: acc = step(acc, x) from init, then finish(acc, count).
+struct ReduceCase {
+    const char* op;
+    double init;
+    double (*step)(double, double);
+    double (*finish)(double, double);
+    bool positive_input;
+    ListFn fn() const {
+        return [c = *this](const std::vector<double>& v) {
+            double acc = c.init;
+            for (double x : v) acc = c.step(acc, x);
+            return c.finish(acc, static_cast<double>(v.size()));
+        };
+    }
+};
+
+using Fold = double (*)(double, double);
+const Fold add = [](double a, double x) { return a + x; };
+const Fold add_square = [](double a, double x) { return a + x * x; };
+const Fold as_is = [](double a, double) { return a; };
+const Fold log_of = [](double a, double) { return std::log(a); };
+
 std::vector<ReduceCase> reduce_cases() {
     const double inf = std::numeric_limits<double>::infinity();
-    return {
-        {"ReduceSum", sum_of, false},
-        {"ReduceMean", [](const std::vector<double>& v) { return sum_of(v) / static_cast<double>(v.size()); }, false},
-        {"ReduceMax",
-         [inf](const std::vector<double>& v) {
-             double m = -inf;
-             for (double x : v) m = std::max(m, x);
-             return m;
-         },
-         false},
-        {"ReduceMin",
-         [inf](const std::vector<double>& v) {
-             double m = inf;
-             for (double x : v) m = std::min(m, x);
-             return m;
-         },
-         false},
-        {"ReduceProd",
-         [](const std::vector<double>& v) {
-             double p = 1;
-             for (double x : v) p *= x;
-             return p;
-         },
-         false},
-        {"ReduceL1",
-         [](const std::vector<double>& v) {
-             double s = 0;
-             for (double x : v) s += std::fabs(x);
-             return s;
-         },
-         false},
-        {"ReduceL2",
-         [](const std::vector<double>& v) {
-             double s = 0;
-             for (double x : v) s += x * x;
-             return std::sqrt(s);
-         },
-         false},
-        {"ReduceLogSum", [](const std::vector<double>& v) { return std::log(sum_of(v)); }, true},
-        {"ReduceLogSumExp",
-         [](const std::vector<double>& v) {
-             double s = 0;
-             for (double x : v) s += std::exp(x);
-             return std::log(s);
-         },
-         false},
-        {"ReduceSumSquare",
-         [](const std::vector<double>& v) {
-             double s = 0;
-             for (double x : v) s += x * x;
-             return s;
-         },
-         false},
-    };
+    return {{"ReduceSum", 0, add, as_is, false},
+            {"ReduceMean", 0, add, [](double a, double n) { return a / n; }, false},
+            {"ReduceMax", -inf, [](double a, double x) { return std::max(a, x); }, as_is, false},
+            {"ReduceMin", inf, [](double a, double x) { return std::min(a, x); }, as_is, false},
+            {"ReduceProd", 1, [](double a, double x) { return a * x; }, as_is, false},
+            {"ReduceL1", 0, [](double a, double x) { return a + std::fabs(x); }, as_is, false},
+            {"ReduceL2", 0, add_square, [](double a, double) { return std::sqrt(a); }, false},
+            {"ReduceLogSum", 0, add, log_of, true},
+            {"ReduceLogSumExp", 0, [](double a, double x) { return a + std::exp(x); }, log_of, false},
+            {"ReduceSumSquare", 0, add_square, as_is, false}};
 }
 
 // Reduces by gathering every input element into the list of its output element, then applying fn.
 std::vector<double> reference_reduce(const Tensor& x, const std::vector<int64_t>& axes, const ListFn& fn) {
     const int rank = x.rank();
-    std::vector<bool> red(static_cast<size_t>(rank), axes.empty());
-    for (int64_t a : axes) red[static_cast<size_t>(a < 0 ? a + rank : a)] = true;
+    std::vector<bool> red(rank, axes.empty());
+    for (int64_t a : axes) red[a < 0 ? a + rank : a] = true;
     Shape out_shape;
-    for (int d = 0; d < rank; ++d) out_shape.push_back(red[static_cast<size_t>(d)] ? 1 : x.dim(d));
-    std::vector<std::vector<double>> lists(static_cast<size_t>(ir::shape_numel(out_shape)));
+    for (int d = 0; d < rank; ++d) out_shape.push_back(red[d] ? 1 : x.dim(d));
+    std::vector<std::vector<double>> lists((ir::shape_numel(out_shape)));
     const std::vector<double> xv = values(x);
     for (int64_t i = 0; i < x.numel(); ++i) {
         std::vector<int64_t> idx = unravel(i, x.shape());
         int64_t o = 0;
-        for (int d = 0; d < rank; ++d)
-            o = o * out_shape[static_cast<size_t>(d)] + (red[static_cast<size_t>(d)] ? 0 : idx[static_cast<size_t>(d)]);
-        lists[static_cast<size_t>(o)].push_back(xv[static_cast<size_t>(i)]);
+        for (int d = 0; d < rank; ++d) o = o * out_shape[d] + (red[d] ? 0 : idx[d]);
+        lists[o].push_back(xv[i]);
     }
     std::vector<double> out;
     for (const auto& l : lists) out.push_back(fn(l));
@@ -239,7 +210,7 @@ Shape expected_reduce_shape(const Shape& in, const std::vector<int64_t>& axes, b
         bool r = axes.empty();
         for (int64_t a : axes) r = r || (a < 0 ? a + rank : a) == d;
         if (!r)
-            out.push_back(in[static_cast<size_t>(d)]);
+            out.push_back(in[d]);
         else if (keepdims)
             out.push_back(1);
     }
@@ -253,7 +224,7 @@ TEST(ReduceOps, AllOpsAxesKeepdimsAttributeAndInputForms) {
         const Tensor x = random_tensor({3, 4, 5}, c.positive_input);
         const int64_t input_opset = std::string(c.op) == "ReduceSum" ? 13 : 18;
         for (const auto& axes : axes_sets) {
-            const std::vector<double> want = reference_reduce(x, axes, c.fn);
+            const std::vector<double> want = reference_reduce(x, axes, c.fn());
             for (int keep = 0; keep <= 1; ++keep) {
                 const std::string what =
                     std::string(c.op) + " axes " + ir::shape_str(axes) + " keepdims " + std::to_string(keep);
@@ -281,7 +252,7 @@ TEST(ReduceOps, DoubleAndIntegerTypes) {
         if (c.positive_input) continue;
         const Tensor y = run_one(make_node(c.op, 1, 1, {{"axes", attr_is({1})}}), 13, {&xd});
         EXPECT_EQ(y.dtype(), DType::kFloat64);
-        expect_near_all(values(y), reference_reduce(xd, {1}, c.fn), 1e-12, std::string(c.op) + " double");
+        expect_near_all(values(y), reference_reduce(xd, {1}, c.fn()), 1e-12, std::string(c.op) + " double");
     }
     for (DType t : {DType::kInt32, DType::kInt64}) {
         const Tensor xi = random_ints({3, 5}, -9, 9, t);
@@ -293,7 +264,7 @@ TEST(ReduceOps, DoubleAndIntegerTypes) {
             }
             const Tensor y = run_one(make_node(op, 1, 1, {{"axes", attr_is({0})}, {"keepdims", attr_i(0)}}), 13, {&xi});
             EXPECT_EQ(y.dtype(), t);
-            expect_near_all(values(y), reference_reduce(xi, {0}, c->fn), 0, std::string(op) + " int");
+            expect_near_all(values(y), reference_reduce(xi, {0}, c->fn()), 0, std::string(op) + " int");
         }
         // Integer mean truncates like a cast of the exact mean.
         const Tensor m = run_one(make_node("ReduceMean", 1, 1, {{"axes", attr_is({1})}}), 13, {&xi});
@@ -372,12 +343,12 @@ TEST(ReduceOps, Float16InputsRunThroughFloat32) {
     EXPECT_EQ(y.dtype(), DType::kFloat16);
     Tensor xr(DType::kFloat64, x32.shape());
     for (size_t i = 0; i < xv.size(); ++i) xr.data<double>()[i] = xv[i];
-    expect_near_all(values(y), reference_reduce(xr, {-1}, reduce_cases()[1].fn), 2e-3, "ReduceMean float16");
+    expect_near_all(values(y), reference_reduce(xr, {-1}, reduce_cases()[1].fn()), 2e-3, "ReduceMean float16");
     y = run_one(make_node("Softmax", 1, 1), 13, {&*x16});
     EXPECT_EQ(y.dtype(), DType::kFloat16);
     EXPECT_EQ(y.shape(), x32.shape());
     double row = 0;
-    for (int k = 0; k < 4; ++k) row += values(y)[static_cast<size_t>(k)];
+    for (int k = 0; k < 4; ++k) row += values(y)[k];
     EXPECT_NEAR(row, 1.0, 2e-3);
     std::vector<Tensor> outs;
     const Tensor k = int64s({2}, {1});
@@ -401,19 +372,19 @@ TEST(ReduceOps, ArgMaxArgMinAxesKeepdims) {
                 EXPECT_EQ(y.shape(), expected_reduce_shape(x.shape(), {axis}, keep));
                 // Reference: lists of (value, index along the axis) per output element.
                 const int a = static_cast<int>(axis < 0 ? axis + 3 : axis);
-                std::vector<int64_t> want(static_cast<size_t>(y.numel()), -1);
+                std::vector<int64_t> want((y.numel()), -1);
                 std::vector<double> best(want.size());
                 for (int64_t i = 0; i < x.numel(); ++i) {
                     auto idx = unravel(i, x.shape());
-                    const int64_t along = idx[static_cast<size_t>(a)];
-                    idx[static_cast<size_t>(a)] = 0;
+                    const int64_t along = idx[a];
+                    idx[a] = 0;
                     int64_t o = 0;
-                    for (int d = 0; d < 3; ++d) o = o * (d == a ? 1 : x.dim(d)) + idx[static_cast<size_t>(d)];
-                    const double v = xv[static_cast<size_t>(i)];
-                    auto& w = want[static_cast<size_t>(o)];
-                    if (w < 0 || (is_max ? v > best[static_cast<size_t>(o)] : v < best[static_cast<size_t>(o)])) {
+                    for (int d = 0; d < 3; ++d) o = o * (d == a ? 1 : x.dim(d)) + idx[d];
+                    const double v = xv[i];
+                    auto& w = want[o];
+                    if (w < 0 || (is_max ? v > best[o] : v < best[o])) {
                         w = along;
-                        best[static_cast<size_t>(o)] = v;
+                        best[o] = v;
                     }
                 }
                 EXPECT_EQ(std::vector<int64_t>(y.data<int64_t>(), y.data<int64_t>() + y.numel()), want)
@@ -450,9 +421,9 @@ std::vector<double> reference_grouped(const Tensor& x,
     std::vector<double> out(xv.size());
     for (const auto& [g, members] : groups) {
         std::vector<double> v;
-        for (int64_t i : members) v.push_back(xv[static_cast<size_t>(i)]);
+        for (int64_t i : members) v.push_back(xv[i]);
         const auto r = fn(v);
-        for (size_t k = 0; k < members.size(); ++k) out[static_cast<size_t>(members[k])] = r[k];
+        for (size_t k = 0; k < members.size(); ++k) out[members[k]] = r[k];
     }
     return out;
 }
@@ -474,7 +445,7 @@ std::vector<double> log_softmax_ref(const std::vector<double>& v) {
 }
 std::vector<double> hardmax_ref(const std::vector<double>& v) {
     std::vector<double> r(v.size(), 0.0);
-    r[static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin())] = 1.0;
+    r[std::max_element(v.begin(), v.end()) - v.begin()] = 1.0;
     return r;
 }
 
@@ -489,13 +460,13 @@ TEST(ReduceOps, SoftmaxFamilyOpset11CoercesTo2dOpset13UsesOneAxis) {
             // Opset 11: one group per index of the leading dims [0, a).
             auto coerced = [a](const std::vector<int64_t>& idx) {
                 int64_t g = 0;
-                for (int d = 0; d < a; ++d) g = g * 10 + idx[static_cast<size_t>(d)];
+                for (int d = 0; d < a; ++d) g = g * 10 + idx[d];
                 return g;
             };
             // Opset 13: one group per index of all dims but a.
             auto single = [a](const std::vector<int64_t>& idx) {
                 int64_t g = 0;
-                for (int d = 0; d < 3; ++d) g = g * 10 + (d == a ? 0 : idx[static_cast<size_t>(d)]);
+                for (int d = 0; d < 3; ++d) g = g * 10 + (d == a ? 0 : idx[d]);
                 return g;
             };
             const std::string what = std::string(op) + " axis " + std::to_string(axis);
@@ -548,7 +519,7 @@ void check_top_k(const Tensor& x, int64_t k, int64_t axis, bool largest, int64_t
     }
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     Shape out_shape = x.shape();
-    out_shape[static_cast<size_t>(a)] = k;
+    out_shape[a] = k;
     ASSERT_EQ(outs[0].shape(), out_shape);
     ASSERT_EQ(outs[1].shape(), out_shape);
     ASSERT_EQ(outs[1].dtype(), DType::kInt64);
@@ -558,19 +529,18 @@ void check_top_k(const Tensor& x, int64_t k, int64_t axis, bool largest, int64_t
     const auto out_strides = ir::shape_strides(out_shape);
     for (int64_t o = 0; o < outs[0].numel(); ++o) {
         auto idx = unravel(o, out_shape);
-        if (idx[static_cast<size_t>(a)] != 0) continue;
+        if (idx[a] != 0) continue;
         int64_t base = 0;
-        for (int d = 0; d < rank; ++d) base += idx[static_cast<size_t>(d)] * strides[static_cast<size_t>(d)];
+        for (int d = 0; d < rank; ++d) base += idx[d] * strides[d];
         std::vector<std::pair<double, int64_t>> row;
-        for (int64_t j = 0; j < x.dim(a); ++j)
-            row.push_back({xv[static_cast<size_t>(base + j * strides[static_cast<size_t>(a)])], j});
+        for (int64_t j = 0; j < x.dim(a); ++j) row.push_back({xv[base + j * strides[static_cast<size_t>(a)]], j});
         std::stable_sort(row.begin(), row.end(), [largest](const auto& p, const auto& q) {
             return largest ? p.first > q.first : p.first < q.first;
         });
         for (int64_t j = 0; j < k; ++j) {
-            const int64_t at = o + j * out_strides[static_cast<size_t>(a)];
-            EXPECT_EQ(yv[static_cast<size_t>(at)], row[static_cast<size_t>(j)].first) << "k " << k << " axis " << axis;
-            EXPECT_EQ(yi[at], row[static_cast<size_t>(j)].second) << "k " << k << " axis " << axis;
+            const int64_t at = o + j * out_strides[a];
+            EXPECT_EQ(yv[at], row[j].first) << "k " << k << " axis " << axis;
+            EXPECT_EQ(yi[at], row[j].second) << "k " << k << " axis " << axis;
         }
     }
 }
@@ -619,13 +589,13 @@ TEST(ReduceOps, CumSumExclusiveReverseAxes) {
                     const auto idx = unravel(i, x.shape());
                     double s = 0;
                     for (int64_t j = 0; j < x.dim(a); ++j) {
-                        const int64_t me = idx[static_cast<size_t>(a)];
+                        const int64_t me = idx[a];
                         const bool take = reverse ? (exclusive ? j > me : j >= me) : (exclusive ? j < me : j <= me);
                         auto jdx = idx;
-                        jdx[static_cast<size_t>(a)] = j;
-                        if (take) s += xv[static_cast<size_t>(jdx[0] * x.dim(1) + jdx[1])];
+                        jdx[a] = j;
+                        if (take) s += xv[jdx[0] * x.dim(1) + jdx[1]];
                     }
-                    want[static_cast<size_t>(i)] = s;
+                    want[i] = s;
                 }
                 const Tensor axis_t = int64s({axis}, {});
                 const Tensor y =
@@ -658,9 +628,7 @@ TEST(ReduceOps, EinsumMatmulBatchDiagonalTraceTransposeDot) {
     std::vector<double> want(15, 0.0);
     for (int i = 0; i < 3; ++i)
         for (int k = 0; k < 5; ++k)
-            for (int j = 0; j < 4; ++j)
-                want[static_cast<size_t>(i * 5 + k)] +=
-                    av[static_cast<size_t>(i * 4 + j)] * bv[static_cast<size_t>(j * 5 + k)];
+            for (int j = 0; j < 4; ++j) want[i * 5 + k] += av[i * 4 + j] * bv[j * 5 + k];
     Tensor y = run_einsum("ij,jk->ik", {&a, &b});
     EXPECT_EQ(y.shape(), (Shape{3, 5}));
     expect_near_all(values(y), want, 1e-5, "ij,jk->ik");
@@ -674,8 +642,7 @@ TEST(ReduceOps, EinsumMatmulBatchDiagonalTraceTransposeDot) {
         for (int i = 0; i < 3; ++i)
             for (int k = 0; k < 5; ++k)
                 for (int j = 0; j < 4; ++j)
-                    bwant[static_cast<size_t>((n * 3 + i) * 5 + k)] +=
-                        bav[static_cast<size_t>((n * 3 + i) * 4 + j)] * bbv[static_cast<size_t>((n * 4 + j) * 5 + k)];
+                    bwant[(n * 3 + i) * 5 + k] += bav[(n * 3 + i) * 4 + j] * bbv[(n * 4 + j) * 5 + k];
     y = run_einsum("bij,bjk->bik", {&ba, &bb});
     EXPECT_EQ(y.shape(), (Shape{2, 3, 5}));
     expect_near_all(values(y), bwant, 1e-5, "bij,bjk->bik");
@@ -696,14 +663,14 @@ TEST(ReduceOps, EinsumMatmulBatchDiagonalTraceTransposeDot) {
     std::vector<double> twant;
     for (int n = 0; n < 2; ++n)
         for (int j = 0; j < 4; ++j)
-            for (int i = 0; i < 3; ++i) twant.push_back(tv[static_cast<size_t>((n * 3 + i) * 4 + j)]);
+            for (int i = 0; i < 3; ++i) twant.push_back(tv[(n * 3 + i) * 4 + j]);
     y = run_einsum("...ij->...ji", {&t});
     EXPECT_EQ(y.shape(), (Shape{2, 4, 3}));
     expect_near_all(values(y), twant, 0, "...ij->...ji");
 
     const Tensor u = random_tensor({6}), v = random_tensor({6});
     double dot = 0;
-    for (int i = 0; i < 6; ++i) dot += values(u)[static_cast<size_t>(i)] * values(v)[static_cast<size_t>(i)];
+    for (int i = 0; i < 6; ++i) dot += values(u)[i] * values(v)[i];
     y = run_einsum("i,i", {&u, &v});
     EXPECT_EQ(y.shape(), Shape{});
     expect_near_all(values(y), {dot}, 1e-5, "i,i");
@@ -713,9 +680,7 @@ TEST(ReduceOps, EinsumMatmulBatchDiagonalTraceTransposeDot) {
     EXPECT_NEAR(values(y)[2 * 6 + 3], values(u)[2] * values(v)[3], 1e-6);
     y = run_einsum("i,i,i->", {&u, &v, &u});
     double tri = 0;
-    for (int i = 0; i < 6; ++i)
-        tri +=
-            values(u)[static_cast<size_t>(i)] * values(u)[static_cast<size_t>(i)] * values(v)[static_cast<size_t>(i)];
+    for (int i = 0; i < 6; ++i) tri += values(u)[i] * values(u)[i] * values(v)[i];
     expect_near_all(values(y), {tri}, 1e-5, "i,i,i->");
 }
 
@@ -729,10 +694,8 @@ TEST(ReduceOps, EinsumEllipsisBroadcastAndErrors) {
             for (int i = 0; i < 3; ++i)
                 for (int k = 0; k < 2; ++k) {
                     double s = 0;
-                    for (int j = 0; j < 4; ++j)
-                        s +=
-                            av[static_cast<size_t>((n * 3 + i) * 4 + j)] * bv[static_cast<size_t>((m * 4 + j) * 2 + k)];
-                    EXPECT_NEAR(yv[static_cast<size_t>(((n * 5 + m) * 3 + i) * 2 + k)], s, 1e-5);
+                    for (int j = 0; j < 4; ++j) s += av[(n * 3 + i) * 4 + j] * bv[(m * 4 + j) * 2 + k];
+                    EXPECT_NEAR(yv[((n * 5 + m) * 3 + i) * 2 + k], s, 1e-5);
                 }
     std::vector<Tensor> outs;
     const Tensor c = random_tensor({3, 5});
@@ -757,11 +720,11 @@ LossRef nll_ref(const std::vector<double>& logp, int64_t n, int64_t c, int64_t d
     LossRef r;
     for (int64_t i = 0; i < n; ++i) {
         for (int64_t j = 0; j < d; ++j) {
-            const int64_t t = target[static_cast<size_t>(i * d + j)];
+            const int64_t t = target[i * d + j];
             double l = 0, w = 0;
             if (!ignore_index || t != *ignore_index) {
-                w = weight ? (*weight)[static_cast<size_t>(t)] : 1.0;
-                l = -logp[static_cast<size_t>((i * c + t) * d + j)] * w;
+                w = weight ? (*weight)[t] : 1.0;
+                l = -logp[(i * c + t) * d + j] * w;
             }
             r.per_element.push_back(l);
             r.sum += l;
@@ -784,10 +747,9 @@ TEST(ReduceOps, LossesReductionsWeightsIgnoreIndexNd) {
     for (int64_t i = 0; i < n; ++i) {
         for (int64_t j = 0; j < d; ++j) {
             double s = 0;
-            for (int64_t k = 0; k < c; ++k) s += std::exp(xv[static_cast<size_t>((i * c + k) * d + j)]);
+            for (int64_t k = 0; k < c; ++k) s += std::exp(xv[(i * c + k) * d + j]);
             for (int64_t k = 0; k < c; ++k) {
-                logp[static_cast<size_t>((i * c + k) * d + j)] =
-                    xv[static_cast<size_t>((i * c + k) * d + j)] - std::log(s);
+                logp[(i * c + k) * d + j] = xv[(i * c + k) * d + j] - std::log(s);
             }
         }
     }
@@ -852,8 +814,8 @@ double det_laplace(const std::vector<double>& m, int64_t n) {
         std::vector<double> minor;
         for (int64_t r = 1; r < n; ++r)
             for (int64_t k = 0; k < n; ++k)
-                if (k != col) minor.push_back(m[static_cast<size_t>(r * n + k)]);
-        det += (col % 2 ? -1.0 : 1.0) * m[static_cast<size_t>(col)] * det_laplace(minor, n - 1);
+                if (k != col) minor.push_back(m[r * n + k]);
+        det += (col % 2 ? -1.0 : 1.0) * m[col] * det_laplace(minor, n - 1);
     }
     return det;
 }
@@ -865,8 +827,7 @@ TEST(ReduceOps, DetBatchedAgainstCofactorExpansion) {
     const auto xv = values(x);
     for (int b = 0; b < 6; ++b) {
         const std::vector<double> m(xv.begin() + b * 16, xv.begin() + (b + 1) * 16);
-        EXPECT_NEAR(values(y)[static_cast<size_t>(b)], det_laplace(m, 4),
-                    1e-4 * std::max(1.0, std::fabs(det_laplace(m, 4))));
+        EXPECT_NEAR(values(y)[b], det_laplace(m, 4), 1e-4 * std::max(1.0, std::fabs(det_laplace(m, 4))));
     }
     const Tensor singular = floats({1, 2, 2, 4}, {2, 2});
     EXPECT_EQ(values(run_one(make_node("Det", 1, 1), 11, {&singular}))[0], 0.0);
