@@ -486,6 +486,25 @@ TEST(ElementwiseVariadic, MaxMinSumMeanBroadcastAnyCount) {
     }
 }
 
+TEST(ElementwiseVariadic, OutputMayShareALaterInputsBuffer) {
+    const ir::Tensor a = random_floats({2, 3}, -5, 5, 54);
+    const ir::Tensor b = random_floats({3}, -5, 5, 55);
+    ir::Tensor c = random_floats({2, 3}, -5, 5, 56);
+    const auto av = ir::to_doubles(a), bv = ir::to_doubles(b), cv = ir::to_doubles(c);
+    std::vector<double> want;
+    for (size_t i = 0; i < 6; ++i) want.push_back(av[i] + bv[i % 3] + cv[i]);
+    ir::Node node;
+    node.name = "sum";
+    node.op_type = "Sum";
+    node.inputs = {"a", "b", "c"};
+    node.outputs = {"c"};
+    std::vector<ir::Tensor> outputs = {c};  // the output is written into c's buffer
+    const ir::OpKernel* sum = rtinfer::ref::reference_registry().find("", "Sum");
+    ASSERT_TRUE(rtinfer::ref::compute_node(*sum, node, 13, {&a, &b, &c}, outputs).is_ok());
+    EXPECT_EQ(outputs[0].raw(), c.raw());
+    expect_near_all(c, want, 1e-6, "Sum in place");
+}
+
 TEST(ElementwiseVariadic, IntegerMaxMinAndNaN) {
     const ir::Tensor a = int64s({3}, {5, -9, 3});
     const ir::Tensor b = int64s({3}, {-2, 4, 3});

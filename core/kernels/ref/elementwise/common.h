@@ -268,8 +268,11 @@ Status variadic_infer(ir::InferContext& ctx) {
 // Folds op over the inputs into the output, left to right.
 template <uint32_t Mask, class Op>
 Status variadic_apply(ir::ComputeContext& ctx, const Op& op) {
-    ir::Tensor& out = ctx.output(0);
     const size_t n = ctx.num_inputs();
+    // The output is written before inputs 1.. are read; if it shares one's buffer, fold into a copy.
+    bool aliased = false;
+    for (size_t k = 1; k < n; ++k) aliased = aliased || ctx.input(k).raw() == ctx.output(0).raw();
+    ir::Tensor out = aliased ? ir::Tensor(ctx.output(0).dtype(), ctx.output(0).shape()) : ctx.output(0);
     const bool handled = dispatch<Mask>(out.dtype(), [&](auto tag) {
         using T = decltype(tag);
         size_t next = 1;
@@ -283,6 +286,7 @@ Status variadic_apply(ir::ComputeContext& ctx, const Op& op) {
         if (next == 1) broadcast_copy<T>(ctx.input(0), out);
         for (size_t k = next; k < n; ++k) binary_broadcast<T, T, T>(out, ctx.input(k), out, op);
     });
+    if (aliased) std::memcpy(ctx.output(0).raw(), out.raw(), out.nbytes());
     return handled ? Status() : ctx.error(std::string("unexpected input type ") + data_type_name(out.dtype()));
 }
 
