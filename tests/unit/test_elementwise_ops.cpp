@@ -234,6 +234,7 @@ TEST(ElementwiseUnary, IntegerAbsNegSign) {
     EXPECT_EQ(values_of<int32_t>(*run("Abs", {&x})), (std::vector<int32_t>{7, 3, 1, 9, 2147483647}));
     EXPECT_EQ(values_of<int32_t>(*run("Neg", {&x})), (std::vector<int32_t>{7, -3, 1, -9, 2147483647}));
     EXPECT_EQ(values_of<int32_t>(*run("Sign", {&x})), (std::vector<int32_t>{-1, 1, -1, 1, -1}));
+    EXPECT_EQ(values_of<int32_t>(*run("Relu", {&x}, {}, 14)), (std::vector<int32_t>{0, 3, 0, 9, 0}));
     const ir::Tensor i8 = make<int8_t>(DataType::kInt8, {3}, {-128, -5, 6});
     EXPECT_EQ(values_of<int8_t>(*run("Abs", {&i8})), (std::vector<int8_t>{-128, 5, 6}));  // wraps, as in C
     const ir::Tensor u8 = make<uint8_t>(DataType::kUInt8, {3}, {200, 1, 7});

@@ -37,8 +37,8 @@ inline bool type_in(DType t, uint32_t mask) { return (type_bit(t) & mask) != 0; 
 
 // Calls fn(T{}) with the C++ element type of `t` if `t` is in Mask; returns false otherwise. Only the types
 // in Mask are instantiated, so fn may use operations that exist only for them (bit ops, std::exp).
-// bool is uint8_t (0/1). float16 never reaches a kernel without kOpNativeHalf (the executor widens it);
-// native kernels that include it in Mask see it as uint16_t bits.
+// bool is uint8_t (0/1). float16 is not dispatched: kernels without kOpNativeHalf get it widened to float32
+// by the executor, and the native ones (Where, Cast) move its bits without arithmetic.
 template <uint32_t Mask, class Fn>
 bool dispatch(DType t, Fn&& fn) {
     switch (t) {
