@@ -68,10 +68,12 @@ ir::Tensor make(DataType dtype, ir::Shape shape, const std::vector<T>& values) {
     return t;
 }
 
+// clang-format off
 ir::Tensor floats(ir::Shape shape, const std::vector<float>& v) { return make(DataType::kFloat32, shape, v); }
 ir::Tensor int32s(ir::Shape shape, const std::vector<int32_t>& v) { return make(DataType::kInt32, shape, v); }
 ir::Tensor int64s(ir::Shape shape, const std::vector<int64_t>& v) { return make(DataType::kInt64, shape, v); }
 ir::Tensor bools(ir::Shape shape, const std::vector<uint8_t>& v) { return make(DataType::kBool, shape, v); }
+// clang-format on
 
 // Uniform in [lo, hi], never closer to zero than 0.05 (so no test passes on zeros).
 ir::Tensor random_floats(ir::Shape shape, double lo, double hi, uint32_t seed, DataType dtype = DataType::kFloat32) {
@@ -131,8 +133,11 @@ struct UnaryCase {
     Attrs attrs;
 };
 
-double softplus_ref(double x) { return std::log(1.0 + std::exp(x)); }
+double softplus_ref(double x) {
+    return std::log(1.0 + std::exp(x));
+}
 
+// clang-format off
 std::vector<UnaryCase> unary_cases() {
     const double pi = 3.14159265358979323846;
     return {
@@ -193,6 +198,7 @@ std::vector<UnaryCase> unary_cases() {
         {"Mish", -5, 5, [](double x) { return x * std::tanh(softplus_ref(x)); }, {}},
     };
 }
+// clang-format on
 
 TEST(ElementwiseUnary, FloatOpsMatchStdMath) {
     uint32_t seed = 1;
@@ -304,6 +310,7 @@ struct BinaryCase {
 };
 
 TEST(ElementwiseBinary, FloatArithmeticBroadcasts) {
+    // clang-format off
     const std::vector<BinaryCase> ops = {
         {"Add", [](double a, double b) { return a + b; }},
         {"Sub", [](double a, double b) { return a - b; }},
@@ -315,6 +322,7 @@ TEST(ElementwiseBinary, FloatArithmeticBroadcasts) {
         {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{2, 3, 4}, {3, 1}}, {{2, 3, 4}, {}},   {{}, {2, 3, 4}},
         {{2, 1, 4}, {3, 1}},    {{4}, {2, 3, 4}}, {{1, 3, 1}, {2, 1, 5}}, {{2, 3, 4}, {2, 1, 4}},
     };
+    // clang-format on
     uint32_t seed = 100;
     for (const auto& c : ops) {
         for (const auto& [sa, sb] : shapes) {
@@ -342,8 +350,8 @@ TEST(ElementwiseBinary, IntegerArithmetic) {
     const ir::Tensor b = int32s({6}, {2, 2, -2, -2, 7, -1});
     EXPECT_EQ(values_of<int32_t>(*run("Div", {&a, &b})), (std::vector<int32_t>{3, -3, -3, 3, 14, -2147483647 - 1}));
     EXPECT_EQ(values_of<int32_t>(*run("Add", {&a, &b})), (std::vector<int32_t>{9, -5, 5, -9, 107, 2147483647}));
-    EXPECT_EQ(values_of<int32_t>(*run("Mul", {&a, &b})), (std::vector<int32_t>{14, -14, -14, 14, 700,
-                                                                               -2147483647 - 1}));
+    EXPECT_EQ(values_of<int32_t>(*run("Mul", {&a, &b})),
+              (std::vector<int32_t>{14, -14, -14, 14, 700, -2147483647 - 1}));
     const ir::Tensor u = make<uint8_t>(DataType::kUInt8, {3}, {250, 3, 9});
     const ir::Tensor v = make<uint8_t>(DataType::kUInt8, {3}, {10, 5, 2});
     EXPECT_EQ(values_of<uint8_t>(*run("Add", {&u, &v})), (std::vector<uint8_t>{4, 8, 11}));
@@ -382,7 +390,7 @@ TEST(ElementwiseBinary, ModSignFollowsFmodAttribute) {
     ASSERT_TRUE(y.has_value());
     const auto av = ir::to_doubles(fa), bv = ir::to_doubles(fb);
     std::vector<double> want;
-    for (int64_t i = 0; i < 24; ++i) want.push_back(std::fmod(av[static_cast<size_t>(i)], bv[static_cast<size_t>(i % 4)]));
+    for (size_t i = 0; i < 24; ++i) want.push_back(std::fmod(av[i], bv[i % 4]));
     expect_near_all(*y, want, 1e-5, "Mod float");
     auto bad = run("Mod", {&fa, &fb});  // fmod = 0 is not allowed for floats
     ASSERT_FALSE(bad.has_value());
@@ -473,7 +481,9 @@ TEST(ElementwiseVariadic, MaxMinSumMeanBroadcastAnyCount) {
             std::vector<double> want;
             for (int64_t i = 0; i < ir::shape_numel(shape); ++i) {
                 std::vector<double> v;
-                for (const auto* t : ins) v.push_back(ir::to_doubles(*t)[static_cast<size_t>(broadcast_offset(i, shape, t->shape()))]);
+                for (const auto* t : ins) {
+                    v.push_back(ir::to_doubles(*t)[static_cast<size_t>(broadcast_offset(i, shape, t->shape()))]);
+                }
                 double r = v[0];
                 for (size_t k = 1; k < v.size(); ++k) {
                     const std::string o = op;
@@ -547,8 +557,8 @@ TEST(ElementwiseCompare, OutputsBoolWithBroadcast) {
             const auto xv = ir::to_doubles(*x), yv = ir::to_doubles(*y);
             std::vector<uint8_t> want;
             for (int64_t i = 0; i < 12; ++i) {
-                want.push_back(c.fn(xv[static_cast<size_t>(i)],
-                                    yv[static_cast<size_t>(broadcast_offset(i, out, y->shape()))]) ? 1 : 0);
+                const double yi = yv[static_cast<size_t>(broadcast_offset(i, out, y->shape()))];
+                want.push_back(static_cast<uint8_t>(c.fn(xv[static_cast<size_t>(i)], yi)));
             }
             EXPECT_EQ(values_of<uint8_t>(*r), want) << c.op;
         }
@@ -610,8 +620,8 @@ TEST(ElementwiseWhere, ThreeWayBroadcast) {
     auto rh = run("Where", {&cond, &h, &hz});
     ASSERT_TRUE(rh.has_value());
     EXPECT_EQ(rh->dtype(), DataType::kFloat16);
-    EXPECT_EQ(values_of<uint16_t>(*rh), (std::vector<uint16_t>{0x3c00, 0xc000, 0xfc00, 0x0001, 0xc000, 0xc000,
-                                                               0xfc00, 0xc000}));
+    EXPECT_EQ(values_of<uint16_t>(*rh),
+              (std::vector<uint16_t>{0x3c00, 0xc000, 0xfc00, 0x0001, 0xc000, 0xc000, 0xfc00, 0xc000}));
     const ir::Tensor l = int64s({4}, {int64_t{1} << 50, 2, 3, 4});
     const ir::Tensor lz = int64s({1}, {-7});
     EXPECT_EQ(values_of<int64_t>(*run("Where", {&cond, &l, &lz})),
@@ -746,6 +756,7 @@ TEST(ElementwiseInfer, UnknownShapesStayUnknown) {
 }
 
 TEST(ElementwiseRegistry, EveryOpOfTheFamilyIsRegistered) {
+    // clang-format off
     for (const char* op :
          {"Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan",
           "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "IsNaN", "IsInf", "Not",
@@ -754,6 +765,7 @@ TEST(ElementwiseRegistry, EveryOpOfTheFamilyIsRegistered) {
           "Pow", "Mod", "Max", "Min", "Sum", "Mean", "BitShift", "And", "Or", "Xor", "BitwiseAnd", "BitwiseOr",
           "BitwiseXor", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Where", "Clip", "Cast",
           "CastLike"}) {
+        // clang-format on
         EXPECT_NE(rtinfer::ref::reference_registry().find("", op), nullptr) << op;
     }
 }

@@ -136,7 +136,8 @@ struct Mish {
 
 Status gelu_infer(ir::InferContext& ctx) {
     const std::string approx = ctx.node().attr_string("approximate", "none");
-    if (approx != "none" && approx != "tanh") return ctx.error("approximate must be \"none\" or \"tanh\", got \"" + approx + "\"");
+    if (approx != "none" && approx != "tanh")
+        return ctx.error("approximate must be \"none\" or \"tanh\", got \"" + approx + "\"");
     return unary_infer<kFloats>(ctx);
 }
 
@@ -152,10 +153,9 @@ const ir::OpKernel kLeakyReluKernel = {"LeakyRelu", "", unary_infer<kFloats>, un
 const ir::OpKernel kEluKernel = {"Elu", "", unary_infer<kFloats>, unary_compute<Elu, kFloats>, ir::kOpNone};
 const ir::OpKernel kSeluKernel = {"Selu", "", unary_infer<kFloats>, unary_compute<Selu, kFloats>, ir::kOpNone};
 const ir::OpKernel kCeluKernel = {"Celu", "", celu_infer, unary_compute<Celu, kFloats>, ir::kOpNone};
-const ir::OpKernel kSigmoidKernel = {"Sigmoid", "", unary_infer<kFloats>, unary_compute<Sigmoid, kFloats>,
-                                     ir::kOpNone};
-const ir::OpKernel kHardSigmoidKernel = {"HardSigmoid", "", unary_infer<kFloats>,
-                                         unary_compute<HardSigmoid, kFloats>, ir::kOpNone};
+const ir::OpKernel kSigmoidKernel = {"Sigmoid", "", unary_infer<kFloats>, unary_compute<Sigmoid, kFloats>, ir::kOpNone};
+const ir::OpKernel kHardSigmoidKernel = {"HardSigmoid", "", unary_infer<kFloats>, unary_compute<HardSigmoid, kFloats>,
+                                         ir::kOpNone};
 const ir::OpKernel kHardSwishKernel = {"HardSwish", "", unary_infer<kFloats>, unary_compute<HardSwish, kFloats>,
                                        ir::kOpNone};
 const ir::OpKernel kTanhKernel = {"Tanh", "", unary_infer<kFloats>, unary_compute<Tanh, kFloats>, ir::kOpNone};
@@ -165,8 +165,7 @@ const ir::OpKernel kSoftsignKernel = {"Softsign", "", unary_infer<kFloats>, unar
                                       ir::kOpNone};
 const ir::OpKernel kThresholdedReluKernel = {"ThresholdedRelu", "", unary_infer<kFloats>,
                                              unary_compute<ThresholdedRelu, kFloats>, ir::kOpNone};
-const ir::OpKernel kShrinkKernel = {"Shrink", "", unary_infer<kNumeric>, unary_compute<Shrink, kNumeric>,
-                                    ir::kOpNone};
+const ir::OpKernel kShrinkKernel = {"Shrink", "", unary_infer<kNumeric>, unary_compute<Shrink, kNumeric>, ir::kOpNone};
 const ir::OpKernel kGeluKernel = {"Gelu", "", gelu_infer, unary_compute<Gelu, kFloats>, ir::kOpNone};
 const ir::OpKernel kMishKernel = {"Mish", "", unary_infer<kFloats>, unary_compute<Mish, kFloats>, ir::kOpNone};
 

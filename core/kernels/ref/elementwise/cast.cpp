@@ -14,15 +14,24 @@ using namespace ew;
 // TensorProto.DataType codes of the types rtinfer has; kUndefined for the rest.
 DType from_onnx_type(int64_t code) {
     switch (code) {
-        case 1: return DType::kFloat32;
-        case 2: return DType::kUInt8;
-        case 3: return DType::kInt8;
-        case 6: return DType::kInt32;
-        case 7: return DType::kInt64;
-        case 9: return DType::kBool;
-        case 10: return DType::kFloat16;
-        case 11: return DType::kFloat64;
-        default: return DType::kUndefined;
+        case 1:
+            return DType::kFloat32;
+        case 2:
+            return DType::kUInt8;
+        case 3:
+            return DType::kInt8;
+        case 6:
+            return DType::kInt32;
+        case 7:
+            return DType::kInt64;
+        case 9:
+            return DType::kBool;
+        case 10:
+            return DType::kFloat16;
+        case 11:
+            return DType::kFloat64;
+        default:
+            return DType::kUndefined;
     }
 }
 
@@ -31,7 +40,9 @@ Status cast_infer(ir::InferContext& ctx) {
     if (!ctx.node().has_attr("to")) return ctx.error("attribute 'to' is required");
     const int64_t code = ctx.node().attr_int("to", 0);
     const DType to = from_onnx_type(code);
-    if (to == DType::kUndefined) return ctx.unsupported("cast to ONNX type " + std::to_string(code) + " is not supported");
+    if (to == DType::kUndefined) {
+        return ctx.unsupported("cast to ONNX type " + std::to_string(code) + " is not supported");
+    }
     set_same_shape_output(ctx, to);
     return Status();
 }

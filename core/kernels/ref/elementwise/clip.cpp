@@ -10,7 +10,9 @@ namespace {
 
 using namespace ew;
 
-bool bounds_as_inputs(int64_t opset) { return opset >= 11; }
+bool bounds_as_inputs(int64_t opset) {
+    return opset >= 11;
+}
 
 Status infer(ir::InferContext& ctx) {
     RT_RETURN_IF_ERROR(check_input_type(ctx, 0, kNumeric));

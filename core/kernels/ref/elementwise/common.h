@@ -22,7 +22,9 @@ using ir::DType;
 
 // ---- type sets ---------------------------------------------------------------------------------------
 
-constexpr uint32_t type_bit(DType t) { return 1u << static_cast<unsigned>(t); }
+constexpr uint32_t type_bit(DType t) {
+    return 1u << static_cast<unsigned>(t);
+}
 
 constexpr uint32_t kFloats = type_bit(DType::kFloat32) | type_bit(DType::kFloat64) | type_bit(DType::kFloat16);
 constexpr uint32_t kSignedInts = type_bit(DType::kInt8) | type_bit(DType::kInt32) | type_bit(DType::kInt64);
@@ -33,7 +35,9 @@ constexpr uint32_t kNumeric = kFloats | kInts;
 constexpr uint32_t kBool = type_bit(DType::kBool);
 constexpr uint32_t kAll = kNumeric | kBool;
 
-inline bool type_in(DType t, uint32_t mask) { return (type_bit(t) & mask) != 0; }
+inline bool type_in(DType t, uint32_t mask) {
+    return (type_bit(t) & mask) != 0;
+}
 
 // Calls fn(T{}) with the C++ element type of `t` if `t` is in Mask; returns false otherwise. Only the types
 // in Mask are instantiated, so fn may use operations that exist only for them (bit ops, std::exp).
@@ -63,7 +67,8 @@ bool dispatch(DType t, Fn&& fn) {
         case DType::kBool:
             if constexpr ((Mask & type_bit(DType::kBool)) != 0) return fn(uint8_t{}), true;
             break;
-        default: break;
+        default:
+            break;
     }
     return false;
 }

@@ -10,14 +10,14 @@ namespace rtinfer::ref {
 // relu.cpp
 extern const ir::OpKernel kReluKernel;
 // unary_math.cpp
-extern const ir::OpKernel kAbsKernel, kNegKernel, kSignKernel, kErfKernel, kReciprocalKernel, kRoundKernel,
-    kExpKernel, kLogKernel, kSqrtKernel, kFloorKernel, kCeilKernel, kSinKernel, kCosKernel, kTanKernel, kAsinKernel,
-    kAcosKernel, kAtanKernel, kSinhKernel, kCoshKernel, kAsinhKernel, kAcoshKernel, kAtanhKernel, kIsNaNKernel,
-    kIsInfKernel, kNotKernel, kBitwiseNotKernel;
+extern const ir::OpKernel kAbsKernel, kNegKernel, kSignKernel, kErfKernel, kReciprocalKernel, kRoundKernel, kExpKernel,
+    kLogKernel, kSqrtKernel, kFloorKernel, kCeilKernel, kSinKernel, kCosKernel, kTanKernel, kAsinKernel, kAcosKernel,
+    kAtanKernel, kSinhKernel, kCoshKernel, kAsinhKernel, kAcoshKernel, kAtanhKernel, kIsNaNKernel, kIsInfKernel,
+    kNotKernel, kBitwiseNotKernel;
 // activations.cpp
-extern const ir::OpKernel kLeakyReluKernel, kEluKernel, kSeluKernel, kCeluKernel, kSigmoidKernel,
-    kHardSigmoidKernel, kHardSwishKernel, kTanhKernel, kSoftplusKernel, kSoftsignKernel, kThresholdedReluKernel,
-    kShrinkKernel, kGeluKernel, kMishKernel;
+extern const ir::OpKernel kLeakyReluKernel, kEluKernel, kSeluKernel, kCeluKernel, kSigmoidKernel, kHardSigmoidKernel,
+    kHardSwishKernel, kTanhKernel, kSoftplusKernel, kSoftsignKernel, kThresholdedReluKernel, kShrinkKernel, kGeluKernel,
+    kMishKernel;
 // prelu.cpp
 extern const ir::OpKernel kPReluKernel;
 // binary_arith.cpp
@@ -35,6 +35,7 @@ extern const ir::OpKernel kAndKernel, kOrKernel, kXorKernel, kBitwiseAndKernel, 
 extern const ir::OpKernel kWhereKernel, kClipKernel, kCastKernel, kCastLikeKernel;
 
 // The table this family registers.
+// clang-format off
 inline std::vector<const ir::OpKernel*> elementwise_kernels() {
     return {&kReluKernel,
             &kAbsKernel, &kNegKernel, &kSignKernel, &kErfKernel, &kReciprocalKernel, &kRoundKernel, &kExpKernel,
@@ -51,5 +52,6 @@ inline std::vector<const ir::OpKernel*> elementwise_kernels() {
             &kBitShiftKernel,
             &kWhereKernel, &kClipKernel, &kCastKernel, &kCastLikeKernel};
 }
+// clang-format on
 
 }  // namespace rtinfer::ref

@@ -75,12 +75,12 @@ struct Round {
     }
 };
 
-#define RT_FLOAT_UNARY(Name, expr)             \
-    struct Name {                              \
-        template <class T>                     \
-        T operator()(T x) const {              \
-            return expr;                       \
-        }                                      \
+#define RT_FLOAT_UNARY(Name, expr) \
+    struct Name {                  \
+        template <class T>         \
+        T operator()(T x) const {  \
+            return expr;           \
+        }                          \
     };
 RT_FLOAT_UNARY(Exp, std::exp(x))
 RT_FLOAT_UNARY(Log, std::log(x))
@@ -157,8 +157,7 @@ const ir::OpKernel kCoshKernel = {"Cosh", "", unary_infer<kFloats>, unary_comput
 const ir::OpKernel kAsinhKernel = {"Asinh", "", unary_infer<kFloats>, unary_compute<Asinh, kFloats>, ir::kOpNone};
 const ir::OpKernel kAcoshKernel = {"Acosh", "", unary_infer<kFloats>, unary_compute<Acosh, kFloats>, ir::kOpNone};
 const ir::OpKernel kAtanhKernel = {"Atanh", "", unary_infer<kFloats>, unary_compute<Atanh, kFloats>, ir::kOpNone};
-const ir::OpKernel kIsNaNKernel = {"IsNaN", "", unary_infer<kFloats, true>, unary_compute<IsNaN, kFloats>,
-                                   ir::kOpNone};
+const ir::OpKernel kIsNaNKernel = {"IsNaN", "", unary_infer<kFloats, true>, unary_compute<IsNaN, kFloats>, ir::kOpNone};
 const ir::OpKernel kIsInfKernel = {"IsInf", "", is_inf_infer, unary_compute<IsInf, kFloats>, ir::kOpNone};
 const ir::OpKernel kNotKernel = {"Not", "", unary_infer<kBool>, unary_compute<Not, kBool>, ir::kOpNone};
 const ir::OpKernel kBitwiseNotKernel = {"BitwiseNot", "", unary_infer<kInts>, unary_compute<BitwiseNot, kInts>,

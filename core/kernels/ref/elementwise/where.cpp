@@ -23,8 +23,7 @@ void select(const ir::Tensor& cond, const ir::Tensor& x, const ir::Tensor& y, ir
     const T* py = y.data<T>();
     T* po = out.data<T>();
     ew::for_each_row<3>(out.shape(), {&cond.shape(), &x.shape(), &y.shape()},
-                        [&](int64_t o, int64_t n, const std::array<int64_t, 3>& off,
-                            const std::array<int64_t, 3>& st) {
+                        [&](int64_t o, int64_t n, const std::array<int64_t, 3>& off, const std::array<int64_t, 3>& st) {
                             for (int64_t i = 0; i < n; ++i) {
                                 po[o + i] = pc[off[0] + i * st[0]] ? px[off[1] + i * st[1]] : py[off[2] + i * st[2]];
                             }
@@ -37,11 +36,20 @@ Status compute(ir::ComputeContext& ctx) {
     const ir::Tensor& y = ctx.input(2);
     ir::Tensor& out = ctx.output(0);
     switch (data_type_size(x.dtype())) {
-        case 1: select<uint8_t>(cond, x, y, out); break;
-        case 2: select<uint16_t>(cond, x, y, out); break;
-        case 4: select<uint32_t>(cond, x, y, out); break;
-        case 8: select<uint64_t>(cond, x, y, out); break;
-        default: return ctx.error(std::string("unexpected input type ") + data_type_name(x.dtype()));
+        case 1:
+            select<uint8_t>(cond, x, y, out);
+            break;
+        case 2:
+            select<uint16_t>(cond, x, y, out);
+            break;
+        case 4:
+            select<uint32_t>(cond, x, y, out);
+            break;
+        case 8:
+            select<uint64_t>(cond, x, y, out);
+            break;
+        default:
+            return ctx.error(std::string("unexpected input type ") + data_type_name(x.dtype()));
     }
     return Status();
 }
