@@ -284,6 +284,14 @@ TEST(NnConv, OneAndThreeSpatialDims) {
     check_conv({{2, 2, 4, 5, 6}, {4, 1, 2, 3, 2}, {}, {}, {}, 2, "SAME_UPPER"}, rng);
 }
 
+TEST(NnConv, LargeImageInRowBands) {
+    // The im2col matrix of this conv (144 x 65536 floats) is larger than the kernel's buffer budget, so the
+    // output is computed in bands of rows; bands must join seamlessly.
+    Rng rng;
+    check_conv({{1, 16, 256, 256}, {4, 16, 3, 3}, {}, {}, {1, 1, 1, 1}, 1, "NOTSET", true}, rng);
+    check_conv({{1, 8, 300, 200}, {2, 4, 3, 3}, {1, 2}, {2, 1}, {2, 1, 2, 1}, 2}, rng);
+}
+
 TEST(NnConv, Float16RunsThroughFloat) {
     Rng rng;
     const Tensor x32 = random_tensor({1, 2, 6, 6}, rng), w32 = random_tensor({3, 2, 3, 3}, rng);

@@ -1,5 +1,6 @@
 // Conv: N-d convolution (1 to 3 spatial dims) with groups, dilations, strides, pads or auto_pad and an
 // optional bias, as im2col + GEMM (OpenBLAS for float and double).
+#include <algorithm>
 #include <type_traits>
 #include <vector>
 
@@ -9,12 +10,13 @@
 namespace rtinfer::ref {
 namespace nn {
 
+// C [m, n] (row stride ldc) = A [m, k] B [k, n] (row stride ldb).
 template <class T>
-static void gemm_any(int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c) {
+static void gemm_any(int64_t m, int64_t n, int64_t k, const T* a, const T* b, int64_t ldb, T* c, int64_t ldc) {
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-        gemm(false, false, m, n, k, T(1), a, k, b, n, T(0), c, n);
+        gemm(false, false, m, n, k, T(1), a, k, b, ldb, T(0), c, ldc);
     } else {
-        gemm_loops(false, false, m, n, k, T(1), a, k, b, n, T(0), c, n);
+        gemm_loops(false, false, m, n, k, T(1), a, k, b, ldb, T(0), c, ldc);
     }
 }
 
@@ -23,14 +25,25 @@ void conv_forward(const T* x, const T* weights, const T* bias, T* y, int64_t bat
                   int64_t out_channels, int64_t group, const Window& w, std::vector<T>& col) {
     const int64_t cg = channels / group, mg = out_channels / group;
     const int64_t kdim = cg * w.kernel_size(), in_size = w.in_size(), out_size = w.out_size();
+    const int64_t rows = w.out[0] * w.out[1], row_len = w.out[2];
     const bool pointwise = w.is_pointwise();
-    if (!pointwise) col.resize(static_cast<size_t>(kdim * out_size));
+    const int64_t band = std::max<int64_t>(
+        1, std::min(rows, kConvColumnBytes / static_cast<int64_t>(sizeof(T)) / std::max<int64_t>(1, kdim * row_len)));
+    if (!pointwise) col.resize(static_cast<size_t>(kdim * band * row_len));
     for (int64_t n = 0; n < batch; ++n) {
         for (int64_t g = 0; g < group; ++g) {
             const T* xg = x + (n * channels + g * cg) * in_size;
-            if (!pointwise) im2col(xg, cg, w, col.data());
+            const T* wg = weights + g * mg * kdim;
             T* yg = y + (n * out_channels + g * mg) * out_size;
-            gemm_any(mg, out_size, kdim, weights + g * mg * kdim, pointwise ? xg : col.data(), yg);
+            if (pointwise) {
+                gemm_any(mg, out_size, kdim, wg, xg, out_size, yg, out_size);
+                continue;
+            }
+            for (int64_t r0 = 0; r0 < rows; r0 += band) {
+                const int64_t r1 = std::min(rows, r0 + band), cols = (r1 - r0) * row_len;
+                im2col(xg, cg, w, r0, r1, col.data());
+                gemm_any(mg, cols, kdim, wg, col.data(), cols, yg + r0 * row_len, out_size);
+            }
         }
         if (!bias) continue;
         for (int64_t m = 0; m < out_channels; ++m) {

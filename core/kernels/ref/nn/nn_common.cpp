@@ -328,37 +328,36 @@ WindowTaps window_taps(const Window& w) {
 }
 
 template <class T>
-void im2col(const T* image, int64_t channels, const Window& w, T* col) {
-    const int64_t out_size = w.out_size();
+void im2col(const T* image, int64_t channels, const Window& w, int64_t row_begin, int64_t row_end, T* col) {
+    const int64_t cols = (row_end - row_begin) * w.out[2];
     for (int64_t c = 0; c < channels; ++c) {
         const T* plane = image + c * w.in_size();
         for (int64_t k0 = 0; k0 < w.kernel[0]; ++k0) {
             for (int64_t k1 = 0; k1 < w.kernel[1]; ++k1) {
                 for (int64_t k2 = 0; k2 < w.kernel[2]; ++k2) {
                     T* dst = col;
-                    col += out_size;
+                    col += cols;
                     const int64_t off2 = k2 * w.dilation[2] - w.pad_begin[2];
                     int64_t lo, hi;
                     valid_range(off2, w.stride[2], w.in[2], w.out[2], lo, hi);
-                    for (int64_t o0 = 0; o0 < w.out[0]; ++o0) {
+                    for (int64_t row = row_begin; row < row_end; ++row, dst += w.out[2]) {
+                        const int64_t o0 = row / w.out[1], o1 = row % w.out[1];
                         const int64_t i0 = o0 * w.stride[0] + k0 * w.dilation[0] - w.pad_begin[0];
-                        for (int64_t o1 = 0; o1 < w.out[1]; ++o1, dst += w.out[2]) {
-                            const int64_t i1 = o1 * w.stride[1] + k1 * w.dilation[1] - w.pad_begin[1];
-                            if (i0 < 0 || i0 >= w.in[0] || i1 < 0 || i1 >= w.in[1]) {
-                                std::fill(dst, dst + w.out[2], T(0));
-                                continue;
-                            }
-                            const T* src = plane + (i0 * w.in[1] + i1) * w.in[2];
-                            std::fill(dst, dst + lo, T(0));
-                            if (w.stride[2] == 1) {
-                                if (hi > lo) {
-                                    std::memcpy(dst + lo, src + lo + off2, static_cast<size_t>(hi - lo) * sizeof(T));
-                                }
-                            } else {
-                                for (int64_t o2 = lo; o2 < hi; ++o2) dst[o2] = src[o2 * w.stride[2] + off2];
-                            }
-                            std::fill(dst + hi, dst + w.out[2], T(0));
+                        const int64_t i1 = o1 * w.stride[1] + k1 * w.dilation[1] - w.pad_begin[1];
+                        if (i0 < 0 || i0 >= w.in[0] || i1 < 0 || i1 >= w.in[1]) {
+                            std::fill(dst, dst + w.out[2], T(0));
+                            continue;
                         }
+                        const T* src = plane + (i0 * w.in[1] + i1) * w.in[2];
+                        std::fill(dst, dst + lo, T(0));
+                        if (w.stride[2] == 1) {
+                            if (hi > lo) {
+                                std::memcpy(dst + lo, src + lo + off2, static_cast<size_t>(hi - lo) * sizeof(T));
+                            }
+                        } else {
+                            for (int64_t o2 = lo; o2 < hi; ++o2) dst[o2] = src[o2 * w.stride[2] + off2];
+                        }
+                        std::fill(dst + hi, dst + w.out[2], T(0));
                     }
                 }
             }
@@ -394,9 +393,9 @@ void col2im(const T* col, int64_t channels, const Window& w, T* image) {
     }
 }
 
-template void im2col<float>(const float*, int64_t, const Window&, float*);
-template void im2col<double>(const double*, int64_t, const Window&, double*);
-template void im2col<int32_t>(const int32_t*, int64_t, const Window&, int32_t*);
+template void im2col<float>(const float*, int64_t, const Window&, int64_t, int64_t, float*);
+template void im2col<double>(const double*, int64_t, const Window&, int64_t, int64_t, double*);
+template void im2col<int32_t>(const int32_t*, int64_t, const Window&, int64_t, int64_t, int32_t*);
 template void col2im<float>(const float*, int64_t, const Window&, float*);
 template void col2im<double>(const double*, int64_t, const Window&, double*);
 

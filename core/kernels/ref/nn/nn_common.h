@@ -13,6 +13,8 @@
 namespace rtinfer::ref::nn {
 
 constexpr int kMaxSpatial = 3;
+// The im2col buffer Conv aims for: large GEMMs, without a huge buffer for large images.
+constexpr int64_t kConvColumnBytes = int64_t(16) << 20;
 
 struct Window {
     int rank = 0;  // the op's real spatial rank, 1 to 3; dims [0, 3 - rank) are unit dims
@@ -76,14 +78,16 @@ Expected<MatMulPlan> matmul_plan(const ir::Node& node, const ir::Shape& a, const
 Status conv_geometry(const ir::Node& node, const ir::Shape& x, const ir::Shape& weights, Window& w);
 
 // Y [N, M, out...] = conv(X [N, C, in...], W [M, C / group, kernel...]) + bias [M] (bias may be null), by
-// im2col + GEMM per image and group. `col` is scratch space. Defined for float, double and int32_t.
+// im2col + GEMM per image and group, in bands of output rows that keep `col` (scratch space) near
+// kConvColumnBytes. Defined for float, double and int32_t.
 template <class T>
 void conv_forward(const T* x, const T* weights, const T* bias, T* y, int64_t batch, int64_t channels,
                   int64_t out_channels, int64_t group, const Window& w, std::vector<T>& col);
 
-// image [channels, w.in...] -> col [channels * kernel_size, out_size]; padding reads as zero.
+// image [channels, w.in...] -> col [channels * kernel_size, columns] for the output rows (flattened output
+// dims 0 and 1) [row_begin, row_end), each row w.out[2] columns; padding reads as zero.
 template <class T>
-void im2col(const T* image, int64_t channels, const Window& w, T* col);
+void im2col(const T* image, int64_t channels, const Window& w, int64_t row_begin, int64_t row_end, T* col);
 // Adds col [channels * kernel_size, out_size] into image [channels, w.in...]; the inverse scatter.
 template <class T>
 void col2im(const T* col, int64_t channels, const Window& w, T* image);
