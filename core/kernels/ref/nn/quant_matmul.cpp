@@ -29,14 +29,16 @@ struct ParamIndex {
     }
 };
 
+// A zero point or scale: a scalar, one value per row of A / column of B (`lanes`), or one per row / column of
+// every matrix of the operand.
 Status check_param(const ir::InferContext& ctx, size_t i, int64_t lanes, int64_t operand_numel, int64_t k,
-                   const char* what) {
+                   const char* what, const char* lane_name) {
     if (!ctx.has_input(i)) return Status();
     const int64_t count = ir::shape_numel(ctx.input_shape(i));
-    const int64_t per_matrix_row = k > 0 ? operand_numel / k : 0;  // A: all rows; B: matrices * N
-    if (count != 1 && count != lanes && count != per_matrix_row) {
+    const int64_t all_lanes = k > 0 ? operand_numel / k : 0;  // A: rows of all matrices; B: matrices * N
+    if (count != 1 && count != lanes && count != all_lanes) {
         return ctx.error(std::string(what) + " has shape " + ir::shape_str(ctx.input_shape(i)) +
-                         ": expected a scalar or one value per " + (lanes > 0 ? "row/column" : "lane"));
+                         ": expected a scalar or one value per " + lane_name);
     }
     return Status();
 }
@@ -58,17 +60,17 @@ Status infer(ir::InferContext& ctx) {
         if (!ctx.has_input(7) || !nn::is_quantized(ctx.input_dtype(7))) {
             return ctx.error("y_zero_point is required and must be int8 or uint8");
         }
-        RT_RETURN_IF_ERROR(check_param(ctx, 1, plan.m, an, plan.k, "a_scale"));
-        RT_RETURN_IF_ERROR(check_param(ctx, 2, plan.m, an, plan.k, "a_zero_point"));
-        RT_RETURN_IF_ERROR(check_param(ctx, 4, plan.n, bn, plan.k, "b_scale"));
-        RT_RETURN_IF_ERROR(check_param(ctx, 5, plan.n, bn, plan.k, "b_zero_point"));
+        RT_RETURN_IF_ERROR(check_param(ctx, 1, plan.m, an, plan.k, "a_scale", "row of A"));
+        RT_RETURN_IF_ERROR(check_param(ctx, 2, plan.m, an, plan.k, "a_zero_point", "row of A"));
+        RT_RETURN_IF_ERROR(check_param(ctx, 4, plan.n, bn, plan.k, "b_scale", "column of B"));
+        RT_RETURN_IF_ERROR(check_param(ctx, 5, plan.n, bn, plan.k, "b_zero_point", "column of B"));
         if (ir::shape_numel(ctx.input_shape(6)) != 1 || ir::shape_numel(ctx.input_shape(7)) != 1) {
             return ctx.error("y_scale and y_zero_point must be scalars");
         }
         ctx.set_output(0, ctx.input_dtype(7), plan.out_shape);
     } else {
-        RT_RETURN_IF_ERROR(check_param(ctx, 2, plan.m, an, plan.k, "a_zero_point"));
-        RT_RETURN_IF_ERROR(check_param(ctx, 3, plan.n, bn, plan.k, "b_zero_point"));
+        RT_RETURN_IF_ERROR(check_param(ctx, 2, plan.m, an, plan.k, "a_zero_point", "row of A"));
+        RT_RETURN_IF_ERROR(check_param(ctx, 3, plan.n, bn, plan.k, "b_zero_point", "column of B"));
         ctx.set_output(0, ir::DType::kInt32, plan.out_shape);
     }
     return Status();
