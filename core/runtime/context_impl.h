@@ -54,6 +54,8 @@ struct ExecutionContext::Impl {
     virtual Status allocate_arena(const std::vector<int>& slots, const std::vector<uint64_t>& offsets, uint64_t bytes) = 0;
     // Runs one inference on the prepared plan with the bound addresses.
     virtual Status run(void* stream) = 0;
+    // Nodes that run on the CPU reference although the engine's backend is another (its fallbacks).
+    virtual std::vector<std::string> fallback_nodes() const { return {}; }
 
     int slot(const std::string& name) {
         auto it = slot_of.find(name);

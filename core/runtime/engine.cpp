@@ -138,7 +138,9 @@ std::string Engine::device_key() const { return impl_->data.device_key; }
 std::vector<LayerInfo> Engine::layers() const {
     std::vector<LayerInfo> layers;
     for (const auto& node : impl_->data.graph.nodes) {
-        layers.push_back({node.name, node.op_type, node.inputs, node.outputs, backend_name(impl_->data.backend)});
+        const bool fallback = node.attr_int("rt_cpu_fallback", 0) != 0;
+        layers.push_back({node.name, node.op_type, node.inputs, node.outputs,
+                          fallback ? "cpu" : backend_name(impl_->data.backend)});
     }
     return layers;
 }
@@ -154,7 +156,7 @@ MemoryInfo Engine::memory() const {
 
 Expected<std::unique_ptr<ExecutionContext>> Engine::create_context() const {
     if (impl_->data.backend == Backend::kCpu) return runtime::create_cpu_context(*impl_);
-    return Status(StatusCode::kUnsupported, "the CUDA backend's execution context is not available in this build");
+    return runtime::create_cuda_context(*impl_);
 }
 
 }  // namespace rtinfer

@@ -101,6 +101,7 @@ public:
 
     struct Impl;
     explicit ExecutionContext(std::unique_ptr<Impl> impl);
+    const Impl& impl() const { return *impl_; }
 
 private:
     std::unique_ptr<Impl> impl_;
