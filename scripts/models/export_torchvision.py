@@ -98,7 +98,8 @@ def check_onnx(path):
     opsets = ", ".join("%s:%d" % (o.domain or "ai.onnx", o.version) for o in model.opset_import)
     print("onnx check: ok (opset %s, %d nodes, %d initializers)"
           % (opsets, sum(counts.values()), len(model.graph.initializer)))
-    print("op histogram: " + ", ".join("%s=%d" % (op, n) for op, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))))
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    print("op histogram: " + ", ".join("%s=%d" % (op, n) for op, n in ordered))
 
 
 def export(name, out_dir, batch, opset, check):
