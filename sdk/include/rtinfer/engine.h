@@ -91,6 +91,10 @@ public:
     // Runs inference. stream: a cudaStream_t for the CUDA backend, ignored (may be null) for the CPU backend,
     // which runs synchronously.
     Status enqueue(void* stream = nullptr);
+    // An output's data after enqueue: the bound address, or a context-owned host buffer when none was
+    // bound (the way to read outputs whose shape depends on the data, e.g. NonZero; tensor_desc then gives
+    // the shape found). Valid until the next enqueue.
+    Expected<const void*> output_data(const std::string& name) const;
 
     struct Impl;
     explicit ExecutionContext(std::unique_ptr<Impl> impl);

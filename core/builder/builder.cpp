@@ -1,0 +1,238 @@
+// Builder: import -> passes -> shapes for the batch profile -> memory plan -> Engine.
+#include "rtinfer/builder.h"
+
+#include <chrono>
+#include <set>
+
+#include "core/ir/shape_inference.h"
+#include "core/kernels/ref/ref_backend.h"
+#include "core/onnx/importer.h"
+#include "core/passes/passes.h"
+#include "core/runtime/engine_impl.h"
+
+namespace rtinfer {
+
+namespace {
+
+struct BatchProfile {
+    bool dynamic = false;
+    int min = 1, opt = 1, max = 1;
+};
+
+void log(Logger* logger, Severity severity, const std::string& message) { logger->log(severity, message.c_str()); }
+
+// Only dim 0 may be dynamic; everything else must be fixed by the model.
+Expected<BatchProfile> batch_profile(const ir::Graph& g, const BuilderConfig& config) {
+    BatchProfile p;
+    int64_t static_batch = -1;
+    for (const auto& name : g.inputs) {
+        const ir::Value& v = g.at(name);
+        for (size_t d = 0; d < v.shape.size(); ++d) {
+            if (v.shape[d] >= 0) continue;
+            if (d != 0) {
+                return Status(StatusCode::kUnsupported, "input '" + name + "' has a dynamic dimension " + std::to_string(d) + " " +
+                                                            ir::shape_str(v.shape) + "; only dim 0 (the batch) may be dynamic");
+            }
+            p.dynamic = true;
+        }
+        if (!v.shape.empty() && v.shape[0] >= 0 && static_batch < 0) static_batch = v.shape[0];
+    }
+    const bool asked = config.min_batch || config.opt_batch || config.max_batch;
+    if (!p.dynamic) {
+        const int b = static_batch > 0 ? static_cast<int>(static_batch) : 1;
+        if (asked && (config.max_batch ? config.max_batch : config.opt_batch) != b) {
+            return Status(StatusCode::kInvalidArgument,
+                          "the model has a static batch of " + std::to_string(b) + " (input '" + g.inputs.front() + "' is " +
+                              ir::shape_str(g.at(g.inputs.front()).shape) +
+                              "); a batch profile needs a model exported with a dynamic batch axis");
+        }
+        p.min = p.opt = p.max = b;
+        return p;
+    }
+    p.max = config.max_batch ? config.max_batch : (config.opt_batch ? config.opt_batch : 1);
+    p.opt = config.opt_batch ? config.opt_batch : p.max;
+    p.min = config.min_batch ? config.min_batch : 1;
+    if (p.min < 1 || p.min > p.opt || p.opt > p.max) {
+        return Status(StatusCode::kInvalidArgument, "batch profile must satisfy 1 <= min <= opt <= max (got " +
+                                                        std::to_string(p.min) + "/" + std::to_string(p.opt) + "/" +
+                                                        std::to_string(p.max) + ")");
+    }
+    return p;
+}
+
+void set_batch(ir::Graph& g, int batch) {
+    for (const auto& name : g.inputs) {
+        ir::Value& v = g.at(name);
+        if (!v.shape.empty() && v.shape[0] < 0) v.shape[0] = batch;
+        v.shape_known = true;
+    }
+}
+
+// Infers shapes at two batch sizes; values whose shape differs depend on the batch.
+Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const BatchProfile& p) {
+    ir::Graph a = g, b = g;
+    set_batch(a, p.opt);
+    set_batch(b, p.opt + 1);
+    const auto& registry = ref::reference_registry();
+    RT_RETURN_IF_ERROR(ir::infer_shapes(a, registry));
+    RT_RETURN_IF_ERROR(ir::infer_shapes(b, registry));
+    std::set<std::string> out;
+    for (const auto& [name, v] : a.values()) {
+        const ir::Value* w = b.find(name);
+        if (w && (w->shape != v.shape || !v.shape_known)) out.insert(name);
+    }
+    return out;
+}
+
+Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConfig& config, const std::string& name,
+                                              Logger* logger) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (config.backend == Backend::kCuda) {
+        return Status(StatusCode::kUnsupported, name + ": the CUDA backend is not available yet; build with --backend cpu");
+    }
+    if (config.fp16) log(logger, Severity::kWarning, "the CPU backend computes in float32; fp16 applies to the CUDA backend");
+    if (graph.inputs.empty() && graph.outputs.empty()) return Status(StatusCode::kInvalidModel, name + ": the model has no outputs");
+    BatchProfile profile;
+    if (!graph.inputs.empty()) {
+        auto p = batch_profile(graph, config);
+        if (!p.has_value()) return p.status().with_context(name);
+        profile = *p;
+    }
+
+    int removed = 0, folded = 0, fused = 0, dead = 0;
+    RT_RETURN_IF_ERROR(passes::remove_identity(graph, &removed));
+    std::set<std::string> dependent;
+    if (profile.dynamic) {
+        auto dep = batch_dependent_values(graph, profile);
+        if (!dep.has_value()) return dep.status().with_context(name);
+        dependent = *dep;
+    }
+    ir::Graph shaped = graph;
+    set_batch(shaped, profile.opt);
+    {
+        Status s = ir::infer_shapes(shaped, ref::reference_registry());
+        if (!s.is_ok()) return s.with_context(name);
+    }
+    passes::FoldOptions fold;
+    fold.batch_dependent = dependent;
+    const ir::Graph* shapes_for_eval = &shaped;
+    auto evaluator = [&](const ir::Node& node, const std::vector<const ir::Tensor*>& ins, std::vector<ir::Tensor>& outs) {
+        const ir::OpKernel* kernel = ref::reference_registry().find(node.domain, node.op_type);
+        if (!kernel) return Status(StatusCode::kUnsupported, node.describe() + ": no kernel");
+        return ref::evaluate_node(*kernel, node, shapes_for_eval->opset(ir::canonical_domain(node.domain)), ins, outs);
+    };
+    RT_RETURN_IF_ERROR(passes::fold_constants(shaped, evaluator, fold, &folded));
+    RT_RETURN_IF_ERROR(passes::fuse_conv_bn(shaped, &fused));
+    RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
+    {
+        Status s = shaped.validate();
+        if (!s.is_ok()) return Status(StatusCode::kInternal, name + ": graph invalid after passes: " + s.message());
+    }
+    // Restore the dynamic dim markers of batch-dependent values for the engine's description.
+    if (profile.dynamic) {
+        auto dep = batch_dependent_values(shaped, profile);
+        if (!dep.has_value()) return dep.status().with_context(name);
+        ir::Graph other = shaped;
+        set_batch(other, profile.opt + 1);
+        RT_RETURN_IF_ERROR(ir::infer_shapes(other, ref::reference_registry()));
+        for (const auto& vname : *dep) {
+            ir::Value* v = shaped.find(vname);
+            const ir::Value* w = other.find(vname);
+            if (!v || !w || v->is_constant()) continue;
+            for (size_t d = 0; d < v->shape.size() && d < w->shape.size(); ++d) {
+                if (v->shape[d] != w->shape[d]) v->shape[d] = -1;
+            }
+        }
+        for (const auto& in : shaped.inputs) shaped.at(in).shape[0] = -1;
+    }
+
+    auto impl = std::make_shared<Engine::Impl>();
+    serialize::EngineData& d = impl->data;
+    d.sdk_version = runtime::sdk_version();
+    d.backend = config.backend;
+    RT_ASSIGN_OR_RETURN(d.device_key, runtime::current_device_key(config.backend));
+    d.fp16 = config.fp16;
+    d.dynamic_batch = profile.dynamic;
+    d.min_batch = profile.min;
+    d.opt_batch = profile.opt;
+    d.max_batch = profile.max;
+    d.graph = std::move(shaped);
+    impl->logger = logger;
+    runtime::describe_io(*impl);
+
+    // Plan the activations at the largest batch to report them; every context plans its own.
+    auto engine = std::make_unique<Engine>(impl);
+    {
+        RT_ASSIGN_OR_RETURN(auto ctx, engine->create_context());
+        RT_RETURN_IF_ERROR(ctx->set_batch(profile.max));
+        RT_ASSIGN_OR_RETURN(TensorDesc unused, ctx->tensor_desc(d.graph.outputs.empty() ? "" : d.graph.outputs[0]));
+        (void)unused;
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    log(logger, Severity::kInfo,
+        name + ": built " + std::to_string(d.graph.nodes.size()) + " layers in " + std::to_string(static_cast<int>(ms)) +
+            " ms (identity removed " + std::to_string(removed) + ", folded " + std::to_string(folded) +
+            ", conv+bn fused " + std::to_string(fused) + ", dead removed " + std::to_string(dead) + ")");
+    return engine;
+}
+
+}  // namespace
+
+Builder::Builder(Logger* logger) : logger_(logger ? logger : &null_logger()) {}
+
+Expected<std::unique_ptr<Engine>> Builder::build_from_file(const std::string& onnx_path, const BuilderConfig& config) {
+    RT_ASSIGN_OR_RETURN(ir::Graph graph, onnx::import_model_file(onnx_path));
+    return build_graph(std::move(graph), config, onnx_path, logger_);
+}
+
+Expected<std::unique_ptr<Engine>> Builder::build_from_memory(const void* data, size_t size, const BuilderConfig& config,
+                                                            const std::string& model_name) {
+    RT_ASSIGN_OR_RETURN(ir::Graph graph, onnx::import_model_bytes(data, size, model_name, ""));
+    return build_graph(std::move(graph), config, model_name, logger_);
+}
+
+Expected<CapabilityReport> Builder::check_capability(const std::string& onnx_path, Backend backend) {
+    RT_ASSIGN_OR_RETURN(ir::Graph graph, onnx::import_model_file(onnx_path));
+    CapabilityReport report;
+    report.node_count = graph.nodes.size();
+    set_batch(graph, 1);
+    const auto& registry = ref::reference_registry();
+    std::set<std::string> unknown;  // outputs of nodes that failed: their consumers cannot be judged
+    for (const auto& node : graph.nodes) {
+        std::string reason;
+        if (backend == Backend::kCuda) {
+            reason = "the CUDA backend is not available yet";
+        } else if (!registry.find(node.domain, node.op_type)) {
+            reason = "no kernel implements op '" + (node.domain.empty() ? node.op_type : node.domain + "::" + node.op_type) +
+                     "' (opset " + std::to_string(graph.opset(node.domain)) + ")";
+        } else {
+            bool judged = true;
+            for (const auto& in : node.inputs) judged = judged && !unknown.count(in);
+            for (const auto& in : node.inputs) {
+                const ir::Value* v = in.empty() ? nullptr : graph.find(in);
+                if (v && !v->shape_known) judged = false;
+            }
+            if (judged) {
+                auto outs = ir::infer_node(graph, node, registry);
+                if (!outs.has_value()) {
+                    if (outs.status().code() == StatusCode::kUnsupported) reason = outs.status().message();
+                    for (const auto& o : node.outputs) unknown.insert(o);
+                } else {
+                    for (size_t i = 0; i < node.outputs.size() && i < outs->size(); ++i) {
+                        if (node.outputs[i].empty()) continue;
+                        ir::Value& v = graph.add_value(node.outputs[i]);
+                        v.dtype = (*outs)[i].dtype;
+                        v.shape = (*outs)[i].shape;
+                        v.shape_known = (*outs)[i].shape_known;
+                    }
+                }
+            } else {
+                for (const auto& o : node.outputs) unknown.insert(o);
+            }
+        }
+        if (!reason.empty()) report.unsupported.push_back({node.name, node.op_type, reason});
+    }
+    return report;
+}
+
+}  // namespace rtinfer

@@ -1,0 +1,23 @@
+#include <cuda_runtime.h>
+
+#include "core/kernels/cuda/device_info.h"
+
+namespace rtinfer::cuda {
+
+Expected<std::string> device_key(int device) {
+    int count = 0;
+    cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess || count == 0) {
+        cudaGetLastError();
+        return Status(StatusCode::kCudaError, std::string("no CUDA device (") +
+                                                  (err != cudaSuccess ? cudaGetErrorString(err) : "none found") + ")");
+    }
+    if (device < 0 || device >= count) return Status(StatusCode::kInvalidArgument, "no CUDA device " + std::to_string(device));
+    cudaDeviceProp prop{};
+    err = cudaGetDeviceProperties(&prop, device);
+    if (err != cudaSuccess) return Status(StatusCode::kCudaError, cudaGetErrorString(err));
+    return std::string("cuda:") + prop.name + ":sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ":" +
+           std::to_string(prop.multiProcessorCount);
+}
+
+}  // namespace rtinfer::cuda

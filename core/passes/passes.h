@@ -1,0 +1,43 @@
+// Graph passes: free functions over the IR, one per file. Each returns how it changed the graph through
+// the graph itself and a Status; none needs a backend except fold_constants, which is handed an evaluator.
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/ir/graph.h"
+
+namespace rtinfer::passes {
+
+// Computes one node on constant inputs (the reference backend provides it).
+using NodeEvaluator = std::function<Status(const ir::Node& node, const std::vector<const ir::Tensor*>& inputs,
+                                           std::vector<ir::Tensor>& outputs)>;
+
+struct FoldOptions {
+    // Values whose shape depends on the dynamic batch: a Shape/Size of these is not constant.
+    std::set<std::string> batch_dependent;
+    // Results larger than this stay computed at run time rather than stored in the engine.
+    int64_t max_folded_elements = int64_t(1) << 24;
+};
+
+// Replaces every node whose inputs are all constant (and Shape/Size of static shapes) by its result.
+// Returns the number of nodes folded through *folded when given.
+Status fold_constants(ir::Graph& graph, const NodeEvaluator& evaluate, const FoldOptions& options,
+                      int* folded = nullptr);
+
+// Removes nodes none of whose outputs reach a graph output, and constants nothing reads.
+Status remove_dead_nodes(ir::Graph& graph, int* removed = nullptr);
+
+// Removes Identity nodes and inference-mode Dropout (no mask consumer), rewiring their consumers.
+Status remove_identity(ir::Graph& graph, int* removed = nullptr);
+
+// Folds an inference BatchNormalization that follows a Conv with constant weights into the Conv's
+// weights and bias.
+Status fuse_conv_bn(ir::Graph& graph, int* fused = nullptr);
+
+// Replaces every use of value `from` by `to` in node inputs.
+void replace_uses(ir::Graph& graph, const std::string& from, const std::string& to);
+
+}  // namespace rtinfer::passes

@@ -1,0 +1,32 @@
+// What an Engine holds: the optimized graph and its build settings, immutable once made.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/serialize/engine_file.h"
+#include "rtinfer/engine.h"
+
+namespace rtinfer {
+
+struct Engine::Impl {
+    serialize::EngineData data;
+    std::vector<TensorDesc> inputs;
+    std::vector<TensorDesc> outputs;
+    Logger* logger = nullptr;
+};
+
+namespace runtime {
+
+// The SDK version engines are stamped with.
+const char* sdk_version();
+// The key of the device an engine for `backend` would be built for on this machine.
+Expected<std::string> current_device_key(Backend backend);
+// Derives inputs/outputs descriptions from the graph (dim 0 of a dynamic-batch engine is -1).
+void describe_io(Engine::Impl& impl);
+// Creates the backend-specific execution context.
+Expected<std::unique_ptr<ExecutionContext>> create_cpu_context(const Engine::Impl& engine);
+
+}  // namespace runtime
+}  // namespace rtinfer

@@ -1,0 +1,164 @@
+// Each pass: the graph before, the graph after, and (where it computes) the numbers.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/passes/passes.h"
+#include "tests/unit/graph_builders.h"
+
+using namespace rtinfer;
+using namespace rtinfer::testing;
+
+namespace {
+
+std::vector<std::string> op_types(const ir::Graph& g) {
+    std::vector<std::string> ops;
+    for (const auto& n : g.nodes) ops.push_back(n.op_type);
+    return ops;
+}
+
+}  // namespace
+
+TEST(Passes, RemoveIdentityRewiresConsumers) {
+    ir::Graph g;
+    add_input(g, "x", {2});
+    add_node(g, "Relu", {"x"}, {"a"});
+    add_node(g, "Identity", {"a"}, {"b"});
+    add_node(g, "Dropout", {"b"}, {"c"});
+    add_node(g, "Relu", {"c"}, {"y"});
+    g.outputs = {"y"};
+    int removed = 0;
+    ASSERT_TRUE(passes::remove_identity(g, &removed).is_ok());
+    EXPECT_EQ(removed, 2);
+    EXPECT_EQ(op_types(g), (std::vector<std::string>{"Relu", "Relu"}));
+    EXPECT_EQ(g.nodes[1].inputs[0], "a");
+    EXPECT_TRUE(g.validate().is_ok());
+}
+
+TEST(Passes, RemoveIdentityKeepsGraphOutputName) {
+    ir::Graph g;
+    add_input(g, "x", {2});
+    add_node(g, "Relu", {"x"}, {"a"});
+    add_node(g, "Identity", {"a"}, {"y"});
+    g.outputs = {"y"};
+    ASSERT_TRUE(passes::remove_identity(g).is_ok());
+    ASSERT_EQ(g.nodes.size(), 1u);
+    EXPECT_EQ(g.nodes[0].outputs[0], "y");
+    EXPECT_TRUE(g.validate().is_ok());
+}
+
+TEST(Passes, RemoveIdentityKeepsDropoutWithMask) {
+    ir::Graph g;
+    add_input(g, "x", {2});
+    add_node(g, "Dropout", {"x"}, {"y", "mask"});
+    g.outputs = {"y", "mask"};
+    int removed = 0;
+    ASSERT_TRUE(passes::remove_identity(g, &removed).is_ok());
+    EXPECT_EQ(removed, 0);
+    EXPECT_EQ(g.nodes.size(), 1u);
+}
+
+TEST(Passes, RemoveDeadNodesDropsUnreachableNodesAndConstants) {
+    ir::Graph g;
+    add_input(g, "x", {2});
+    add_constant(g, "unused_w", random_tensor({4}, 1));
+    add_node(g, "Relu", {"x"}, {"y"});
+    add_node(g, "Relu", {"x"}, {"dead1"});
+    add_node(g, "Add", {"dead1", "unused_w"}, {"dead2"});
+    g.outputs = {"y"};
+    int removed = 0;
+    ASSERT_TRUE(passes::remove_dead_nodes(g, &removed).is_ok());
+    EXPECT_EQ(removed, 2);
+    EXPECT_EQ(op_types(g), (std::vector<std::string>{"Relu"}));
+    EXPECT_EQ(g.find("unused_w"), nullptr);
+    EXPECT_EQ(g.find("dead2"), nullptr);
+}
+
+TEST(Passes, FoldConstantsEvaluatesConstantSubgraphsAndStaticShapes) {
+    ir::Graph g;
+    add_input(g, "x", {-1, 3});  // dynamic batch
+    add_input(g, "z", {2, 3});
+    add_constant(g, "c", ir::Tensor::from_floats({1.5f, -2.0f}, {2}));
+    add_node(g, "Neg", {"c"}, {"nc"});        // all-constant: folds
+    add_node(g, "Shape", {"z"}, {"zs"});      // static shape: folds
+    add_node(g, "Shape", {"x"}, {"xs"});      // batch-dependent: stays
+    add_node(g, "Relu", {"x"}, {"y"});        // runtime input: stays
+    g.outputs = {"nc", "zs", "xs", "y"};
+    int evaluated = 0;
+    auto evaluator = [&](const ir::Node& node, const std::vector<const ir::Tensor*>& ins, std::vector<ir::Tensor>& outs) {
+        ++evaluated;
+        outs.assign(1, ir::Tensor());
+        if (node.op_type == "Neg") {
+            outs[0] = ins[0]->clone();
+            for (int64_t i = 0; i < outs[0].numel(); ++i) outs[0].data<float>()[i] *= -1;
+        } else {
+            std::vector<int64_t> dims(ins[0]->shape().begin(), ins[0]->shape().end());
+            outs[0] = ir::Tensor::from_int64s(dims, {static_cast<int64_t>(dims.size())});
+        }
+        return Status();
+    };
+    passes::FoldOptions opts;
+    opts.batch_dependent = {"x", "y"};
+    int folded = 0;
+    ASSERT_TRUE(passes::fold_constants(g, evaluator, opts, &folded).is_ok());
+    EXPECT_EQ(folded, 2);
+    EXPECT_EQ(evaluated, 2);
+    EXPECT_EQ(op_types(g), (std::vector<std::string>{"Shape", "Relu"}));
+    ASSERT_TRUE(g.at("nc").is_constant());
+    EXPECT_FLOAT_EQ(g.at("nc").constant.data<float>()[0], -1.5f);
+    EXPECT_FLOAT_EQ(g.at("nc").constant.data<float>()[1], 2.0f);
+    ASSERT_TRUE(g.at("zs").is_constant());
+    EXPECT_EQ(ir::to_int64s(g.at("zs").constant), (std::vector<int64_t>{2, 3}));
+}
+
+TEST(Passes, FuseConvBnFoldsScaleAndShiftIntoWeights) {
+    ir::Graph g;
+    add_input(g, "x", {1, 2, 4, 4});
+    ir::Tensor w = random_tensor({3, 2, 1, 1}, 3), b = random_tensor({3}, 4);
+    ir::Tensor scale = random_tensor({3}, 5), shift = random_tensor({3}, 6), mean = random_tensor({3}, 7);
+    ir::Tensor var = random_tensor({3}, 8);
+    for (int i = 0; i < 3; ++i) var.data<float>()[i] = std::fabs(var.data<float>()[i]) + 0.5f;
+    add_constant(g, "w", w);
+    add_constant(g, "b", b);
+    add_constant(g, "scale", scale);
+    add_constant(g, "shift", shift);
+    add_constant(g, "mean", mean);
+    add_constant(g, "var", var);
+    add_node(g, "Conv", {"x", "w", "b"}, {"c"}, "conv");
+    ir::Node& bn = add_node(g, "BatchNormalization", {"c", "scale", "shift", "mean", "var"}, {"y"}, "bn");
+    ir::Attribute eps;
+    eps.kind = ir::Attribute::Kind::kFloat;
+    eps.f = 1e-3f;
+    bn.attrs["epsilon"] = eps;
+    g.outputs = {"y"};
+
+    int fused = 0;
+    ASSERT_TRUE(passes::fuse_conv_bn(g, &fused).is_ok());
+    EXPECT_EQ(fused, 1);
+    ASSERT_EQ(op_types(g), (std::vector<std::string>{"Conv"}));
+    EXPECT_EQ(g.nodes[0].outputs[0], "y");
+    EXPECT_EQ(g.find("scale"), nullptr);  // BN constants are gone
+    const ir::Tensor& nw = g.at(g.nodes[0].inputs[1]).constant;
+    const ir::Tensor& nb = g.at(g.nodes[0].inputs[2]).constant;
+    for (int c = 0; c < 3; ++c) {
+        const double k = scale.data<float>()[c] / std::sqrt(double(var.data<float>()[c]) + 1e-3);
+        for (int j = 0; j < 2; ++j) EXPECT_NEAR(nw.data<float>()[c * 2 + j], w.data<float>()[c * 2 + j] * k, 1e-5);
+        EXPECT_NEAR(nb.data<float>()[c], (b.data<float>()[c] - mean.data<float>()[c]) * k + shift.data<float>()[c], 1e-5);
+    }
+    EXPECT_TRUE(g.validate().is_ok());
+}
+
+TEST(Passes, FuseConvBnSkipsWhenConvOutputHasOtherUsers) {
+    ir::Graph g;
+    add_input(g, "x", {1, 1, 2, 2});
+    add_constant(g, "w", random_tensor({1, 1, 1, 1}, 1));
+    for (const char* n : {"s", "t", "m", "v"}) add_constant(g, n, random_tensor({1}, 2));
+    add_node(g, "Conv", {"x", "w"}, {"c"});
+    add_node(g, "BatchNormalization", {"c", "s", "t", "m", "v"}, {"y"});
+    add_node(g, "Relu", {"c"}, {"r"});
+    g.outputs = {"y", "r"};
+    int fused = 0;
+    ASSERT_TRUE(passes::fuse_conv_bn(g, &fused).is_ok());
+    EXPECT_EQ(fused, 0);
+    EXPECT_EQ(g.nodes.size(), 3u);
+}
