@@ -1,0 +1,192 @@
+// rtexec bench: latency and throughput of an engine, one context (and CUDA stream) per thread.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "rtinfer/engine.h"
+#include "sdk/rtexec/args.h"
+#include "sdk/rtexec/commands.h"
+#include "sdk/rtexec/common.h"
+
+namespace rtexec {
+
+using rtinfer::Status;
+using rtinfer::StatusCode;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Lets the timed phase of all streams start together, after every stream finished its warmup.
+class StartGate {
+public:
+    explicit StartGate(int count) : waiting_(count) {}
+    void arrive_and_wait() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (--waiting_ == 0) {
+            start_ = Clock::now();
+            cv_.notify_all();
+        } else {
+            cv_.wait(lock, [this] { return waiting_ == 0; });
+        }
+    }
+    Clock::time_point start() const { return start_; }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    int waiting_;
+    Clock::time_point start_;
+};
+
+struct StreamResult {
+    Status status;
+    std::vector<double> latencies_ms;
+    Clock::time_point end;
+};
+
+// One stream's work: its own context, buffers and CUDA stream; warmup, then the timed iterations.
+void run_stream(const rtinfer::Engine& engine, int batch, bool set_batch, int stream_index, int64_t warmup,
+                int64_t iterations, StartGate& gate, StreamResult& result) {
+    auto prepare = [&](std::unique_ptr<rtinfer::ExecutionContext>& ctx, Stream& stream,
+                       std::vector<TensorBuffer>& buffers) -> Status {
+        RT_ASSIGN_OR_RETURN(ctx, engine.create_context());
+        if (set_batch) RT_RETURN_IF_ERROR(ctx->set_batch(batch));
+        RT_ASSIGN_OR_RETURN(stream, Stream::create(engine.backend()));
+        uint64_t seed = static_cast<uint64_t>(stream_index) << 32;
+        for (const auto* list : {&engine.inputs(), &engine.outputs()}) {
+            for (const auto& tensor : *list) {
+                RT_ASSIGN_OR_RETURN(auto desc, ctx->tensor_desc(tensor.name));
+                // A data-dependent output stays in the context's own memory.
+                if (list == &engine.outputs() && !dims_known(desc.dims)) continue;
+                const size_t count = static_cast<size_t>(dims_numel(desc.dims));
+                const size_t bytes = count * rtinfer::data_type_size(desc.type);
+                RT_ASSIGN_OR_RETURN(auto buffer, TensorBuffer::allocate(engine.backend(), bytes));
+                if (list == &engine.inputs()) {
+                    std::vector<uint8_t> host(bytes);
+                    fill_random(desc.type, host.data(), count, seed++);
+                    RT_RETURN_IF_ERROR(buffer.upload(host.data()));
+                }
+                RT_RETURN_IF_ERROR(ctx->set_tensor_address(tensor.name, buffer.data()));
+                buffers.push_back(std::move(buffer));
+            }
+        }
+        return Status::ok();
+    };
+    auto infer = [](rtinfer::ExecutionContext& ctx, const Stream& stream) -> Status {
+        RT_RETURN_IF_ERROR(ctx.enqueue(stream.handle()));
+        return stream.synchronize();
+    };
+
+    std::unique_ptr<rtinfer::ExecutionContext> ctx;
+    Stream stream;
+    std::vector<TensorBuffer> buffers;
+    result.status = prepare(ctx, stream, buffers);
+    for (int64_t i = 0; result.status && i < warmup; ++i) result.status = infer(*ctx, stream);
+    // Arrive even after a failure, or the other streams would wait forever.
+    gate.arrive_and_wait();
+    result.latencies_ms.reserve(static_cast<size_t>(iterations));
+    for (int64_t i = 0; result.status && i < iterations; ++i) {
+        const auto t0 = Clock::now();
+        result.status = infer(*ctx, stream);
+        result.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    result.end = Clock::now();
+}
+
+// Nearest-rank percentile of sorted values.
+double percentile(const std::vector<double>& sorted, double q) {
+    if (sorted.empty()) return 0.0;
+    size_t rank = static_cast<size_t>(q * static_cast<double>(sorted.size()) + 0.999999);
+    rank = std::min(std::max<size_t>(rank, 1), sorted.size());
+    return sorted[rank - 1];
+}
+
+}  // namespace
+
+int cmd_bench(const std::vector<std::string>& args) {
+    const std::string cmd = "bench";
+    std::string engine_path;
+    int64_t batch = 0, streams = 1, iterations = 100, warmup = 10;
+
+    ArgParser parser(cmd, "--engine m.engine [options]",
+                     "Runs the engine on random inputs: each stream is a thread with its own execution context\n"
+                     "(and CUDA stream for a cuda engine). Prints a table and a final JSON line.");
+    parser.add_string("engine", &engine_path, "FILE", "the engine file (required)");
+    parser.add_int("batch", &batch, "B", "batch for an engine with a dynamic batch (default: the engine's smallest)", 1,
+                   1 << 20);
+    parser.add_int("streams", &streams, "N", "concurrent streams (default 1)", 1, 256);
+    parser.add_int("iterations", &iterations, "K", "timed inferences per stream (default 100)", 1, 100000000);
+    parser.add_int("warmup", &warmup, "W", "untimed inferences per stream first (default 10)", 0, 100000000);
+
+    Status s = parser.parse(args);
+    if (!s) return usage_error(cmd, s);
+    if (parser.help_requested()) {
+        std::fputs(parser.help_text().c_str(), stdout);
+        return kExitOk;
+    }
+    s = parser.require("engine");
+    if (!s) return usage_error(cmd, s);
+    s = check_readable(engine_path, "engine");
+    if (!s) return runtime_error(cmd, s);
+
+    rtinfer::StderrLogger logger;
+    auto loaded = rtinfer::Engine::load_file(engine_path, &logger);
+    if (!loaded) return runtime_error(cmd, loaded.status());
+    const rtinfer::Engine& engine = **loaded;
+
+    bool dynamic = false;
+    for (const auto& d : engine.inputs()) dynamic = dynamic || (!d.dims.empty() && d.dims[0] < 0);
+    const bool set_batch = dynamic || parser.given("batch");
+    const int chosen_batch = parser.given("batch") ? static_cast<int>(batch) : std::max(1, engine.min_batch());
+
+    const int n = static_cast<int>(streams);
+    StartGate gate(n);
+    std::vector<StreamResult> results(static_cast<size_t>(n));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+        threads.emplace_back(run_stream, std::cref(engine), chosen_batch, set_batch, i, warmup, iterations,
+                             std::ref(gate), std::ref(results[static_cast<size_t>(i)]));
+    }
+    for (auto& t : threads) t.join();
+
+    std::vector<double> all;
+    Clock::time_point end = gate.start();
+    for (int i = 0; i < n; ++i) {
+        const auto& r = results[static_cast<size_t>(i)];
+        if (!r.status) return runtime_error(cmd, r.status.with_context("stream " + std::to_string(i)));
+        all.insert(all.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+        end = std::max(end, r.end);
+    }
+    std::sort(all.begin(), all.end());
+    double sum = 0.0;
+    for (double v : all) sum += v;
+    const double mean = sum / static_cast<double>(all.size());
+    const double wall_s = std::chrono::duration<double>(end - gate.start()).count();
+    const double ips = wall_s > 0 ? static_cast<double>(all.size()) / wall_s : 0.0;
+    // The batch the contexts actually ran (a static engine keeps its own).
+    int ran_batch = chosen_batch;
+    if (!set_batch) {
+        auto ctx = engine.create_context();
+        if (ctx) ran_batch = (*ctx)->batch();
+    }
+    const double items = ips * ran_batch;
+    const double p50 = percentile(all, 0.50), p90 = percentile(all, 0.90), p99 = percentile(all, 0.99);
+
+    std::printf("engine %s: backend %s, %d stream(s), batch %d, %lld warmup + %lld timed iterations per stream\n",
+                engine_path.c_str(), rtinfer::backend_name(engine.backend()), n, ran_batch,
+                static_cast<long long>(warmup), static_cast<long long>(iterations));
+    std::printf("%7s %6s %10s %10s %10s %10s %10s %10s %12s %12s\n", "streams", "batch", "mean_ms", "p50_ms", "p90_ms",
+                "p99_ms", "min_ms", "max_ms", "infer/s", "items/s");
+    std::printf("%7d %6d %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g %12.1f %12.1f\n", n, ran_batch, mean, p50, p90, p99,
+                all.front(), all.back(), ips, items);
+    std::printf(
+        "{\"latency_ms\":{\"mean\":%.6f,\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"min\":%.6f,\"max\":%.6f},"
+        "\"throughput_ips\":%.3f,\"items_per_s\":%.3f,\"batch\":%d,\"streams\":%d,\"iterations\":%lld}\n",
+        mean, p50, p90, p99, all.front(), all.back(), ips, items, ran_batch, n, static_cast<long long>(iterations));
+    return kExitOk;
+}
+
+}  // namespace rtexec

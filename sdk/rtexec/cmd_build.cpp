@@ -1,0 +1,103 @@
+// rtexec build: ONNX model -> engine file.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "rtinfer/builder.h"
+#include "sdk/rtexec/args.h"
+#include "sdk/rtexec/commands.h"
+#include "sdk/rtexec/common.h"
+
+namespace rtexec {
+
+using rtinfer::Status;
+using rtinfer::StatusCode;
+
+int cmd_build(const std::vector<std::string>& args) {
+    const std::string cmd = "build";
+    std::string onnx_path, out_path, backend_text = "cpu";
+    bool fp16 = false, verbose = false;
+    int64_t batch = 0, min_batch = 0, opt_batch = 0, max_batch = 0;
+    uint64_t budget = 0;
+    constexpr int64_t kMaxBatch = 1 << 20;
+
+    ArgParser parser(cmd, "--onnx m.onnx --out m.engine [options]",
+                     "Imports, optimizes and builds an engine for this device, then saves it.");
+    parser.add_string("onnx", &onnx_path, "FILE", "the ONNX model (required)");
+    parser.add_string("out", &out_path, "FILE", "where to write the engine (required)");
+    parser.add_flag("fp16", &fp16, "allow float16 kernels where the backend has them");
+    parser.add_int("batch", &batch, "N", "fixed batch for a model with a dynamic batch dim (min = opt = max = N)", 1,
+                   kMaxBatch);
+    parser.add_int("min-batch", &min_batch, "N", "smallest batch of the profile", 1, kMaxBatch);
+    parser.add_int("opt-batch", &opt_batch, "N", "batch the kernels are chosen for", 1, kMaxBatch);
+    parser.add_int("max-batch", &max_batch, "N", "largest batch of the profile", 1, kMaxBatch);
+    parser.add_string("backend", &backend_text, "cpu|cuda", "backend to build for (default cpu)");
+    parser.add_bytes("memory-budget", &budget, "limit on engine memory, e.g. 512MiB (default: none)");
+    parser.add_flag("verbose", &verbose, "print the builder's informational and verbose messages");
+
+    Status s = parser.parse(args);
+    if (!s) return usage_error(cmd, s);
+    if (parser.help_requested()) {
+        std::fputs(parser.help_text().c_str(), stdout);
+        return kExitOk;
+    }
+    for (const char* required : {"onnx", "out"}) {
+        s = parser.require(required);
+        if (!s) return usage_error(cmd, s);
+    }
+    auto backend = parse_backend(backend_text);
+    if (!backend) return usage_error(cmd, backend.status());
+    const bool profile = parser.given("min-batch") || parser.given("opt-batch") || parser.given("max-batch");
+    if (parser.given("batch") && profile) {
+        return usage_error(cmd, Status(StatusCode::kInvalidArgument,
+                                       "--batch cannot be combined with --min-batch/--opt-batch/--max-batch"));
+    }
+
+    rtinfer::BuilderConfig config;
+    config.backend = *backend;
+    config.fp16 = fp16;
+    config.memory_budget_bytes = budget;
+    if (parser.given("batch")) {
+        config.min_batch = config.opt_batch = config.max_batch = static_cast<int>(batch);
+    } else if (profile) {
+        config.min_batch = static_cast<int>(min_batch);
+        config.opt_batch = static_cast<int>(opt_batch);
+        config.max_batch = static_cast<int>(max_batch);
+        const int lo = config.min_batch > 0 ? config.min_batch : 1;
+        const int opt = config.opt_batch > 0 ? config.opt_batch : lo;
+        const int hi = config.max_batch > 0 ? config.max_batch : opt;
+        if (!(lo <= opt && opt <= hi)) {
+            return usage_error(cmd, Status(StatusCode::kInvalidArgument,
+                                           "batch profile must satisfy min <= opt <= max (got " + std::to_string(lo) +
+                                               ", " + std::to_string(opt) + ", " + std::to_string(hi) + ")"));
+        }
+    }
+
+    s = check_readable(onnx_path, "ONNX model");
+    if (!s) return runtime_error(cmd, s);
+
+    rtinfer::StderrLogger logger(verbose ? rtinfer::Severity::kVerbose : rtinfer::Severity::kWarning);
+    rtinfer::Builder builder(&logger);
+    const auto start = std::chrono::steady_clock::now();
+    auto engine = builder.build_from_file(onnx_path, config);
+    const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!engine) return runtime_error(cmd, engine.status());
+
+    s = (*engine)->save(out_path);
+    if (!s) return runtime_error(cmd, s);
+    std::error_code ec;
+    const auto file_size = std::filesystem::file_size(out_path, ec);
+
+    const auto& e = **engine;
+    std::printf("built %s -> %s\n", onnx_path.c_str(), out_path.c_str());
+    std::printf("  build time:  %.1f ms\n", build_ms);
+    std::printf("  backend:     %s%s\n", rtinfer::backend_name(e.backend()), e.fp16() ? " (fp16)" : "");
+    std::printf("  batch range: %d..%d\n", e.min_batch(), e.max_batch());
+    std::printf("  layers:      %zu\n", e.layers().size());
+    if (!ec)
+        std::printf("  engine size: %s (%llu bytes)\n", human_bytes(file_size).c_str(),
+                    static_cast<unsigned long long>(file_size));
+    return kExitOk;
+}
+
+}  // namespace rtexec

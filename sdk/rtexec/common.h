@@ -1,0 +1,88 @@
+// What several rtexec commands share: exit codes and error lines, tensor buffers on the engine's backend,
+// random inputs, value summaries.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rtinfer/status.h"
+#include "rtinfer/types.h"
+
+namespace rtexec {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // the command ran and something failed (file, model, engine, run)
+constexpr int kExitUsage = 2;    // the command line was wrong
+
+// Prints "rtexec <command>: error: <message>" to stderr and returns the exit code given.
+int report_error(const std::string& command, const std::string& message, int exit_code);
+// A usage error from the parser (its message only) or a runtime failure (code name + message).
+int usage_error(const std::string& command, const rtinfer::Status& status);
+int runtime_error(const std::string& command, const rtinfer::Status& status);
+
+// kNotFound naming the file when it cannot be opened for reading (what: "ONNX model", "engine", ...).
+rtinfer::Status check_readable(const std::string& path, const std::string& what);
+rtinfer::Expected<rtinfer::Backend> parse_backend(const std::string& text);
+
+// "[1,3,224,224]"; -1 dims print as "?" .
+std::string dims_str(const std::vector<int64_t>& dims);
+int64_t dims_numel(const std::vector<int64_t>& dims);
+// False when a dim is -1: a dynamic batch not set yet, or an output whose shape depends on the data (read
+// such an output after enqueue with ExecutionContext::output_data instead of binding it).
+bool dims_known(const std::vector<int64_t>& dims);
+// A file name from a tensor name: anything but [A-Za-z0-9._-] becomes '_', and "." / ".." are avoided.
+std::string sanitize_file_name(const std::string& name);
+// "12.3 KiB"
+std::string human_bytes(uint64_t bytes);
+
+// Element i of a buffer as double (float16 decoded, bool as 0/1).
+double element_as_double(rtinfer::DataType dtype, const void* data, size_t i);
+// Random non-zero values, deterministic from seed: floats uniform in [-1,1), integers in [1,4], bools 0/1.
+void fill_random(rtinfer::DataType dtype, void* data, size_t count, uint64_t seed);
+// "values [0.12, -0.5, ...] min -0.99 max 0.98 mean 0.01" (NaNs are counted, not averaged).
+std::string summarize_values(rtinfer::DataType dtype, const void* data, size_t count, size_t show = 6);
+
+// Memory for one tensor on the engine's backend: host memory for the CPU, device memory for CUDA.
+class TensorBuffer {
+public:
+    static rtinfer::Expected<TensorBuffer> allocate(rtinfer::Backend backend, size_t bytes);
+    TensorBuffer() = default;
+    TensorBuffer(TensorBuffer&&) noexcept = default;
+    TensorBuffer& operator=(TensorBuffer&&) noexcept = default;
+
+    void* data() { return data_.get(); }
+    size_t size() const { return size_; }
+    // Copies from / to host memory of size() bytes (synchronously).
+    rtinfer::Status upload(const void* host);
+    rtinfer::Status download(void* host) const;
+
+private:
+    struct Free {
+        rtinfer::Backend backend;
+        void operator()(void* p) const;
+    };
+    rtinfer::Backend backend_ = rtinfer::Backend::kCpu;
+    size_t size_ = 0;
+    std::unique_ptr<void, Free> data_{nullptr, Free{rtinfer::Backend::kCpu}};
+};
+
+// A CUDA stream for the CUDA backend; a null handle for the CPU backend, which runs synchronously.
+class Stream {
+public:
+    static rtinfer::Expected<Stream> create(rtinfer::Backend backend);
+    Stream() = default;
+    Stream(Stream&& other) noexcept;
+    Stream& operator=(Stream&& other) noexcept;
+    ~Stream();
+
+    void* handle() const { return handle_; }
+    rtinfer::Status synchronize() const;
+
+private:
+    void* handle_ = nullptr;
+};
+
+}  // namespace rtexec
