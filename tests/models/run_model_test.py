@@ -111,7 +111,11 @@ def run(args):
     shutil.rmtree(model_dir, ignore_errors=True)
     os.makedirs(out_dir)
 
-    build_s = run_step("rtexec build", [args.rtexec, "build", "--onnx", onnx_path, "--out", engine_path], deadline)
+    # The export keeps the batch dim dynamic; build a 1..batch profile so the engine is built as it would be
+    # for deployment and then run at the reference batch.
+    batch = str(args.batch)
+    build_s = run_step("rtexec build", [args.rtexec, "build", "--onnx", onnx_path, "--out", engine_path,
+                                        "--min-batch", "1", "--opt-batch", batch, "--max-batch", batch], deadline)
     run_s = run_step("rtexec run", [args.rtexec, "run", "--engine", engine_path, "--input", "input=" + input_path,
                                     "--output-dir", out_dir], deadline)
 
