@@ -16,6 +16,7 @@ namespace {
 
 struct BatchProfile {
     bool dynamic = false;
+    std::vector<std::string> dynamic_inputs;  // inputs whose dim 0 is the batch
     int min = 1, opt = 1, max = 1;
 };
 
@@ -34,6 +35,7 @@ Expected<BatchProfile> batch_profile(const ir::Graph& g, const BuilderConfig& co
                                                             ir::shape_str(v.shape) + "; only dim 0 (the batch) may be dynamic");
             }
             p.dynamic = true;
+            p.dynamic_inputs.push_back(name);
         }
         if (!v.shape.empty() && v.shape[0] >= 0 && static_batch < 0) static_batch = v.shape[0];
     }
@@ -60,19 +62,16 @@ Expected<BatchProfile> batch_profile(const ir::Graph& g, const BuilderConfig& co
     return p;
 }
 
-void set_batch(ir::Graph& g, int batch) {
-    for (const auto& name : g.inputs) {
-        ir::Value& v = g.at(name);
-        if (!v.shape.empty() && v.shape[0] < 0) v.shape[0] = batch;
-        v.shape_known = true;
-    }
+void set_batch(ir::Graph& g, const BatchProfile& p, int batch) {
+    for (const auto& name : p.dynamic_inputs) g.at(name).shape[0] = batch;
+    for (const auto& name : g.inputs) g.at(name).shape_known = true;
 }
 
 // Infers shapes at two batch sizes; values whose shape differs depend on the batch.
 Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const BatchProfile& p) {
     ir::Graph a = g, b = g;
-    set_batch(a, p.opt);
-    set_batch(b, p.opt + 1);
+    set_batch(a, p, p.opt);
+    set_batch(b, p, p.opt + 1);
     const auto& registry = ref::reference_registry();
     RT_RETURN_IF_ERROR(ir::infer_shapes(a, registry));
     RT_RETURN_IF_ERROR(ir::infer_shapes(b, registry));
@@ -108,7 +107,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         dependent = *dep;
     }
     ir::Graph shaped = graph;
-    set_batch(shaped, profile.opt);
+    set_batch(shaped, profile, profile.opt);
     {
         Status s = ir::infer_shapes(shaped, ref::reference_registry());
         if (!s.is_ok()) return s.with_context(name);
@@ -133,7 +132,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         auto dep = batch_dependent_values(shaped, profile);
         if (!dep.has_value()) return dep.status().with_context(name);
         ir::Graph other = shaped;
-        set_batch(other, profile.opt + 1);
+        set_batch(other, profile, profile.opt + 1);
         RT_RETURN_IF_ERROR(ir::infer_shapes(other, ref::reference_registry()));
         for (const auto& vname : *dep) {
             ir::Value* v = shaped.find(vname);
@@ -143,7 +142,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
                 if (v->shape[d] != w->shape[d]) v->shape[d] = -1;
             }
         }
-        for (const auto& in : shaped.inputs) shaped.at(in).shape[0] = -1;
+        for (const auto& in : profile.dynamic_inputs) shaped.at(in).shape[0] = -1;
     }
 
     auto impl = std::make_shared<Engine::Impl>();
@@ -195,7 +194,11 @@ Expected<CapabilityReport> Builder::check_capability(const std::string& onnx_pat
     RT_ASSIGN_OR_RETURN(ir::Graph graph, onnx::import_model_file(onnx_path));
     CapabilityReport report;
     report.node_count = graph.nodes.size();
-    set_batch(graph, 1);
+    for (const auto& name : graph.inputs) {
+        ir::Value& v = graph.at(name);
+        for (auto& d : v.shape) d = d < 0 ? 1 : d;
+        v.shape_known = true;
+    }
     const auto& registry = ref::reference_registry();
     std::set<std::string> unknown;  // outputs of nodes that failed: their consumers cannot be judged
     for (const auto& node : graph.nodes) {

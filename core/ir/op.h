@@ -42,7 +42,14 @@ public:
     const Shape& input_shape(size_t i) const { return inputs_[i].shape; }
     int input_rank(size_t i) const { return static_cast<int>(inputs_[i].shape.size()); }
     // The input's value if known now, else nullptr. Inputs like Reshape's shape need it.
-    const Tensor* input_value(size_t i) const { return has_input(i) ? inputs_[i].value : nullptr; }
+    const Tensor* input_value(size_t i) const {
+        if (!has_input(i)) return nullptr;
+        if (!inputs_[i].value) value_missing_ = true;
+        return inputs_[i].value;
+    }
+    // True once infer asked for an input value that is only known at run time (e.g. a Reshape shape fed
+    // as a graph input): the node's output shapes are then data-dependent rather than wrong.
+    bool value_missing() const { return value_missing_; }
 
     size_t num_outputs() const { return outputs_.size(); }
     bool has_output(size_t i) const { return i < outputs_.size() && !node_.outputs[i].empty(); }
@@ -64,6 +71,7 @@ private:
     int64_t opset_;
     std::vector<InputInfo> inputs_;
     std::vector<OutputInfo> outputs_;
+    mutable bool value_missing_ = false;
 };
 
 class ComputeContext {

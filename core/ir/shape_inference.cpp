@@ -2,7 +2,8 @@
 
 namespace rtinfer::ir {
 
-Expected<std::vector<OutputInfo>> infer_node(const Graph& graph, const Node& node, const OpRegistry& registry) {
+Expected<std::vector<OutputInfo>> infer_node(const Graph& graph, const Node& node, const OpRegistry& registry,
+                                             bool* value_missing) {
     const OpKernel* kernel = registry.find(node.domain, node.op_type);
     if (!kernel) return Status(StatusCode::kUnsupported, node.describe() + ": no kernel implements this op");
     std::vector<InputInfo> inputs;
@@ -20,7 +21,9 @@ Expected<std::vector<OutputInfo>> infer_node(const Graph& graph, const Node& nod
         inputs.push_back(std::move(info));
     }
     InferContext ctx(node, graph.opset(canonical_domain(node.domain)), std::move(inputs), node.outputs.size());
-    RT_RETURN_IF_ERROR(kernel->infer(ctx));
+    Status s = kernel->infer(ctx);
+    if (value_missing) *value_missing = ctx.value_missing();
+    if (!s.is_ok()) return s;
     return ctx.outputs();
 }
 
@@ -47,7 +50,18 @@ Status infer_shapes(Graph& graph, const OpRegistry& registry) {
             }
             continue;
         }
-        RT_ASSIGN_OR_RETURN(auto outs, infer_node(graph, node, registry));
+        bool value_missing = false;
+        auto inferred = infer_node(graph, node, registry, &value_missing);
+        if (!inferred.has_value() && value_missing) {
+            for (const auto& out : node.outputs) {
+                if (out.empty()) continue;
+                Value& v = graph.add_value(out);
+                v.shape_known = false;
+                if (v.dtype == DType::kUndefined) v.dtype = first_dtype;
+            }
+            continue;
+        }
+        RT_ASSIGN_OR_RETURN(auto outs, std::move(inferred));
         for (size_t i = 0; i < node.outputs.size() && i < outs.size(); ++i) {
             if (node.outputs[i].empty()) continue;
             Value& v = graph.add_value(node.outputs[i]);

@@ -66,6 +66,15 @@ struct ExecutionContext::Impl {
         return id;
     }
 
+    // Outputs whose shape only run time knows: described as [-1] until a run fills them in.
+    void mark_unknown(const ir::Node& node, Step& step) {
+        for (const auto& name : node.outputs) {
+            const int s = name.empty() ? -1 : slot(name);
+            step.out.push_back(s);
+            if (s >= 0) shapes[s] = {-1};
+        }
+    }
+
     bool is_graph_output(int s) const {
         for (const auto& o : engine.data.graph.outputs) {
             if (slot_of.at(o) == s) return true;
@@ -136,12 +145,19 @@ Status ExecutionContext::Impl::prepare() {
         }
         if (!shapes_known || dynamic) {
             dynamic = true;  // past a data-dependent shape, only run time can say
-            for (const auto& name : node.outputs) step.out.push_back(name.empty() ? -1 : slot(name));
+            mark_unknown(node, step);
             steps.push_back(std::move(step));
             continue;
         }
         ir::InferContext ictx(node, step.opset, infos, node.outputs.size());
-        RT_RETURN_IF_ERROR(step.kernel->infer(ictx));
+        Status inferred = step.kernel->infer(ictx);
+        if (!inferred.is_ok() && ictx.value_missing()) {
+            dynamic = true;  // e.g. a Reshape whose shape is a graph input: known per run only
+            mark_unknown(node, step);
+            steps.push_back(std::move(step));
+            continue;
+        }
+        RT_RETURN_IF_ERROR(inferred);
         bool small = true;
         for (size_t i = 0; i < node.outputs.size(); ++i) {
             if (node.outputs[i].empty()) {
