@@ -159,13 +159,34 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     impl->logger = logger;
     runtime::describe_io(*impl);
 
-    // Plan the activations at the largest batch to report them; every context plans its own.
+    // Describe outputs from real contexts at two batches: shape arithmetic that depends on the batch is
+    // only resolved there. Dims that change with the batch are -1. Also plans the activations at max batch.
     auto engine = std::make_unique<Engine>(impl);
     {
         RT_ASSIGN_OR_RETURN(auto ctx, engine->create_context());
+        std::vector<std::vector<int64_t>> first;
+        const int other = profile.opt + 1 <= profile.max ? profile.opt + 1 : profile.opt - 1;
+        const bool compare = profile.dynamic && other >= profile.min && other != profile.opt;
+        for (int batch : {profile.opt, compare ? other : profile.opt}) {
+            RT_RETURN_IF_ERROR(ctx->set_batch(batch));
+            for (size_t i = 0; i < d.graph.outputs.size(); ++i) {
+                RT_ASSIGN_OR_RETURN(TensorDesc desc, ctx->tensor_desc(d.graph.outputs[i]));
+                if (first.size() <= i) {
+                    first.push_back(desc.dims);
+                    continue;
+                }
+                ir::Value& v = d.graph.at(d.graph.outputs[i]);
+                if (desc.dims.size() != first[i].size()) continue;
+                v.shape = desc.dims;
+                for (size_t k = 0; k < v.shape.size(); ++k) {
+                    if (v.shape[k] != first[i][k]) v.shape[k] = -1;
+                }
+            }
+        }
+        runtime::describe_io(*impl);
         RT_RETURN_IF_ERROR(ctx->set_batch(profile.max));
-        RT_ASSIGN_OR_RETURN(TensorDesc unused, ctx->tensor_desc(d.graph.outputs.empty() ? "" : d.graph.outputs[0]));
-        (void)unused;
+        if (!d.graph.outputs.empty()) RT_RETURN_IF_ERROR(ctx->tensor_desc(d.graph.outputs[0]).status());
+        d.activation_bytes = ctx->activation_bytes();
     }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo,

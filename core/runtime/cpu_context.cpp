@@ -324,6 +324,11 @@ Status ExecutionContext::set_batch(int batch) {
 
 int ExecutionContext::batch() const { return impl_->batch; }
 
+uint64_t ExecutionContext::activation_bytes() const {
+    if (!impl_->prepared && !impl_->prepare().is_ok()) return 0;
+    return impl_->arena_bytes;
+}
+
 Expected<TensorDesc> ExecutionContext::tensor_desc(const std::string& name) const {
     if (!impl_->prepared) RT_RETURN_IF_ERROR(impl_->prepare());
     auto it = impl_->slot_of.find(name);

@@ -96,6 +96,9 @@ public:
     // the shape found). Valid until the next enqueue.
     Expected<const void*> output_data(const std::string& name) const;
 
+    // Bytes of activation memory (the planned arena) this context holds at its current batch.
+    uint64_t activation_bytes() const;
+
     struct Impl;
     explicit ExecutionContext(std::unique_ptr<Impl> impl);
 

@@ -1,0 +1,90 @@
+// The CUDA kernel interface. A CudaKernel creates, for one node at the context's concrete shapes, a CudaOp
+// (the "prepare" step: check types and attributes, make descriptors, size the workspace, transform weights)
+// whose enqueue() launches work on a stream without allocating, logging or synchronizing. A kernel that
+// cannot handle a node returns kUnsupported from create(), and the node runs on the CPU reference kernel.
+//
+// Tensors are dense, row-major (NCHW for images), in the dtype the graph gives; a float32 engine uses
+// float32 everywhere, an fp16 engine float16 activations.
+#pragma once
+
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/ir/op.h"
+
+namespace rtinfer::cuda {
+
+struct DeviceTensor {
+    void* data = nullptr;  // device memory
+    DataType dtype = DataType::kUndefined;
+    ir::Shape shape;
+    int64_t numel() const { return ir::shape_numel(shape); }
+    size_t nbytes() const { return static_cast<size_t>(numel()) * data_type_size(dtype); }
+};
+
+// Library handles of one execution context; every op of the context enqueues on `stream`.
+struct CudaLibs {
+    cudaStream_t stream = nullptr;
+    cudnnHandle_t cudnn = nullptr;
+    cublasLtHandle_t cublaslt = nullptr;
+    bool allow_tf32 = false;
+};
+
+// What create() sees: the node and its inputs/outputs at concrete shapes. Constant inputs (weights,
+// folded values) have InputInfo::value set to the host tensor.
+struct OpSetup {
+    const ir::Node& node;
+    int64_t opset;
+    std::vector<ir::InputInfo> inputs;
+    std::vector<ir::OutputInfo> outputs;
+
+    bool has_input(size_t i) const { return i < node.inputs.size() && !node.inputs[i].empty(); }
+    Status unsupported(const std::string& why) const {
+        return Status(StatusCode::kUnsupported, node.describe() + ": " + why);
+    }
+};
+
+class CudaOp {
+public:
+    virtual ~CudaOp() = default;
+    // Scratch device memory enqueue() needs; the context provides it.
+    virtual size_t workspace_bytes() const { return 0; }
+    // Launches the op. inputs/outputs follow the node's order; omitted optional ones have data == nullptr.
+    virtual Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs,
+                           void* workspace, const CudaLibs& libs) = 0;
+};
+
+using CreateFn = Expected<std::unique_ptr<CudaOp>> (*)(const OpSetup& setup, const CudaLibs& libs);
+
+struct CudaKernel {
+    const char* op_type = "";
+    const char* domain = "";
+    CreateFn create = nullptr;
+};
+
+class CudaRegistry {
+public:
+    Status add(const CudaKernel& kernel);
+    const CudaKernel* find(const std::string& domain, const std::string& op_type) const;
+
+private:
+    std::map<std::pair<std::string, std::string>, CudaKernel> kernels_;
+};
+
+// Every CUDA kernel, registered once (thread-safe).
+const CudaRegistry& cuda_registry();
+
+// The families' tables; each family folder has kernels.h + register.cpp like the reference backend.
+Status register_cuda_elementwise_kernels(CudaRegistry& registry);
+Status register_cuda_nn_kernels(CudaRegistry& registry);
+Status register_cuda_tensor_kernels(CudaRegistry& registry);
+Status register_cuda_reduce_kernels(CudaRegistry& registry);
+
+}  // namespace rtinfer::cuda

@@ -1,0 +1,269 @@
+// Builder + Engine + ExecutionContext end to end on small ONNX models made in the test.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "onnx/onnx.pb.h"
+#include "rtinfer/builder.h"
+#include "rtinfer/rtinfer.h"
+
+using namespace rtinfer;
+
+namespace {
+
+using TP = ::onnx::TensorProto;
+
+struct ModelMaker {
+    ::onnx::ModelProto model;
+    ModelMaker() {
+        model.set_ir_version(8);
+        auto* op = model.add_opset_import();
+        op->set_domain("");
+        op->set_version(17);
+        model.mutable_graph()->set_name("g");
+    }
+    ::onnx::GraphProto& g() { return *model.mutable_graph(); }
+    // -1 = a symbolic dim "N"
+    static void type(::onnx::ValueInfoProto* vi, const std::string& name, std::vector<int64_t> dims, int elem) {
+        vi->set_name(name);
+        auto* tt = vi->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(elem);
+        for (int64_t d : dims) {
+            if (d < 0) {
+                tt->mutable_shape()->add_dim()->set_dim_param("N");
+            } else {
+                tt->mutable_shape()->add_dim()->set_dim_value(d);
+            }
+        }
+    }
+    void input(const std::string& n, std::vector<int64_t> d, int elem = TP::FLOAT) { type(g().add_input(), n, d, elem); }
+    void output(const std::string& n, std::vector<int64_t> d, int elem = TP::FLOAT) { type(g().add_output(), n, d, elem); }
+    ::onnx::NodeProto* node(const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
+        auto* n = g().add_node();
+        n->set_op_type(op);
+        n->set_name(op + "_" + std::to_string(g().node_size()));
+        for (auto& s : in) n->add_input(s);
+        for (auto& s : out) n->add_output(s);
+        return n;
+    }
+    void int64_init(const std::string& name, std::vector<int64_t> values) {
+        TP* t = g().add_initializer();
+        t->set_name(name);
+        t->set_data_type(TP::INT64);
+        t->add_dims(static_cast<int64_t>(values.size()));
+        for (int64_t v : values) t->add_int64_data(v);
+    }
+    std::string bytes() const { return model.SerializeAsString(); }
+};
+
+// y = Reshape(Relu(x), [Shape(x)[0], -1]): the shape arithmetic depends on the dynamic batch.
+ModelMaker flatten_model() {
+    ModelMaker m;
+    m.input("x", {-1, 3, 4});
+    m.int64_init("zero", {0});
+    m.int64_init("minus_one", {-1});
+    m.node("Relu", {"x"}, {"r"});
+    m.node("Shape", {"x"}, {"s"});
+    m.node("Gather", {"s", "zero"}, {"n"});
+    m.node("Concat", {"n", "minus_one"}, {"target"})->add_attribute()->CopyFrom([] {
+        ::onnx::AttributeProto a;
+        a.set_name("axis");
+        a.set_type(::onnx::AttributeProto::INT);
+        a.set_i(0);
+        return a;
+    }());
+    m.node("Reshape", {"r", "target"}, {"y"});
+    m.output("y", {-1, 12});
+    return m;
+}
+
+std::vector<float> nonzero_data(size_t n, float offset) {
+    std::vector<float> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = (static_cast<float>(i % 7) - 3.0f + offset) * 0.37f + 0.01f;
+    return v;
+}
+
+Expected<std::unique_ptr<Engine>> build(const ModelMaker& m, BuilderConfig config = BuilderConfig()) {
+    const std::string b = m.bytes();
+    return Builder().build_from_memory(b.data(), b.size(), config, "test.onnx");
+}
+
+void run_flatten(ExecutionContext& ctx, int batch, float offset) {
+    ASSERT_TRUE(ctx.set_batch(batch).is_ok());
+    auto x = nonzero_data(static_cast<size_t>(batch) * 12, offset);
+    std::vector<float> y(x.size(), -99.0f);
+    ASSERT_TRUE(ctx.set_tensor_address("x", x.data()).is_ok());
+    ASSERT_TRUE(ctx.set_tensor_address("y", y.data()).is_ok());
+    Status s = ctx.enqueue();
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    auto desc = ctx.tensor_desc("y");
+    ASSERT_TRUE(desc.has_value());
+    EXPECT_EQ(desc->dims, (std::vector<int64_t>{batch, 12}));
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_FLOAT_EQ(y[i], std::max(0.0f, x[i])) << i;
+}
+
+}  // namespace
+
+TEST(Runtime, DynamicBatchShapeArithmeticFollowsTheBatch) {
+    BuilderConfig config;
+    config.max_batch = 4;
+    config.opt_batch = 2;
+    auto engine = build(flatten_model(), config);
+    ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+    EXPECT_EQ((*engine)->inputs()[0].dims, (std::vector<int64_t>{-1, 3, 4}));
+    EXPECT_EQ((*engine)->outputs()[0].dims, (std::vector<int64_t>{-1, 12}));
+    EXPECT_EQ((*engine)->max_batch(), 4);
+    auto ctx = (*engine)->create_context();
+    ASSERT_TRUE(ctx.has_value());
+    run_flatten(**ctx, 1, 0.0f);
+    run_flatten(**ctx, 4, 0.5f);
+    run_flatten(**ctx, 3, -0.25f);
+    EXPECT_EQ((*ctx)->set_batch(5).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Runtime, ContextsOnManyThreadsShareOneEngine) {
+    BuilderConfig config;
+    config.max_batch = 4;
+    auto engine = build(flatten_model(), config);
+    ASSERT_TRUE(engine.has_value());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            auto ctx = (*engine)->create_context();
+            ASSERT_TRUE(ctx.has_value());
+            for (int i = 0; i < 20; ++i) run_flatten(**ctx, 1 + (t + i) % 4, static_cast<float>(t) * 0.1f);
+        });
+    }
+    for (auto& th : threads) th.join();
+}
+
+TEST(Runtime, SerializedEngineRunsTheSameAndIsByteIdentical) {
+    BuilderConfig config;
+    config.max_batch = 2;
+    auto a = build(flatten_model(), config);
+    auto b = build(flatten_model(), config);
+    ASSERT_TRUE(a.has_value() && b.has_value());
+    auto bytes_a = (*a)->serialize();
+    auto bytes_b = (*b)->serialize();
+    ASSERT_TRUE(bytes_a.has_value() && bytes_b.has_value());
+    EXPECT_EQ(*bytes_a, *bytes_b);
+    auto loaded = Engine::load_memory(bytes_a->data(), bytes_a->size());
+    ASSERT_TRUE(loaded.has_value()) << loaded.status().to_string();
+    auto ctx = (*loaded)->create_context();
+    ASSERT_TRUE(ctx.has_value());
+    run_flatten(**ctx, 2, 0.3f);
+}
+
+TEST(Runtime, StaticBatchModelRejectsABatchProfile) {
+    ModelMaker m;
+    m.input("x", {1, 4});
+    m.node("Relu", {"x"}, {"y"});
+    m.output("y", {1, 4});
+    BuilderConfig config;
+    config.max_batch = 8;
+    auto engine = build(m, config);
+    ASSERT_FALSE(engine.has_value());
+    EXPECT_EQ(engine.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(engine.status().message().find("static batch of 1"), std::string::npos) << engine.status().message();
+}
+
+TEST(Runtime, DynamicNonBatchDimensionIsNamed) {
+    ModelMaker m;
+    m.input("img", {1, -1});
+    m.node("Relu", {"img"}, {"y"});
+    m.output("y", {1, -1});
+    auto engine = build(m);
+    ASSERT_FALSE(engine.has_value());
+    EXPECT_EQ(engine.status().code(), StatusCode::kUnsupported);
+    EXPECT_NE(engine.status().message().find("'img'"), std::string::npos) << engine.status().message();
+}
+
+TEST(Runtime, UnknownOpFailsNamingTheNode) {
+    ModelMaker m;
+    m.input("x", {2});
+    m.node("FancyOp", {"x"}, {"y"})->set_name("my_fancy_node");
+    m.output("y", {2});
+    auto engine = build(m);
+    ASSERT_FALSE(engine.has_value());
+    EXPECT_EQ(engine.status().code(), StatusCode::kUnsupported);
+    EXPECT_NE(engine.status().message().find("my_fancy_node"), std::string::npos) << engine.status().message();
+    EXPECT_NE(engine.status().message().find("FancyOp"), std::string::npos);
+}
+
+TEST(Runtime, DataDependentOutputIsReadThroughOutputData) {
+    ModelMaker m;
+    m.input("x", {6});
+    m.node("NonZero", {"x"}, {"y"});
+    m.output("y", {1, -1}, TP::INT64);
+    auto engine = build(m);
+    ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+    auto ctx = (*engine)->create_context();
+    ASSERT_TRUE(ctx.has_value());
+    std::vector<float> x = {0.0f, 1.5f, 0.0f, -2.0f, 3.0f, 0.0f};
+    ASSERT_TRUE((*ctx)->set_tensor_address("x", x.data()).is_ok());
+    ASSERT_TRUE((*ctx)->enqueue().is_ok());
+    auto desc = (*ctx)->tensor_desc("y");
+    ASSERT_TRUE(desc.has_value());
+    EXPECT_EQ(desc->dims, (std::vector<int64_t>{1, 3}));
+    auto data = (*ctx)->output_data("y");
+    ASSERT_TRUE(data.has_value());
+    const auto* idx = static_cast<const int64_t*>(*data);
+    EXPECT_EQ(std::vector<int64_t>(idx, idx + 3), (std::vector<int64_t>{1, 3, 4}));
+}
+
+TEST(Runtime, MissingInputAddressIsAnError) {
+    ModelMaker m;
+    m.input("x", {2});
+    m.node("Relu", {"x"}, {"y"});
+    m.output("y", {2});
+    auto engine = build(m);
+    ASSERT_TRUE(engine.has_value());
+    auto ctx = (*engine)->create_context();
+    Status s = (*ctx)->enqueue();
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("'x'"), std::string::npos);
+    EXPECT_EQ((*ctx)->set_tensor_address("nope", nullptr).code(), StatusCode::kNotFound);
+}
+
+TEST(CApi, BuildRunAndReportErrors) {
+    ModelMaker m;
+    m.input("x", {-1, 3});
+    m.node("Relu", {"x"}, {"y"});
+    m.output("y", {-1, 3});
+    const std::string path = ::testing::TempDir() + "/capi_relu.onnx";
+    {
+        std::ofstream f(path, std::ios::binary);
+        f << m.bytes();
+    }
+    rt_build_options options{};
+    options.max_batch = 2;
+    rt_engine* engine = nullptr;
+    ASSERT_EQ(rt_engine_build(path.c_str(), &options, &engine), 0) << rt_last_error();
+    ASSERT_EQ(rt_engine_num_inputs(engine), 1);
+    EXPECT_STREQ(rt_engine_input_name(engine, 0), "x");
+    EXPECT_EQ(rt_engine_input_name(engine, 1), nullptr);
+    rt_context* ctx = nullptr;
+    ASSERT_EQ(rt_context_create(engine, &ctx), 0);
+    ASSERT_EQ(rt_context_set_batch(ctx, 2), 0);
+    int64_t dims[4];
+    int rank = 0;
+    ASSERT_EQ(rt_context_tensor_shape(ctx, "y", dims, 4, &rank), 0);
+    EXPECT_EQ(rank, 2);
+    EXPECT_EQ(dims[0], 2);
+    float x[6] = {-1, 2, -3, 4, -5, 6}, y[6] = {};
+    rt_context_set_tensor_address(ctx, "x", x);
+    rt_context_set_tensor_address(ctx, "y", y);
+    ASSERT_EQ(rt_context_enqueue(ctx, nullptr), 0);
+    EXPECT_FLOAT_EQ(y[1], 2.0f);
+    EXPECT_FLOAT_EQ(y[2], 0.0f);
+    EXPECT_NE(rt_context_set_batch(ctx, 3), 0);
+    EXPECT_NE(std::string(rt_last_error()).find("batch 3"), std::string::npos) << rt_last_error();
+    rt_context_destroy(ctx);
+    rt_engine_destroy(engine);
+
+    rt_engine* missing = nullptr;
+    EXPECT_EQ(rt_engine_load("no/such.engine", &missing), static_cast<int>(StatusCode::kNotFound));
+    EXPECT_NE(std::string(rt_last_error()).find("no/such.engine"), std::string::npos);
+    EXPECT_EQ(missing, nullptr);
+}
