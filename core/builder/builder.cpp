@@ -8,6 +8,7 @@
 #include "core/kernels/ref/ref_backend.h"
 #include "core/onnx/importer.h"
 #include "core/passes/passes.h"
+#include "core/runtime/context_impl.h"
 #include "core/runtime/engine_impl.h"
 
 namespace rtinfer {
@@ -87,9 +88,10 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
                                               Logger* logger) {
     const auto t0 = std::chrono::steady_clock::now();
     if (config.backend == Backend::kCuda) {
-        return Status(StatusCode::kUnsupported, name + ": the CUDA backend is not available yet; build with --backend cpu");
+        auto key = runtime::current_device_key(Backend::kCuda);
+        if (!key.has_value()) return key.status().with_context(name + ": cannot build for the CUDA backend");
     }
-    if (config.fp16) log(logger, Severity::kWarning, "the CPU backend computes in float32; fp16 applies to the CUDA backend");
+    if (config.fp16) log(logger, Severity::kWarning, "fp16 is not implemented yet; the engine computes in float32");
     if (graph.inputs.empty() && graph.outputs.empty()) return Status(StatusCode::kInvalidModel, name + ": the model has no outputs");
     BatchProfile profile;
     if (!graph.inputs.empty()) {
@@ -187,6 +189,23 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         RT_RETURN_IF_ERROR(ctx->set_batch(profile.max));
         if (!d.graph.outputs.empty()) RT_RETURN_IF_ERROR(ctx->tensor_desc(d.graph.outputs[0]).status());
         d.activation_bytes = ctx->activation_bytes();
+        // Nodes the backend's kernels do not take run on the CPU reference; say which, and record it.
+        const std::vector<std::string> fallbacks = ctx->impl().fallback_nodes();
+        if (!fallbacks.empty()) {
+            std::string list;
+            for (const auto& f : fallbacks) list += (list.empty() ? "" : ", ") + f;
+            log(logger, Severity::kWarning, name + ": " + std::to_string(fallbacks.size()) + " of " +
+                                                std::to_string(d.graph.nodes.size()) + " layers fall back to the CPU: " + list);
+            for (auto& node : d.graph.nodes) {
+                for (const auto& f : fallbacks) {
+                    if (f == node.name + " (" + node.op_type + ")") {
+                        ir::Attribute a;
+                        a.i = 1;
+                        node.attrs["rt_cpu_fallback"] = a;
+                    }
+                }
+            }
+        }
     }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo,
@@ -224,9 +243,9 @@ Expected<CapabilityReport> Builder::check_capability(const std::string& onnx_pat
     std::set<std::string> unknown;  // outputs of nodes that failed: their consumers cannot be judged
     for (const auto& node : graph.nodes) {
         std::string reason;
-        if (backend == Backend::kCuda) {
-            reason = "the CUDA backend is not available yet";
-        } else if (!registry.find(node.domain, node.op_type)) {
+        // Every op the reference runs also runs in a CUDA engine (on the CPU where no CUDA kernel takes it).
+        (void)backend;
+        if (!registry.find(node.domain, node.op_type)) {
             reason = "no kernel implements op '" + (node.domain.empty() ? node.op_type : node.domain + "::" + node.op_type) +
                      "' (opset " + std::to_string(graph.opset(node.domain)) + ")";
         } else {
