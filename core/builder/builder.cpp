@@ -124,6 +124,8 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     };
     RT_RETURN_IF_ERROR(passes::fold_constants(shaped, evaluator, fold, &folded));
     RT_RETURN_IF_ERROR(passes::fuse_conv_bn(shaped, &fused));
+    int fused_act = 0;
+    RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &fused_act));
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
     {
         Status s = shaped.validate();
@@ -211,7 +213,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     log(logger, Severity::kInfo,
         name + ": built " + std::to_string(d.graph.nodes.size()) + " layers in " + std::to_string(static_cast<int>(ms)) +
             " ms (identity removed " + std::to_string(removed) + ", folded " + std::to_string(folded) +
-            ", conv+bn fused " + std::to_string(fused) + ", dead removed " + std::to_string(dead) + ")");
+            ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) + ", dead removed " + std::to_string(dead) + ")");
     return engine;
 }
 

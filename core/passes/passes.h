@@ -37,6 +37,10 @@ Status remove_identity(ir::Graph& graph, int* removed = nullptr);
 // weights and bias.
 Status fuse_conv_bn(ir::Graph& graph, int* fused = nullptr);
 
+// Folds the activation that alone consumes a Conv's output (Relu, Clip with constant bounds, Sigmoid,
+// SiLU as Mul(x, Sigmoid(x)), HardSwish, LeakyRelu) into the Conv as rt_fused_activation attributes.
+Status fuse_conv_activation(ir::Graph& graph, int* fused = nullptr);
+
 // Replaces every use of value `from` by `to` in node inputs.
 void replace_uses(ir::Graph& graph, const std::string& from, const std::string& to);
 
