@@ -91,7 +91,9 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         auto key = runtime::current_device_key(Backend::kCuda);
         if (!key.has_value()) return key.status().with_context(name + ": cannot build for the CUDA backend");
     }
-    if (config.fp16) log(logger, Severity::kWarning, "fp16 is not implemented yet; the engine computes in float32");
+    if (config.fp16 && config.backend == Backend::kCpu) {
+        log(logger, Severity::kWarning, "the CPU backend computes in float32; fp16 applies to the CUDA backend");
+    }
     if (graph.inputs.empty() && graph.outputs.empty()) return Status(StatusCode::kInvalidModel, name + ": the model has no outputs");
     BatchProfile profile;
     if (!graph.inputs.empty()) {
@@ -127,6 +129,12 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     int fused_act = 0;
     RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &fused_act));
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
+    int halved = 0;
+    if (config.fp16 && config.backend == Backend::kCuda) {
+        RT_RETURN_IF_ERROR(passes::convert_to_fp16(shaped, &halved));
+        Status s = ir::infer_shapes(shaped, ref::reference_registry());
+        if (!s.is_ok()) return s.with_context(name + ": after float16 conversion");
+    }
     {
         Status s = shaped.validate();
         if (!s.is_ok()) return Status(StatusCode::kInternal, name + ": graph invalid after passes: " + s.message());
@@ -213,7 +221,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     log(logger, Severity::kInfo,
         name + ": built " + std::to_string(d.graph.nodes.size()) + " layers in " + std::to_string(static_cast<int>(ms)) +
             " ms (identity removed " + std::to_string(removed) + ", folded " + std::to_string(folded) +
-            ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) + ", dead removed " + std::to_string(dead) + ")");
+            ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) + ", dead removed " + std::to_string(dead) + ", float16 layers " + std::to_string(halved) + ")");
     return engine;
 }
 

@@ -41,6 +41,10 @@ Status fuse_conv_bn(ir::Graph& graph, int* fused = nullptr);
 // SiLU as Mul(x, Sigmoid(x)), HardSwish, LeakyRelu) into the Conv as rt_fused_activation attributes.
 Status fuse_conv_activation(ir::Graph& graph, int* fused = nullptr);
 
+// Runs float32 layers that are safe in half precision in float16, with Casts where float32 values meet
+// them; graph inputs and outputs keep their types. The graph's value types must be inferred.
+Status convert_to_fp16(ir::Graph& graph, int* converted = nullptr);
+
 // Replaces every use of value `from` by `to` in node inputs.
 void replace_uses(ir::Graph& graph, const std::string& from, const std::string& to);
 

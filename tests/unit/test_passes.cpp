@@ -204,3 +204,36 @@ TEST(Passes, FuseConvActivationLeavesSharedOutputsAlone) {
     EXPECT_EQ(fused, 0);
     EXPECT_EQ(g.nodes.size(), 3u);
 }
+
+TEST(Passes, ConvertToFp16CastsAtTheEdgesOnly) {
+    ir::Graph g;
+    g.opsets[""] = 17;
+    add_input(g, "x", {1, 2, 4, 4});
+    add_constant(g, "w", random_tensor({2, 2, 1, 1}, 1));
+    add_constant(g, "k", ir::Tensor::from_int64s({2}, {1}));
+    add_node(g, "Conv", {"x", "w"}, {"c"});
+    add_node(g, "Relu", {"c"}, {"r"});
+    add_node(g, "Flatten", {"r"}, {"f"});
+    add_node(g, "TopK", {"f", "k"}, {"vals", "idx"});  // not a half op: gets float32 back
+    add_node(g, "Softmax", {"f"}, {"y"});
+    g.outputs = {"vals", "idx", "y"};
+    for (auto* name : {"c", "r", "f", "vals", "y"}) g.at(name).dtype = DataType::kFloat32;
+    g.at("idx").dtype = DataType::kInt64;
+    int converted = 0;
+    ASSERT_TRUE(passes::convert_to_fp16(g, &converted).is_ok());
+    EXPECT_EQ(converted, 4);  // Conv, Relu, Flatten, Softmax
+    // The weight became a float16 constant; the input is cast once.
+    const ir::Node* conv = nullptr;
+    int casts = 0;
+    for (const auto& n : g.nodes) {
+        if (n.op_type == "Conv") conv = &n;
+        casts += n.op_type == "Cast";
+    }
+    ASSERT_NE(conv, nullptr);
+    EXPECT_EQ(g.at(conv->inputs[1]).constant.dtype(), DataType::kFloat16);
+    EXPECT_EQ(casts, 3);  // x -> half, f -> float for TopK, y's half value -> float output
+    EXPECT_EQ(g.at("y").dtype, DataType::kFloat32);
+    EXPECT_EQ(g.at("r").dtype, DataType::kFloat16);
+    EXPECT_EQ(g.find("w"), nullptr);  // the float32 weight is gone
+    EXPECT_TRUE(g.validate().is_ok());
+}
