@@ -6,9 +6,20 @@
 namespace rtinfer::cuda::nn {
 namespace {
 
-// Results with this math type keep the precision the engine asked for.
-bool math_allowed(const ConvSearch& s, cudnnMathType_t math) {
-    return s.dtype == DataType::kFloat16 || s.allow_tf32 || math == CUDNN_FMA_MATH;
+// Exact float32 (no TF32 allowed): FMA math, and no FFT or Winograd transforms, whose rounding exceeds a plain
+// float dot product's.
+bool exact_float(const ConvSearch& s) {
+    return s.dtype == DataType::kFloat32 && !s.allow_tf32;
+}
+bool allowed(const ConvSearch& s, cudnnConvolutionFwdAlgo_t algo, cudnnMathType_t math) {
+    if (!exact_float(s)) return true;
+    return math == CUDNN_FMA_MATH &&
+           (algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM || algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM ||
+            algo == CUDNN_CONVOLUTION_FWD_ALGO_GEMM || algo == CUDNN_CONVOLUTION_FWD_ALGO_DIRECT);
+}
+bool allowed(const ConvSearch& s, cudnnConvolutionBwdDataAlgo_t algo, cudnnMathType_t math) {
+    if (!exact_float(s)) return true;
+    return math == CUDNN_FMA_MATH && (algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 || algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
 }
 
 struct Scratch {
@@ -43,7 +54,7 @@ bool pick(const ConvSearch& s, const Perf* perf, int count, size_t workspace_lim
           cudnnMathType_t& math) {
     for (int i = 0; i < count; ++i) {  // sorted fastest first
         if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > workspace_limit) continue;
-        if (!math_allowed(s, perf[i].mathType)) continue;
+        if (!allowed(s, perf[i].algo, perf[i].mathType)) continue;
         out.algo = static_cast<int>(perf[i].algo);
         out.workspace = perf[i].memory;
         math = perf[i].mathType;

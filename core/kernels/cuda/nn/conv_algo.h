@@ -1,6 +1,7 @@
 // Choosing cuDNN convolution algorithms at create time by measuring them on scratch buffers (create is the
 // prepare step), within the workspace cap; falls back to cuDNN's heuristics when the scratch memory cannot
-// be had. Float32 without TF32 only accepts FMA-math results, so no algorithm rounds through TF32.
+// be had. Float32 without TF32 only accepts FMA-math GEMM-style algorithms, so results match a float dot
+// product's rounding (no TF32, FFT or Winograd).
 #pragma once
 
 #include <cudnn.h>
