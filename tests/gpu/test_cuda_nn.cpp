@@ -4,6 +4,7 @@
 // Outputs and workspaces are poisoned with NaN bytes before every run so unwritten elements fail.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -314,8 +315,12 @@ TEST(CudaNn, Conv) {
         {"pads larger at the start", {1, 2, 6, 6}, {3, 2, 3, 3}, {{"pads", attr_ints({2, 2, 1, 0})}}},
         {"1-D stride 2", {2, 3, 17}, {5, 3, 3}, {{"strides", attr_ints({2})}, {"pads", attr_ints({1, 1})}}},
         {"3-D", {1, 2, 4, 5, 6}, {3, 2, 2, 3, 3}, {{"pads", attr_ints({1, 1, 1, 1, 1, 1})}}},
-        {"runtime weights", {2, 4, 6, 6}, {4, 2, 3, 3}, {{"group", attr_i(2)}, {"pads", attr_ints({1, 1, 1, 1})}},
-         true, false},
+        {"runtime weights",
+         {2, 4, 6, 6},
+         {4, 2, 3, 3},
+         {{"group", attr_i(2)}, {"pads", attr_ints({1, 1, 1, 1})}},
+         true,
+         false},
         {"wide 5x5 valid", {1, 32, 12, 12}, {16, 32, 5, 5}, {}},
     };
     for (const ConvCase& c : cases) {
@@ -411,8 +416,14 @@ TEST(CudaNn, ConvTranspose) {
           {"dilations", attr_ints({2, 2})},
           {"strides", attr_ints({2, 1})},
           {"pads", attr_ints({0, 1, 1, 0})}}},
-        {"SAME_UPPER stride 2", {1, 2, 3, 4}, {2, 3, 3, 3}, {{"strides", attr_ints({2, 2})}, {"auto_pad", attr_s("SAME_UPPER")}}},
-        {"output_shape", {1, 2, 3, 3}, {2, 2, 3, 3}, {{"strides", attr_ints({3, 2})}, {"output_shape", attr_ints({10, 8})}},
+        {"SAME_UPPER stride 2",
+         {1, 2, 3, 4},
+         {2, 3, 3, 3},
+         {{"strides", attr_ints({2, 2})}, {"auto_pad", attr_s("SAME_UPPER")}}},
+        {"output_shape",
+         {1, 2, 3, 3},
+         {2, 2, 3, 3},
+         {{"strides", attr_ints({3, 2})}, {"output_shape", attr_ints({10, 8})}},
          false},
         {"depthwise", {2, 4, 5, 5}, {4, 1, 4, 4}, {{"group", attr_i(4)}, {"strides", attr_ints({2, 2})}}},
         {"1-D", {2, 3, 7}, {3, 2, 4}, {{"strides", attr_ints({3})}, {"pads", attr_ints({1, 2})}}},
@@ -438,30 +449,49 @@ TEST(CudaNn, Pool) {
         Attrs attrs;
     };
     const std::vector<Case> cases = {
-        {"MaxPool", "3x3 stride 2 pad 1 batch 2", {2, 3, 9, 10},
+        {"MaxPool",
+         "3x3 stride 2 pad 1 batch 2",
+         {2, 3, 9, 10},
          {{"kernel_shape", attr_ints({3, 3})}, {"strides", attr_ints({2, 2})}, {"pads", attr_ints({1, 1, 1, 1})}}},
-        {"MaxPool", "ceil_mode", {1, 2, 8, 7},
+        {"MaxPool",
+         "ceil_mode",
+         {1, 2, 8, 7},
          {{"kernel_shape", attr_ints({3, 3})}, {"strides", attr_ints({2, 2})}, {"ceil_mode", attr_i(1)}}},
-        {"MaxPool", "dilations asymmetric pads", {2, 2, 9, 9},
+        {"MaxPool",
+         "dilations asymmetric pads",
+         {2, 2, 9, 9},
          {{"kernel_shape", attr_ints({2, 3})}, {"dilations", attr_ints({2, 2})}, {"pads", attr_ints({0, 1, 2, 0})}}},
-        {"MaxPool", "SAME_UPPER", {1, 3, 7, 8},
+        {"MaxPool",
+         "SAME_UPPER",
+         {1, 3, 7, 8},
          {{"kernel_shape", attr_ints({3, 3})}, {"strides", attr_ints({2, 2})}, {"auto_pad", attr_s("SAME_UPPER")}}},
         {"MaxPool", "1-D", {2, 3, 11}, {{"kernel_shape", attr_ints({3})}, {"strides", attr_ints({2})}}},
-        {"MaxPool", "3-D", {1, 2, 5, 6, 7}, {{"kernel_shape", attr_ints({2, 2, 2})}, {"strides", attr_ints({2, 2, 2})}}},
-        {"AveragePool", "exclude pad", {2, 3, 9, 10},
+        {"MaxPool",
+         "3-D",
+         {1, 2, 5, 6, 7},
+         {{"kernel_shape", attr_ints({2, 2, 2})}, {"strides", attr_ints({2, 2, 2})}}},
+        {"AveragePool",
+         "exclude pad",
+         {2, 3, 9, 10},
          {{"kernel_shape", attr_ints({3, 3})}, {"strides", attr_ints({2, 2})}, {"pads", attr_ints({1, 1, 1, 1})}}},
-        {"AveragePool", "include pad", {2, 3, 9, 10},
+        {"AveragePool",
+         "include pad",
+         {2, 3, 9, 10},
          {{"kernel_shape", attr_ints({3, 3})},
           {"strides", attr_ints({2, 2})},
           {"pads", attr_ints({1, 1, 1, 1})},
           {"count_include_pad", attr_i(1)}}},
-        {"AveragePool", "include pad ceil_mode asymmetric", {1, 2, 8, 9},
+        {"AveragePool",
+         "include pad ceil_mode asymmetric",
+         {1, 2, 8, 9},
          {{"kernel_shape", attr_ints({3, 2})},
           {"strides", attr_ints({2, 2})},
           {"pads", attr_ints({1, 0, 0, 1})},
           {"ceil_mode", attr_i(1)},
           {"count_include_pad", attr_i(1)}}},
-        {"AveragePool", "exclude pad ceil_mode", {1, 2, 8, 9},
+        {"AveragePool",
+         "exclude pad ceil_mode",
+         {1, 2, 8, 9},
          {{"kernel_shape", attr_ints({3, 3})}, {"strides", attr_ints({2, 2})}, {"ceil_mode", attr_i(1)}}},
         {"AveragePool", "1-D", {2, 3, 12}, {{"kernel_shape", attr_ints({4})}, {"strides", attr_ints({3})}}},
     };
@@ -521,7 +551,9 @@ TEST(CudaNn, Gemm) {
     for (const Case& c : cases) {
         for (DType t : kBoth) {
             Rng rng;
-            Attrs attrs = {{"transA", attr_i(c.ta)}, {"transB", attr_i(c.tb)}, {"alpha", attr_f(c.alpha)},
+            Attrs attrs = {{"transA", attr_i(c.ta)},
+                           {"transB", attr_i(c.tb)},
+                           {"alpha", attr_f(c.alpha)},
                            {"beta", attr_f(c.beta)}};
             std::vector<Input> in = {runtime(random_tensor(c.ta ? Shape{c.k, c.m} : Shape{c.m, c.k}, rng)),
                                      constant(random_tensor(c.tb ? Shape{c.n, c.k} : Shape{c.k, c.n}, rng))};
@@ -645,11 +677,11 @@ TEST(CudaNn, BatchNormalizationTrainingIsUnsupported) {
     Rng rng;
     const Shape c = {2};
     const Node node = make_node("BatchNormalization", 5, 3, {{"training_mode", attr_i(1)}});
-    Outcome o = run_both(node,
-                         {runtime(random_tensor({2, 2, 3}, rng)), constant(random_tensor(c, rng)),
-                          constant(random_tensor(c, rng)), constant(random_tensor(c, rng)),
-                          constant(positive_tensor(c, rng))},
-                         DType::kFloat32, 15);
+    Outcome o =
+        run_both(node,
+                 {runtime(random_tensor({2, 2, 3}, rng)), constant(random_tensor(c, rng)),
+                  constant(random_tensor(c, rng)), constant(random_tensor(c, rng)), constant(positive_tensor(c, rng))},
+                 DType::kFloat32, 15);
     EXPECT_EQ(o.created.code(), StatusCode::kUnsupported) << o.created.to_string();
 }
 

@@ -40,12 +40,12 @@ __global__ void batch_norm_kernel(const T* x, T* y, int64_t count, int64_t chann
 Status launch_batch_norm(const BatchNormParams& p, cudaStream_t stream) {
     if (p.half) {
         batch_norm_kernel<<<grid_for(p.count), kThreads, 0, stream>>>(static_cast<const __half*>(p.x),
-                                                                       static_cast<__half*>(p.y), p.count, p.channels,
-                                                                       p.inner, p.k, p.shift, p.act);
+                                                                      static_cast<__half*>(p.y), p.count, p.channels,
+                                                                      p.inner, p.k, p.shift, p.act);
     } else {
         batch_norm_kernel<<<grid_for(p.count), kThreads, 0, stream>>>(static_cast<const float*>(p.x),
-                                                                       static_cast<float*>(p.y), p.count, p.channels,
-                                                                       p.inner, p.k, p.shift, p.act);
+                                                                      static_cast<float*>(p.y), p.count, p.channels,
+                                                                      p.inner, p.k, p.shift, p.act);
     }
     RT_CUDA_CHECK_LAUNCH();
     return Status();

@@ -37,11 +37,10 @@ public:
             ws += padded_bytes_;
         }
         const float alpha = 1.0f, beta = 0.0f;
-        RT_CUDNN_CHECK(cudnnConvolutionForward(libs.cudnn, &alpha, x_desc_.get(), x, w_desc_.get(),
-                                               weights_.get(inputs), conv_desc_.get(),
-                                               static_cast<cudnnConvolutionFwdAlgo_t>(algo_.algo),
-                                               algo_.workspace ? ws : nullptr, algo_.workspace, &beta,
-                                               y_desc_.get(), outputs[0].data));
+        RT_CUDNN_CHECK(cudnnConvolutionForward(
+            libs.cudnn, &alpha, x_desc_.get(), x, w_desc_.get(), weights_.get(inputs), conv_desc_.get(),
+            static_cast<cudnnConvolutionFwdAlgo_t>(algo_.algo), algo_.workspace ? ws : nullptr, algo_.workspace, &beta,
+            y_desc_.get(), outputs[0].data));
         if (epilogue_.bias || bias_input_ || epilogue_.act.kind != nn::kActNone) {
             nn::BiasActParams p = epilogue_;
             p.y = outputs[0].data;
@@ -56,7 +55,7 @@ public:
     nn::ConvDesc conv_desc_;
     nn::ConvAlgo algo_;
     nn::Operand weights_;
-    DeviceBuffer bias_;       // a constant bias, as float32
+    DeviceBuffer bias_;        // a constant bias, as float32
     bool bias_input_ = false;  // the bias is a runtime input
     nn::BiasActParams epilogue_;
     nn::ShiftCopyParams pad_;

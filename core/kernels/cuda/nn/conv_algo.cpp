@@ -14,12 +14,14 @@ bool exact_float(const ConvSearch& s) {
 bool allowed(const ConvSearch& s, cudnnConvolutionFwdAlgo_t algo, cudnnMathType_t math) {
     if (!exact_float(s)) return true;
     return math == CUDNN_FMA_MATH &&
-           (algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM || algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM ||
-            algo == CUDNN_CONVOLUTION_FWD_ALGO_GEMM || algo == CUDNN_CONVOLUTION_FWD_ALGO_DIRECT);
+           (algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM ||
+            algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM || algo == CUDNN_CONVOLUTION_FWD_ALGO_GEMM ||
+            algo == CUDNN_CONVOLUTION_FWD_ALGO_DIRECT);
 }
 bool allowed(const ConvSearch& s, cudnnConvolutionBwdDataAlgo_t algo, cudnnMathType_t math) {
     if (!exact_float(s)) return true;
-    return math == CUDNN_FMA_MATH && (algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 || algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
+    return math == CUDNN_FMA_MATH &&
+           (algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_0 || algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
 }
 
 struct Scratch {
@@ -97,9 +99,8 @@ Expected<ConvAlgo> find_forward_algo(const ConvSearch& s) {
         chosen.algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
         math = conv_math_type(s.dtype, s.allow_tf32);
         RT_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv, math));
-        RT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(s.handle, s.x, s.w, s.conv, s.y,
-                                                               CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
-                                                               &chosen.workspace));
+        RT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(
+            s.handle, s.x, s.w, s.conv, s.y, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, &chosen.workspace));
     }
     RT_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv, math));
     return chosen;
@@ -129,18 +130,16 @@ Expected<ConvAlgo> find_backward_data_algo(const ConvSearch& s) {
         found = pick(s, perf, count, max_ws, chosen, math);
     }
     if (!found) {
-        RT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(s.handle, s.w, s.y, s.conv, s.x,
-                                                                   CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count,
-                                                                   perf));
+        RT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+            s.handle, s.w, s.y, s.conv, s.x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf));
         found = pick(s, perf, count, kWorkspaceCap, chosen, math);
     }
     if (!found) {
         chosen.algo = CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
         math = conv_math_type(s.dtype, s.allow_tf32);
         RT_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv, math));
-        RT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(s.handle, s.w, s.y, s.conv, s.x,
-                                                                    CUDNN_CONVOLUTION_BWD_DATA_ALGO_1,
-                                                                    &chosen.workspace));
+        RT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
+            s.handle, s.w, s.y, s.conv, s.x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, &chosen.workspace));
     }
     RT_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv, math));
     return chosen;

@@ -30,11 +30,10 @@ public:
         void* dx = full_bytes_ > 0 ? ws : outputs[0].data;
         if (full_bytes_ > 0) ws += full_bytes_;
         const float alpha = 1.0f, beta = 0.0f;
-        RT_CUDNN_CHECK(cudnnConvolutionBackwardData(libs.cudnn, &alpha, w_desc_.get(), weights_.get(inputs),
-                                                    dy_desc_.get(), inputs[0].data, conv_desc_.get(),
-                                                    static_cast<cudnnConvolutionBwdDataAlgo_t>(algo_.algo),
-                                                    algo_.workspace ? ws : nullptr, algo_.workspace, &beta,
-                                                    dx_desc_.get(), dx));
+        RT_CUDNN_CHECK(cudnnConvolutionBackwardData(
+            libs.cudnn, &alpha, w_desc_.get(), weights_.get(inputs), dy_desc_.get(), inputs[0].data, conv_desc_.get(),
+            static_cast<cudnnConvolutionBwdDataAlgo_t>(algo_.algo), algo_.workspace ? ws : nullptr, algo_.workspace,
+            &beta, dx_desc_.get(), dx));
         if (full_bytes_ > 0) {
             nn::ShiftCopyParams p = crop_;
             p.src = dx;

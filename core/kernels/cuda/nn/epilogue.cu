@@ -49,11 +49,11 @@ __global__ void broadcast_matrix_kernel(T* dst, const T* src, int64_t rows, int6
 Status launch_bias_activation(const BiasActParams& p, cudaStream_t stream) {
     if (p.count == 0) return Status();
     if (p.half) {
-        bias_activation_kernel<<<grid_for(p.count), kThreads, 0, stream>>>(
-            static_cast<__half*>(p.y), p.count, p.inner, p.channels, p.bias, p.bias_half, p.act);
+        bias_activation_kernel<<<grid_for(p.count), kThreads, 0, stream>>>(static_cast<__half*>(p.y), p.count, p.inner,
+                                                                           p.channels, p.bias, p.bias_half, p.act);
     } else {
-        bias_activation_kernel<<<grid_for(p.count), kThreads, 0, stream>>>(
-            static_cast<float*>(p.y), p.count, p.inner, p.channels, p.bias, p.bias_half, p.act);
+        bias_activation_kernel<<<grid_for(p.count), kThreads, 0, stream>>>(static_cast<float*>(p.y), p.count, p.inner,
+                                                                           p.channels, p.bias, p.bias_half, p.act);
     }
     RT_CUDA_CHECK_LAUNCH();
     return Status();
@@ -80,12 +80,10 @@ Status launch_broadcast_matrix(const BroadcastParams& p, cudaStream_t stream) {
     if (count == 0) return Status();
     if (p.half) {
         broadcast_matrix_kernel<<<grid_for(count), kThreads, 0, stream>>>(
-            static_cast<__half*>(p.dst), static_cast<const __half*>(p.src), p.rows, p.cols, p.row_stride,
-            p.col_stride);
+            static_cast<__half*>(p.dst), static_cast<const __half*>(p.src), p.rows, p.cols, p.row_stride, p.col_stride);
     } else {
         broadcast_matrix_kernel<<<grid_for(count), kThreads, 0, stream>>>(
-            static_cast<float*>(p.dst), static_cast<const float*>(p.src), p.rows, p.cols, p.row_stride,
-            p.col_stride);
+            static_cast<float*>(p.dst), static_cast<const float*>(p.src), p.rows, p.cols, p.row_stride, p.col_stride);
     }
     RT_CUDA_CHECK_LAUNCH();
     return Status();

@@ -15,7 +15,7 @@ namespace rtinfer::cuda::nn {
 enum ActivationKind : int {
     kActNone = 0,
     kActRelu = 1,
-    kActClip = 2,       // a = min, b = max
+    kActClip = 2,  // a = min, b = max
     kActSigmoid = 3,
     kActSilu = 4,
     kActHardSwish = 5,

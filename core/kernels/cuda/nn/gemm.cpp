@@ -31,8 +31,8 @@ public:
             c = y;
         }
         const float beta = c ? beta_ : 0.0f;
-        RT_RETURN_IF_ERROR(mm_.run(libs.cublaslt, libs.stream, a_.get(inputs), b_.get(inputs), c, y, alpha_, beta,
-                                   workspace));
+        RT_RETURN_IF_ERROR(
+            mm_.run(libs.cublaslt, libs.stream, a_.get(inputs), b_.get(inputs), c, y, alpha_, beta, workspace));
         if (act_.act.kind != nn::kActNone) {
             nn::BiasActParams p = act_;
             p.y = y;

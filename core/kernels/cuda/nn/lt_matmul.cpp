@@ -14,11 +14,13 @@ using LtPref = std::unique_ptr<cublasLtMatmulPreferenceOpaque_t, LtPrefDeleter>;
 Status make_layout(cudaDataType_t type, int64_t rows, int64_t cols, int64_t ld, int64_t batch, int64_t stride,
                    LtLayout& out) {
     cublasLtMatrixLayout_t raw = nullptr;
-    RT_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&raw, type, static_cast<uint64_t>(rows), static_cast<uint64_t>(cols), ld));
+    RT_CUBLAS_CHECK(
+        cublasLtMatrixLayoutCreate(&raw, type, static_cast<uint64_t>(rows), static_cast<uint64_t>(cols), ld));
     out.reset(raw);
     if (batch > 1) {
         const int32_t count = static_cast<int32_t>(batch);
-        RT_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(raw, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof count));
+        RT_CUBLAS_CHECK(
+            cublasLtMatrixLayoutSetAttribute(raw, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof count));
         RT_CUBLAS_CHECK(
             cublasLtMatrixLayoutSetAttribute(raw, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride));
     }
@@ -42,7 +44,8 @@ Expected<bool> heuristic(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc, cub
     cublasLtMatmulHeuristicResult_t result{};
     int count = 0;
     const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle, desc, a, b, c, c, raw, 1, &result, &count);
-    if (st == CUBLAS_STATUS_NOT_SUPPORTED || (st == CUBLAS_STATUS_SUCCESS && (count == 0 || result.state != CUBLAS_STATUS_SUCCESS))) {
+    if (st == CUBLAS_STATUS_NOT_SUPPORTED ||
+        (st == CUBLAS_STATUS_SUCCESS && (count == 0 || result.state != CUBLAS_STATUS_SUCCESS))) {
         return false;
     }
     RT_CUBLAS_CHECK(st);
@@ -61,8 +64,7 @@ Expected<LtMatmul> LtMatmul::create(cublasLtHandle_t handle, const MatmulShape& 
     LtMatmul mm;
     const bool half = s.dtype == DataType::kFloat16;
     const cudaDataType_t type = half ? CUDA_R_16F : CUDA_R_32F;
-    const cublasComputeType_t compute =
-        !half && allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+    const cublasComputeType_t compute = !half && allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     mm.elem_ = data_type_size(s.dtype);
     cublasLtMatmulDesc_t raw = nullptr;
     RT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&raw, compute, CUDA_R_32F));
@@ -78,14 +80,14 @@ Expected<LtMatmul> LtMatmul::create(cublasLtHandle_t handle, const MatmulShape& 
         RT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &s.bias, sizeof s.bias));
     }
     // Stored row-major B is [k, n] (or [n, k] transposed): column-major [n, k] (or [k, n]) with ld ldb.
-    RT_RETURN_IF_ERROR(make_layout(type, s.trans_b ? s.k : s.n, s.trans_b ? s.n : s.k, s.ldb, s.batch, s.stride_b,
-                                   mm.a_));
-    RT_RETURN_IF_ERROR(make_layout(type, s.trans_a ? s.m : s.k, s.trans_a ? s.k : s.m, s.lda, s.batch, s.stride_a,
-                                   mm.b_));
+    RT_RETURN_IF_ERROR(
+        make_layout(type, s.trans_b ? s.k : s.n, s.trans_b ? s.n : s.k, s.ldb, s.batch, s.stride_b, mm.a_));
+    RT_RETURN_IF_ERROR(
+        make_layout(type, s.trans_a ? s.m : s.k, s.trans_a ? s.k : s.m, s.lda, s.batch, s.stride_a, mm.b_));
     RT_RETURN_IF_ERROR(make_layout(type, s.n, s.m, s.ldc, s.batch, s.stride_c, mm.c_));
 
-    RT_ASSIGN_OR_RETURN(bool fast, heuristic(handle, raw, mm.a_.get(), mm.b_.get(), mm.c_.get(), 16, mm.fast_,
-                                             mm.fast_workspace_));
+    RT_ASSIGN_OR_RETURN(
+        bool fast, heuristic(handle, raw, mm.a_.get(), mm.b_.get(), mm.c_.get(), 16, mm.fast_, mm.fast_workspace_));
     RT_ASSIGN_OR_RETURN(bool safe, heuristic(handle, raw, mm.a_.get(), mm.b_.get(), mm.c_.get(),
                                              static_cast<uint32_t>(mm.elem_), mm.safe_, mm.safe_workspace_));
     if (!safe) return Status(StatusCode::kUnsupported, "cuBLASLt has no algorithm for this product");

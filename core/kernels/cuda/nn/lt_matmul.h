@@ -20,7 +20,7 @@ struct MatmulShape {
     int64_t lda = 0, ldb = 0, ldc = 0;  // row lengths as stored
     int64_t batch = 1;
     int64_t stride_a = 0, stride_b = 0, stride_c = 0;  // elements between batch matrices (0 broadcasts)
-    const void* bias = nullptr;  // device [n] of dtype, fixed at create: the bias epilogue
+    const void* bias = nullptr;                        // device [n] of dtype, fixed at create: the bias epilogue
 };
 
 struct LtDescDeleter {

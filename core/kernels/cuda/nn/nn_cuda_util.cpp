@@ -114,8 +114,8 @@ Expected<TensorDesc> make_tensor_desc(DataType dtype, const std::vector<int>& di
     RT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&raw));
     TensorDesc desc(raw);
     const std::vector<int> strides = packed_strides(dims);
-    RT_CUDNN_CHECK(cudnnSetTensorNdDescriptor(raw, cudnn_type(dtype), static_cast<int>(dims.size()), dims.data(),
-                                              strides.data()));
+    RT_CUDNN_CHECK(
+        cudnnSetTensorNdDescriptor(raw, cudnn_type(dtype), static_cast<int>(dims.size()), dims.data(), strides.data()));
     return desc;
 }
 

@@ -12,10 +12,18 @@
 
 namespace rtinfer::cuda::nn {
 
-__device__ __forceinline__ float load_f(const float* p, int64_t i) { return p[i]; }
-__device__ __forceinline__ float load_f(const __half* p, int64_t i) { return __half2float(p[i]); }
-__device__ __forceinline__ void store_f(float* p, int64_t i, float v) { p[i] = v; }
-__device__ __forceinline__ void store_f(__half* p, int64_t i, float v) { p[i] = __float2half_rn(v); }
+__device__ __forceinline__ float load_f(const float* p, int64_t i) {
+    return p[i];
+}
+__device__ __forceinline__ float load_f(const __half* p, int64_t i) {
+    return __half2float(p[i]);
+}
+__device__ __forceinline__ void store_f(float* p, int64_t i, float v) {
+    p[i] = v;
+}
+__device__ __forceinline__ void store_f(__half* p, int64_t i, float v) {
+    p[i] = __float2half_rn(v);
+}
 
 // The same formulas as the reference's separate activation ops.
 __device__ __forceinline__ float activate(const Activation& act, float x) {

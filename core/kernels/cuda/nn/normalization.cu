@@ -70,10 +70,10 @@ Status launch_row_norm(const RowNormParams& p, cudaStream_t stream) {
     const unsigned blocks = static_cast<unsigned>(p.rows);
     if (p.half) {
         row_norm_kernel<<<blocks, static_cast<unsigned>(threads), 0, stream>>>(static_cast<const __half*>(p.x),
-                                                                                static_cast<__half*>(p.y), p);
+                                                                               static_cast<__half*>(p.y), p);
     } else {
         row_norm_kernel<<<blocks, static_cast<unsigned>(threads), 0, stream>>>(static_cast<const float*>(p.x),
-                                                                                static_cast<float*>(p.y), p);
+                                                                               static_cast<float*>(p.y), p);
     }
     RT_CUDA_CHECK_LAUNCH();
     return Status();
@@ -124,8 +124,7 @@ Expected<std::unique_ptr<CudaOp>> finish(const OpSetup& setup, std::unique_ptr<R
 }
 
 // A parameter broadcast to the normalized shape, as floats.
-Expected<std::vector<float>> expand(const OpSetup& setup, size_t input, const ir::Shape& normalized,
-                                    const char* what) {
+Expected<std::vector<float>> expand(const OpSetup& setup, size_t input, const ir::Shape& normalized, const char* what) {
     RT_ASSIGN_OR_RETURN(std::vector<float> v, nn::constant_floats(setup, input, what));
     const ir::Shape& shape = setup.inputs[input].shape;
     auto b = ir::broadcast_shapes(shape, normalized);

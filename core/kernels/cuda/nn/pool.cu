@@ -104,10 +104,10 @@ Status launch_pool(const PoolParams& p, cudaStream_t stream) {
     const int64_t count = p.planes * p.out[0] * p.out[1] * p.out[2];
     if (p.half) {
         pool_kernel<<<grid_for(count), kThreads, 0, stream>>>(static_cast<const __half*>(p.x),
-                                                               static_cast<__half*>(p.y), p);
+                                                              static_cast<__half*>(p.y), p);
     } else {
-        pool_kernel<<<grid_for(count), kThreads, 0, stream>>>(static_cast<const float*>(p.x),
-                                                               static_cast<float*>(p.y), p);
+        pool_kernel<<<grid_for(count), kThreads, 0, stream>>>(static_cast<const float*>(p.x), static_cast<float*>(p.y),
+                                                              p);
     }
     RT_CUDA_CHECK_LAUNCH();
     return Status();
@@ -117,11 +117,11 @@ Status launch_global_pool(const GlobalPoolParams& p, cudaStream_t stream) {
     // One block per plane; the grid's x dim holds up to 2^31 - 1 planes.
     const unsigned blocks = static_cast<unsigned>(p.planes);
     if (p.half) {
-        global_pool_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const __half*>(p.x),
-                                                           static_cast<__half*>(p.y), p.size, p.max);
+        global_pool_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const __half*>(p.x), static_cast<__half*>(p.y),
+                                                            p.size, p.max);
     } else {
-        global_pool_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const float*>(p.x),
-                                                           static_cast<float*>(p.y), p.size, p.max);
+        global_pool_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const float*>(p.x), static_cast<float*>(p.y),
+                                                            p.size, p.max);
     }
     RT_CUDA_CHECK_LAUNCH();
     return Status();
@@ -170,6 +170,7 @@ Status check_types(const OpSetup& setup) {
     }
     if (nn::has_empty_tensor(setup)) return setup.unsupported("empty tensors run on the reference");
     if (setup.inputs[0].shape.size() < 3) return setup.unsupported("X must be [N, C, spatial...]");
+    if (setup.node.attr_int("rt_fused_activation", 0) != 0) return setup.unsupported("no fused activation on pooling");
     return Status();
 }
 
@@ -188,7 +189,7 @@ Expected<std::unique_ptr<CudaOp>> create_pool(const OpSetup& setup, bool max) {
     p.half = setup.inputs[0].dtype == DataType::kFloat16;
     p.mode = max ? nn::kPoolMax
                  : (setup.node.attr_int("count_include_pad", 0) != 0 ? nn::kPoolAverageIncludePad
-                                                                       : nn::kPoolAverageExcludePad);
+                                                                     : nn::kPoolAverageExcludePad);
     p.planes = x[0] * x[1];
     for (int d = 0; d < refnn::kMaxSpatial; ++d) {
         p.in[d] = w.in[d];
