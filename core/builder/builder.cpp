@@ -8,6 +8,9 @@
 #include "core/kernels/ref/ref_backend.h"
 #include "core/onnx/importer.h"
 #include "core/passes/passes.h"
+#ifdef RTINFER_HAVE_CUDA
+#include "core/kernels/cuda/timing_cache.h"
+#endif
 #include "core/runtime/context_impl.h"
 #include "core/runtime/engine_impl.h"
 
@@ -82,6 +85,37 @@ Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const
         if (w && (w->shape != v.shape || !v.shape_known)) out.insert(name);
     }
     return out;
+}
+
+// The context the builder measures and describes the engine with; for CUDA it carries the timing cache.
+Status make_build_context(const Engine& engine, const Engine::Impl& impl, const BuilderConfig& config,
+                          const std::string& name, Logger* logger, std::unique_ptr<ExecutionContext>& ctx) {
+    if (config.backend != Backend::kCuda) {
+        RT_ASSIGN_OR_RETURN(ctx, engine.create_context());
+        return Status();
+    }
+#ifdef RTINFER_HAVE_CUDA
+    const auto t0 = std::chrono::steady_clock::now();
+    cuda::TimingCache cache;
+    if (!config.timing_cache_path.empty()) {
+        std::string skipped;
+        RT_ASSIGN_OR_RETURN(cache, cuda::TimingCache::load(config.timing_cache_path, impl.data.device_key, &skipped));
+        if (!skipped.empty()) log(logger, Severity::kWarning, skipped);
+    }
+    const size_t known = cache.size();
+    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, &cache));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    log(logger, Severity::kInfo, name + ": tuned " + std::to_string(ctx->impl().tactics().size()) + " layers in " +
+                                     std::to_string(s).substr(0, 5) + " s (" + std::to_string(cache.hits()) +
+                                     " from the timing cache of " + std::to_string(known) + " entries)");
+    if (!config.timing_cache_path.empty()) RT_RETURN_IF_ERROR(cache.save(config.timing_cache_path, impl.data.device_key));
+    return Status();
+#else
+    (void)impl;
+    (void)name;
+    (void)logger;
+    return Status(StatusCode::kUnsupported, "this rtinfer was built without CUDA");
+#endif
 }
 
 Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConfig& config, const std::string& name,
@@ -175,7 +209,9 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     // only resolved there. Dims that change with the batch are -1. Also plans the activations at max batch.
     auto engine = std::make_unique<Engine>(impl);
     {
-        RT_ASSIGN_OR_RETURN(auto ctx, engine->create_context());
+        // CUDA layers measure their tactics here (through the timing cache when one is given).
+        std::unique_ptr<ExecutionContext> ctx;
+        RT_RETURN_IF_ERROR(make_build_context(*engine, *impl, config, name, logger, ctx));
         std::vector<std::vector<int64_t>> first;
         const int other = profile.opt + 1 <= profile.max ? profile.opt + 1 : profile.opt - 1;
         const bool compare = profile.dynamic && other >= profile.min && other != profile.opt;
@@ -199,6 +235,14 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         RT_RETURN_IF_ERROR(ctx->set_batch(profile.max));
         if (!d.graph.outputs.empty()) RT_RETURN_IF_ERROR(ctx->tensor_desc(d.graph.outputs[0]).status());
         d.activation_bytes = ctx->activation_bytes();
+        for (const auto& [node_name, tactic] : ctx->impl().tactics()) {
+            for (auto& node : d.graph.nodes) {
+                if (node.name != node_name) continue;
+                ir::Attribute a;
+                a.i = tactic;
+                node.attrs["rt_tactic"] = a;
+            }
+        }
         // Nodes the backend's kernels do not take run on the CPU reference; say which, and record it.
         const std::vector<std::string> fallbacks = ctx->impl().fallback_nodes();
         if (!fallbacks.empty()) {

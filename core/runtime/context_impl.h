@@ -56,6 +56,8 @@ struct ExecutionContext::Impl {
     virtual Status run(void* stream) = 0;
     // Nodes that run on the CPU reference although the engine's backend is another (its fallbacks).
     virtual std::vector<std::string> fallback_nodes() const { return {}; }
+    // Tactics the backend's kernels chose by measurement, by node name (recorded in the engine).
+    virtual std::vector<std::pair<std::string, int64_t>> tactics() const { return {}; }
 
     int slot(const std::string& name) {
         auto it = slot_of.find(name);

@@ -15,6 +15,7 @@
 #include "core/kernels/cuda/cuda_check.h"
 #include "core/kernels/cuda/cuda_op.h"
 #include "core/kernels/cuda/device_info.h"
+#include "core/kernels/cuda/timing_cache.h"
 #include "core/kernels/ref/ref_backend.h"
 
 namespace rtinfer {
@@ -87,6 +88,16 @@ public:
     }
 
     std::vector<std::string> fallback_nodes() const override { return fallbacks_; }
+
+    std::vector<std::pair<std::string, int64_t>> tactics() const override {
+        std::vector<std::pair<std::string, int64_t>> out;
+        for (const CudaStep& cs : steps_) {
+            if (cs.op && cs.op->tactic() >= 0) out.emplace_back(cs.step->node->name, cs.op->tactic());
+        }
+        return out;
+    }
+
+    void set_timing_cache(cuda::TimingCache* cache) { libs_.timing_cache = cache; }
 
 private:
     // Points the slot of a graph input/output at the caller's device buffer; true if it moved.
@@ -304,10 +315,11 @@ private:
 
 namespace runtime {
 
-Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine) {
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine, void* timing_cache) {
     RT_RETURN_IF_ERROR(cuda::device_key(0).status());
     auto impl = std::make_unique<CudaContext>(engine);
     RT_RETURN_IF_ERROR(impl->init());
+    impl->set_timing_cache(static_cast<cuda::TimingCache*>(timing_cache));
     RT_RETURN_IF_ERROR(impl->prepare());
     return std::make_unique<ExecutionContext>(std::move(impl));
 }
@@ -319,7 +331,7 @@ Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Im
 
 namespace rtinfer::runtime {
 
-Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl&) {
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl&, void*) {
     return Status(StatusCode::kUnsupported, "this rtinfer was built without CUDA");
 }
 

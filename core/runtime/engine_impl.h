@@ -33,7 +33,8 @@ Expected<std::string> current_device_key(Backend backend);
 void describe_io(Engine::Impl& impl);
 // Creates the backend-specific execution context.
 Expected<std::unique_ptr<ExecutionContext>> create_cpu_context(const Engine::Impl& engine);
-Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine);
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine,
+                                                                void* timing_cache = nullptr);
 
 }  // namespace runtime
 }  // namespace rtinfer

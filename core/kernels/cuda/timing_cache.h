@@ -33,6 +33,10 @@ public:
 
     TimingCache() = default;
     TimingCache(TimingCache&& o) noexcept : entries_(std::move(o.entries_)) {}
+    TimingCache& operator=(TimingCache&& o) noexcept {
+        entries_ = std::move(o.entries_);
+        return *this;
+    }
 
 private:
     struct Entry {

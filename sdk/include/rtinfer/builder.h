@@ -24,6 +24,8 @@ struct BuilderConfig {
     int opt_batch = 0;
     int max_batch = 0;
     uint64_t memory_budget_bytes = 0;  // 0 = no limit; otherwise the build fails or skips what exceeds it
+    // CUDA: a timing cache file read before and written after the build ("" = measure every layer).
+    std::string timing_cache_path;
 };
 
 // One node the SDK cannot run, and why.

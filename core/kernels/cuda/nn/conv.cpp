@@ -22,6 +22,7 @@ size_t align_up(size_t v) {
 class ConvOp : public CudaOp {
 public:
     size_t workspace_bytes() const override { return padded_bytes_ + algo_.workspace; }
+    int64_t tactic() const override { return algo_.tactic(); }
 
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void* workspace,
                    const CudaLibs& libs) override {
@@ -152,6 +153,14 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     search.w_bytes = static_cast<size_t>(ir::shape_numel(w)) * data_type_size(dtype);
     search.y_bytes = static_cast<size_t>(ir::shape_numel(setup.outputs[0].shape)) * data_type_size(dtype);
     search.w_data = op->weights_.constant();
+    search.hint = setup.node.attr_int("rt_tactic", -1);
+    search.cache = libs.timing_cache;
+    // The layer signature: everything the algorithm choice depends on.
+    search.signature = std::string("Conv:") + data_type_name(dtype) + ":x" + ir::shape_str(setup.inputs[0].shape) + ":w" +
+                       ir::shape_str(w) + ":y" + ir::shape_str(setup.outputs[0].shape) + ":g" +
+                       std::to_string(setup.node.attr_int("group", 1)) + ":s" + ir::shape_str(setup.node.attr_ints("strides")) +
+                       ":d" + ir::shape_str(setup.node.attr_ints("dilations")) + ":p" + ir::shape_str(setup.node.attr_ints("pads")) +
+                       ":a" + setup.node.attr_string("auto_pad", "NOTSET") + ":tf32=" + std::to_string(libs.allow_tf32);
     RT_ASSIGN_OR_RETURN(op->algo_, nn::find_forward_algo(search));
     return std::unique_ptr<CudaOp>(std::move(op));
 }

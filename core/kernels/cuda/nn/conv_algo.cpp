@@ -67,7 +67,26 @@ bool pick(const ConvSearch& s, const Perf* perf, int count, size_t workspace_lim
 
 }  // namespace
 
+namespace {
+
+// A known tactic (from the engine or the timing cache): set its math type and size its workspace.
+Expected<ConvAlgo> forward_tactic(const ConvSearch& s, int64_t tactic) {
+    ConvAlgo a;
+    a.algo = static_cast<int>(tactic / 16);
+    a.math = static_cast<int>(tactic % 16);
+    RT_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv, static_cast<cudnnMathType_t>(a.math)));
+    RT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(s.handle, s.x, s.w, s.conv, s.y,
+                                                           static_cast<cudnnConvolutionFwdAlgo_t>(a.algo), &a.workspace));
+    return a;
+}
+
+}  // namespace
+
 Expected<ConvAlgo> find_forward_algo(const ConvSearch& s) {
+    if (s.hint >= 0) return forward_tactic(s, s.hint);
+    if (s.cache) {
+        if (auto known = s.cache->lookup(s.signature)) return forward_tactic(s, *known);
+    }
     size_t max_ws = 0;
     for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; ++a) {
         size_t bytes = 0;
@@ -103,6 +122,14 @@ Expected<ConvAlgo> find_forward_algo(const ConvSearch& s) {
             s.handle, s.x, s.w, s.conv, s.y, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, &chosen.workspace));
     }
     RT_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv, math));
+    chosen.math = static_cast<int>(math);
+    if (s.cache) {
+        float ms = -1.0f;
+        for (int i = 0; i < count; ++i) {
+            if (static_cast<int>(perf[i].algo) == chosen.algo && perf[i].status == CUDNN_STATUS_SUCCESS) ms = perf[i].time;
+        }
+        s.cache->record(s.signature, chosen.tactic(), ms);
+    }
     return chosen;
 }
 

@@ -6,13 +6,19 @@
 
 #include <cudnn.h>
 
+#include <string>
+
 #include "core/kernels/cuda/nn/nn_cuda_util.h"
+#include "core/kernels/cuda/timing_cache.h"
 
 namespace rtinfer::cuda::nn {
 
 struct ConvAlgo {
     int algo = 0;  // a cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t
+    int math = 0;  // the cudnnMathType_t it runs with
     size_t workspace = 0;
+    // The tactic id stored in engines and timing caches.
+    int64_t tactic() const { return int64_t(algo) * 16 + math; }
 };
 
 // What the search runs on: descriptors plus the filter's device memory (null: use scratch).
@@ -26,6 +32,9 @@ struct ConvSearch {
     cudnnTensorDescriptor_t y = nullptr;  // forward: output; backward data: dy (the ConvTranspose input)
     size_t x_bytes = 0, w_bytes = 0, y_bytes = 0;
     const void* w_data = nullptr;
+    int64_t hint = -1;                      // a tactic recorded in the engine: used without measuring
+    TimingCache* cache = nullptr;           // at build time: measured tactics by signature
+    std::string signature;                  // the layer signature the cache is keyed by
 };
 
 // Sets the chosen math type on s.conv as well.
