@@ -1,0 +1,173 @@
+// Pad (constant, reflect, edge, wrap): pads/value attributes before opset 11, constant pads/constant_value
+// inputs from 11, axes input from 18. Negative pads crop. Every output element maps, per axis, to a source
+// coordinate inside the kept block of the input, or (constant mode, outside it) to the fill value.
+#include <algorithm>
+
+#include "core/kernels/cuda/cuda_check.h"
+#include "core/kernels/cuda/tensor/copy_util.cuh"
+#include "core/kernels/cuda/tensor/kernels.h"
+
+namespace rtinfer::cuda {
+namespace {
+
+constexpr int kMaxPadDims = 8;
+enum PadMode : int { kConstant = 0, kReflect = 1, kEdge = 2, kWrap = 3 };
+
+struct PadParams {
+    const void* src;
+    void* dst;
+    int rank;
+    int mode;
+    unsigned long long fill;  // the fill value's bytes
+    int64_t count;
+    int64_t out_size[kMaxPadDims];
+    int64_t in_stride[kMaxPadDims];
+    int64_t at[kMaxPadDims];    // output position of the kept block's first element
+    int64_t lo[kMaxPadDims];    // input position of the kept block's first element
+    int64_t kept[kMaxPadDims];  // extent of the kept block
+};
+
+__device__ __forceinline__ int64_t map_coordinate(int mode, int64_t p, int64_t n) {
+    if (mode == kEdge) return p < 0 ? 0 : (p >= n ? n - 1 : p);
+    if (mode == kWrap) return ((p % n) + n) % n;
+    if (n == 1) return 0;  // reflect
+    const int64_t period = 2 * (n - 1);
+    const int64_t q = ((p % period) + period) % period;
+    return q < n ? q : period - q;
+}
+
+template <class T>
+__global__ void pad_kernel(PadParams p) {
+    const T* src = static_cast<const T*>(p.src);
+    T* dst = static_cast<T*>(p.dst);
+    T fill;
+    memcpy(&fill, &p.fill, sizeof(T));
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < p.count;
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        int64_t rem = i;
+        int64_t s = 0;
+        bool outside = false;
+        for (int d = p.rank - 1; d >= 0; --d) {
+            const int64_t o = rem % p.out_size[d];
+            rem /= p.out_size[d];
+            int64_t q = o - p.at[d];
+            if (p.mode == kConstant) {
+                outside = outside || q < 0 || q >= p.kept[d];
+            } else {
+                q = map_coordinate(p.mode, q, p.kept[d]);
+            }
+            s += (p.lo[d] + q) * p.in_stride[d];
+        }
+        dst[i] = outside ? fill : src[s];
+    }
+}
+
+template <class T>
+Status launch(const PadParams& p, cudaStream_t stream) {
+    const unsigned int grid = static_cast<unsigned int>(std::min<int64_t>((p.count + 255) / 256, 4096));
+    pad_kernel<T><<<grid, 256, 0, stream>>>(p);
+    RT_CUDA_CHECK_LAUNCH();
+    return Status();
+}
+
+class PadOp final : public CudaOp {
+public:
+    PadOp(PadParams params, size_t elem_size) : params_(params), elem_size_(elem_size) {}
+    Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
+                   const CudaLibs& libs) override {
+        if (params_.count == 0) return Status();
+        PadParams p = params_;
+        p.src = inputs[0].data;
+        p.dst = outputs[0].data;
+        switch (elem_size_) {
+            case 1: return launch<uint8_t>(p, libs.stream);
+            case 2: return launch<uint16_t>(p, libs.stream);
+            case 4: return launch<uint32_t>(p, libs.stream);
+            case 8: return launch<unsigned long long>(p, libs.stream);
+            default: break;
+        }
+        return Status(StatusCode::kInternal, "pad of " + std::to_string(elem_size_) + "-byte elements");
+    }
+
+private:
+    PadParams params_;
+    size_t elem_size_;
+};
+
+Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) {
+    const ir::InputInfo& x = setup.inputs[0];
+    const ir::Shape& in = x.shape;
+    const int rank = static_cast<int>(in.size());
+    if (rank > kMaxPadDims) return setup.unsupported("rank above " + std::to_string(kMaxPadDims));
+    const std::string mode_name = setup.node.attr_string("mode", "constant");
+    int mode = kConstant;
+    if (mode_name == "reflect") {
+        mode = kReflect;
+    } else if (mode_name == "edge") {
+        mode = kEdge;
+    } else if (mode_name == "wrap" && setup.opset >= 19) {
+        mode = kWrap;
+    } else if (mode_name != "constant") {
+        return setup.unsupported("mode '" + mode_name + "'");
+    }
+    std::vector<int64_t> pads;
+    double value = 0.0;
+    if (setup.opset < 11) {
+        pads = setup.node.attr_ints("pads");
+        value = setup.node.attr_float("value", 0.0f);
+    } else {
+        RT_ASSIGN_OR_RETURN(pads, constant_ints(setup, 1, "pads"));
+        if (setup.has_input(2)) {
+            RT_ASSIGN_OR_RETURN(auto v, constant_doubles(setup, 2, "constant_value"));
+            if (!v.empty()) value = v[0];
+        }
+    }
+    std::vector<int> axes;
+    if (setup.opset >= 18 && setup.has_input(3)) {
+        RT_ASSIGN_OR_RETURN(auto raw, constant_ints(setup, 3, "axes"));
+        for (int64_t a : raw) {
+            RT_ASSIGN_OR_RETURN(int axis, setup_axis(setup, a, rank));
+            if (std::find(axes.begin(), axes.end(), axis) != axes.end()) return setup_error(setup, "repeated axis");
+            axes.push_back(axis);
+        }
+    } else {
+        for (int i = 0; i < rank; ++i) axes.push_back(i);
+    }
+    if (pads.size() != 2 * axes.size()) return setup_error(setup, "pads must have 2 values per padded axis");
+    std::vector<int64_t> begin(in.size(), 0);
+    std::vector<int64_t> end(in.size(), 0);
+    for (size_t k = 0; k < axes.size(); ++k) {
+        begin[static_cast<size_t>(axes[k])] = pads[k];
+        end[static_cast<size_t>(axes[k])] = pads[k + axes.size()];
+    }
+    PadParams p{};
+    p.rank = rank;
+    p.mode = mode;
+    p.fill = scalar_bits(x.dtype, value);
+    const auto strides = ir::shape_strides(in);
+    ir::Shape out(in.size());
+    for (size_t d = 0; d < in.size(); ++d) {
+        out[d] = in[d] + begin[d] + end[d];
+        if (out[d] < 0) return setup_error(setup, "pads crop more than the input has");
+        p.out_size[d] = out[d];
+        p.in_stride[d] = strides[d];
+        p.lo[d] = std::max<int64_t>(0, -begin[d]);
+        p.kept[d] = std::max<int64_t>(0, in[d] - p.lo[d] - std::max<int64_t>(0, -end[d]));
+        p.at[d] = std::max<int64_t>(0, begin[d]);
+        if (mode != kConstant && p.kept[d] <= 0 && out[d] > 0) {
+            return setup_error(setup, "mode '" + mode_name + "' cannot pad an axis with no elements");
+        }
+    }
+    p.count = ir::shape_numel(out);
+    if (!setup.outputs.empty() && setup.outputs[0].shape_known && setup.outputs[0].shape != out) {
+        return setup_error(setup, "output " + ir::shape_str(setup.outputs[0].shape) + " differs from the padded " +
+                                      ir::shape_str(out));
+    }
+    return std::unique_ptr<CudaOp>(new PadOp(p, data_type_size(x.dtype)));
+}
+
+}  // namespace
+
+const CudaKernel kPadCuda = {"Pad", "", create};
+
+}  // namespace rtinfer::cuda
