@@ -2,6 +2,7 @@
 // inputs from 11, axes input from 18. Negative pads crop. Every output element maps, per axis, to a source
 // coordinate inside the kept block of the input, or (constant mode, outside it) to the fill value.
 #include <algorithm>
+#include <cstring>
 
 #include "core/kernels/cuda/cuda_check.h"
 #include "core/kernels/cuda/tensor/copy_util.cuh"
@@ -111,15 +112,21 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
         return setup.unsupported("mode '" + mode_name + "'");
     }
     std::vector<int64_t> pads;
-    double value = 0.0;
+    uint64_t fill = 0;
     if (setup.opset < 11) {
         pads = setup.node.attr_ints("pads");
-        value = setup.node.attr_float("value", 0.0f);
+        fill = scalar_bits(x.dtype, setup.node.attr_float("value", 0.0f));
     } else {
         RT_ASSIGN_OR_RETURN(pads, constant_ints(setup, 1, "pads"));
         if (setup.has_input(2)) {
             RT_ASSIGN_OR_RETURN(auto v, constant_doubles(setup, 2, "constant_value"));
-            if (!v.empty()) value = v[0];
+            const ir::Tensor& value = *setup.inputs[2].value;
+            if (value.numel() > 0 && value.dtype() == x.dtype) {
+                // The value's own bytes: int64 fills beyond 2^53 would not survive a trip through double.
+                std::memcpy(&fill, value.raw(), data_type_size(x.dtype));
+            } else if (!v.empty()) {
+                fill = scalar_bits(x.dtype, v[0]);
+            }
         }
     }
     std::vector<int> axes;
@@ -143,7 +150,7 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
     PadParams p{};
     p.rank = rank;
     p.mode = mode;
-    p.fill = scalar_bits(x.dtype, value);
+    p.fill = fill;
     const auto strides = ir::shape_strides(in);
     ir::Shape out(in.size());
     for (size_t d = 0; d < in.size(); ++d) {
