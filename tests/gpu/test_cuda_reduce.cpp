@@ -57,16 +57,27 @@ Tensor random_tensor(DType t, Shape shape, uint32_t seed) {
     Tensor x(t, std::move(shape));
     for (int64_t i = 0; i < x.numel(); ++i) {
         switch (t) {
-            case DType::kFloat32: x.data<float>()[i] = rng.value(); break;
-            case DType::kFloat16: x.data<uint16_t>()[i] = ir::float_to_half(rng.value()); break;
+            case DType::kFloat32:
+                x.data<float>()[i] = rng.value();
+                break;
+            case DType::kFloat16:
+                x.data<uint16_t>()[i] = ir::float_to_half(rng.value());
+                break;
             // Distinct high and low words, so moving 4-byte halves instead of 8-byte elements shows.
             case DType::kInt64:
                 x.data<int64_t>()[i] = (static_cast<int64_t>(rng.next()) << 32) + 1 + rng.next() % 1000000;
                 break;
-            case DType::kInt32: x.data<int32_t>()[i] = static_cast<int32_t>(1 + rng.next() % 100000); break;
-            case DType::kUInt8: x.data<uint8_t>()[i] = static_cast<uint8_t>(1 + rng.next() % 250); break;
-            case DType::kBool: x.data<uint8_t>()[i] = static_cast<uint8_t>(rng.next() % 2); break;
-            default: break;
+            case DType::kInt32:
+                x.data<int32_t>()[i] = static_cast<int32_t>(1 + rng.next() % 100000);
+                break;
+            case DType::kUInt8:
+                x.data<uint8_t>()[i] = static_cast<uint8_t>(1 + rng.next() % 250);
+                break;
+            case DType::kBool:
+                x.data<uint8_t>()[i] = static_cast<uint8_t>(rng.next() % 2);
+                break;
+            default:
+                break;
         }
     }
     return x;
@@ -89,7 +100,10 @@ struct Stream {
 struct Case {
     Case(std::string op_, int64_t opset_, std::vector<Tensor> inputs_, std::vector<bool> constants_ = {},
          Attrs attrs_ = {})
-        : op(std::move(op_)), opset(opset_), inputs(std::move(inputs_)), constants(std::move(constants_)),
+        : op(std::move(op_)),
+          opset(opset_),
+          inputs(std::move(inputs_)),
+          constants(std::move(constants_)),
           attrs(std::move(attrs_)) {}
     std::string op;
     int64_t opset = 13;
@@ -104,7 +118,8 @@ ir::Node make_node(const Case& c) {
     ir::Node node;
     node.name = "node_under_test";
     node.op_type = c.op;
-    for (size_t i = 0; i < c.inputs.size(); ++i) node.inputs.push_back(c.inputs[i].defined() ? "in" + std::to_string(i) : "");
+    for (size_t i = 0; i < c.inputs.size(); ++i)
+        node.inputs.push_back(c.inputs[i].defined() ? "in" + std::to_string(i) : "");
     for (size_t i = 0; i < c.num_outputs; ++i) node.outputs.push_back("out" + std::to_string(i));
     node.attrs = c.attrs;
     return node;
@@ -183,8 +198,8 @@ void expect_match(const Tensor& ref, const Tensor& got, double tol, const std::s
     double scale = 0.0;
     double err = 0.0;
     for (size_t i = 0; i < r.size(); ++i) {
-        ASSERT_EQ(std::isnan(r[i]), std::isnan(g[i])) << what << ": element " << i << " is " << g[i] << ", want "
-                                                      << r[i];
+        ASSERT_EQ(std::isnan(r[i]), std::isnan(g[i]))
+            << what << ": element " << i << " is " << g[i] << ", want " << r[i];
         if (std::isnan(r[i])) continue;
         scale = std::max(scale, std::fabs(r[i]));
         err = std::max(err, std::fabs(r[i] - g[i]));
@@ -268,7 +283,7 @@ TEST(CudaReduce, SoftmaxAndLogSoftmax) {
     for (const char* op : {"Softmax", "LogSoftmax"}) {
         for (DType t : kFloatTypes) {
             const double tol = tol_for(t);
-            check({op, 13, {random_tensor(t, {3, 37}, seed++)}}, tol);                                  // warp rows
+            check({op, 13, {random_tensor(t, {3, 37}, seed++)}}, tol);                                   // warp rows
             check({op, 13, {random_tensor(t, {2, 5, 1500}, seed++)}, {}, {{"axis", attr_i(-1)}}}, tol);  // block rows
             check({op, 13, {random_tensor(t, {2, 33, 7}, seed++)}, {}, {{"axis", attr_i(1)}}}, tol);     // columns
             check({op, 13, {random_tensor(t, {33, 2}, seed++)}, {}, {{"axis", attr_i(-2)}}}, tol);
@@ -279,8 +294,8 @@ TEST(CudaReduce, SoftmaxAndLogSoftmax) {
     }
 }
 
-const char* const kReduceOps[] = {"ReduceSum", "ReduceMean",      "ReduceMax", "ReduceMin",    "ReduceProd",
-                                  "ReduceSumSquare", "ReduceL1", "ReduceL2",  "ReduceLogSum", "ReduceLogSumExp"};
+const char* const kReduceOps[] = {"ReduceSum",       "ReduceMean", "ReduceMax", "ReduceMin",    "ReduceProd",
+                                  "ReduceSumSquare", "ReduceL1",   "ReduceL2",  "ReduceLogSum", "ReduceLogSumExp"};
 
 Tensor reduce_input(const std::string& op, DType t, Shape shape, uint32_t seed) {
     if (op == "ReduceLogSum") return ranged(t, std::move(shape), seed, 0.1f, 2.0f);
@@ -295,22 +310,22 @@ TEST(CudaReduce, ReduceOpsOverContiguousAxes) {
         for (DType t : kFloatTypes) {
             const double tol = tol_for(t);
             auto x = [&](Shape s) { return reduce_input(op, t, std::move(s), seed++); };
-            check({op, 11, {x({4, 37, 5})}, {}, {{"axes", attr_ints({1})}}}, tol);  // columns
+            check({op, 11, {x({4, 37, 5})}, {}, {{"axes", attr_ints({1})}}}, tol);                         // columns
             check({op, 11, {x({5, 37})}, {}, {{"axes", attr_ints({-1})}, {"keepdims", attr_i(0)}}}, tol);  // warp
-            check({op, 11, {x({2, 3000})}, {}, {{"axes", attr_ints({1})}}}, tol);                           // block
+            check({op, 11, {x({2, 3000})}, {}, {{"axes", attr_ints({1})}}}, tol);                          // block
             check({op, 11, {x({6, 7, 9})}, {}, {{"axes", attr_ints({0, 1})}}}, tol);
             check({op, 11, {x({3, 5, 7})}}, tol);  // every axis
             check({op, 11, {x({3, 1, 5, 1, 4})}, {}, {{"axes", attr_ints({0, 2})}, {"keepdims", attr_i(0)}}}, tol);
             check({op, 11, {x({3, 1, 4})}, {}, {{"axes", attr_ints({1})}}}, tol);  // a size-1 axis
-            check({op, 18, {x({4, 6, 10}), i64s({2})}, {false, true}}, tol);     // axes as an input
+            check({op, 18, {x({4, 6, 10}), i64s({2})}, {false, true}}, tol);       // axes as an input
             check({op, 18, {x({4, 6, 10}), i64s({-3, -2})}, {false, true}, {{"keepdims", attr_i(0)}}}, tol);
             Case noop{op, 18, {x({3, 4})}, {}, {{"noop_with_empty_axes", attr_i(1)}}};
             check(noop, tol);
         }
     }
     check({"ReduceSum", 13, {random_tensor(DType::kFloat32, {4, 6, 10}, 1), i64s({-2})}, {false, true}}, 1e-5);
-    expect_unsupported({"ReduceSum", 11, {random_tensor(DType::kFloat32, {3, 4, 5}, 2)}, {},
-                        {{"axes", attr_ints({0, 2})}}});
+    expect_unsupported(
+        {"ReduceSum", 11, {random_tensor(DType::kFloat32, {3, 4, 5}, 2)}, {}, {{"axes", attr_ints({0, 2})}}});
     expect_unsupported({"ReduceMean", 18, {random_tensor(DType::kFloat32, {3, 4, 5}, 3), i64s({1})}, {false, false}});
 }
 
@@ -323,7 +338,10 @@ TEST(CudaReduce, ArgMaxArgMinWithTies) {
                 const Attrs tail = {{"axis", attr_i(-1)}, {"select_last_index", attr_i(last)}};
                 check({op, 13, {few_values(t, {5, 37}, seed++)}, {}, tail});  // warp rows
                 check({op, 13, {few_values(t, {3, 2000}, seed++)}, {}, tail});
-                check({op, 13, {few_values(t, {4, 9, 6}, seed++)}, {},
+                check({op,
+                       13,
+                       {few_values(t, {4, 9, 6}, seed++)},
+                       {},
                        {{"axis", attr_i(1)}, {"keepdims", attr_i(0)}, {"select_last_index", attr_i(last)}}});
                 check({op, 13, {random_tensor(t, {7, 33}, seed++)}, {}, {{"axis", attr_i(0)}}});
             }
@@ -338,7 +356,8 @@ TEST(CudaReduce, TopKSmallK) {
         Case largest{"TopK", 11, {random_tensor(t, {3, 100}, seed++), i64s({5})}, {false, true}};
         largest.num_outputs = 2;
         check(largest);
-        Case smallest{"TopK", 11, {few_values(t, {2, 1000}, seed++), i64s({64})}, {false, true}, {{"largest", attr_i(0)}}};
+        Case smallest{
+            "TopK", 11, {few_values(t, {2, 1000}, seed++), i64s({64})}, {false, true}, {{"largest", attr_i(0)}}};
         smallest.num_outputs = 2;
         check(smallest);
         Case ties{"TopK", 11, {few_values(t, {4, 2, 33}, seed++), i64s({7})}, {false, true}, {{"axis", attr_i(-1)}}};
@@ -351,8 +370,8 @@ TEST(CudaReduce, TopKSmallK) {
     Case big_k{"TopK", 11, {random_tensor(DType::kFloat32, {2, 100}, 1), i64s({65})}, {false, true}};
     big_k.num_outputs = 2;
     expect_unsupported(big_k);
-    Case first_axis{"TopK", 11, {random_tensor(DType::kFloat32, {5, 4}, 2), i64s({2})}, {false, true},
-                    {{"axis", attr_i(0)}}};
+    Case first_axis{
+        "TopK", 11, {random_tensor(DType::kFloat32, {5, 4}, 2), i64s({2})}, {false, true}, {{"axis", attr_i(0)}}};
     first_axis.num_outputs = 2;
     expect_unsupported(first_axis);
 }

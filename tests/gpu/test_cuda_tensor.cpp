@@ -75,16 +75,27 @@ Tensor random_tensor(DType t, Shape shape, uint32_t seed) {
     Tensor x(t, std::move(shape));
     for (int64_t i = 0; i < x.numel(); ++i) {
         switch (t) {
-            case DType::kFloat32: x.data<float>()[i] = rng.value(); break;
-            case DType::kFloat16: x.data<uint16_t>()[i] = ir::float_to_half(rng.value()); break;
+            case DType::kFloat32:
+                x.data<float>()[i] = rng.value();
+                break;
+            case DType::kFloat16:
+                x.data<uint16_t>()[i] = ir::float_to_half(rng.value());
+                break;
             // Distinct high and low words, so moving 4-byte halves instead of 8-byte elements shows.
             case DType::kInt64:
                 x.data<int64_t>()[i] = (static_cast<int64_t>(rng.next()) << 32) + 1 + rng.next() % 1000000;
                 break;
-            case DType::kInt32: x.data<int32_t>()[i] = static_cast<int32_t>(1 + rng.next() % 100000); break;
-            case DType::kUInt8: x.data<uint8_t>()[i] = static_cast<uint8_t>(1 + rng.next() % 250); break;
-            case DType::kBool: x.data<uint8_t>()[i] = static_cast<uint8_t>(rng.next() % 2); break;
-            default: break;
+            case DType::kInt32:
+                x.data<int32_t>()[i] = static_cast<int32_t>(1 + rng.next() % 100000);
+                break;
+            case DType::kUInt8:
+                x.data<uint8_t>()[i] = static_cast<uint8_t>(1 + rng.next() % 250);
+                break;
+            case DType::kBool:
+                x.data<uint8_t>()[i] = static_cast<uint8_t>(rng.next() % 2);
+                break;
+            default:
+                break;
         }
     }
     return x;
@@ -121,7 +132,10 @@ struct Stream {
 struct Case {
     Case(std::string op_, int64_t opset_, std::vector<Tensor> inputs_, std::vector<bool> constants_ = {},
          Attrs attrs_ = {})
-        : op(std::move(op_)), opset(opset_), inputs(std::move(inputs_)), constants(std::move(constants_)),
+        : op(std::move(op_)),
+          opset(opset_),
+          inputs(std::move(inputs_)),
+          constants(std::move(constants_)),
           attrs(std::move(attrs_)) {}
     std::string op;
     int64_t opset = 13;
@@ -136,7 +150,8 @@ ir::Node make_node(const Case& c) {
     ir::Node node;
     node.name = "node_under_test";
     node.op_type = c.op;
-    for (size_t i = 0; i < c.inputs.size(); ++i) node.inputs.push_back(c.inputs[i].defined() ? "in" + std::to_string(i) : "");
+    for (size_t i = 0; i < c.inputs.size(); ++i)
+        node.inputs.push_back(c.inputs[i].defined() ? "in" + std::to_string(i) : "");
     for (size_t i = 0; i < c.num_outputs; ++i) node.outputs.push_back("out" + std::to_string(i));
     node.attrs = c.attrs;
     return node;
@@ -215,8 +230,8 @@ void expect_match(const Tensor& ref, const Tensor& got, double tol, const std::s
     double scale = 0.0;
     double err = 0.0;
     for (size_t i = 0; i < r.size(); ++i) {
-        ASSERT_EQ(std::isnan(r[i]), std::isnan(g[i])) << what << ": element " << i << " is " << g[i] << ", want "
-                                                      << r[i];
+        ASSERT_EQ(std::isnan(r[i]), std::isnan(g[i]))
+            << what << ": element " << i << " is " << g[i] << ", want " << r[i];
         if (std::isnan(r[i])) continue;
         scale = std::max(scale, std::fabs(r[i]));
         err = std::max(err, std::fabs(r[i] - g[i]));
@@ -299,18 +314,19 @@ TEST(CudaTensor, TransposeTiledAndStrided) {
         std::vector<int64_t> perm;
     };
     const std::vector<P> cases = {
-        {{3, 37, 45}, {0, 2, 1}},            // tiled, batched
-        {{70, 33}, {1, 0}},                  // tiled, odd sizes
-        {{2, 33, 17, 40}, {0, 2, 3, 1}},     // NCHW -> NHWC: merges to a tiled swap
-        {{2, 40, 17, 33}, {0, 3, 1, 2}},     // NHWC -> NCHW
-        {{2, 3, 4, 5}, {0, 1, 3, 2}},        // narrow planes: strided
+        {{3, 37, 45}, {0, 2, 1}},                  // tiled, batched
+        {{70, 33}, {1, 0}},                        // tiled, odd sizes
+        {{2, 33, 17, 40}, {0, 2, 3, 1}},           // NCHW -> NHWC: merges to a tiled swap
+        {{2, 40, 17, 33}, {0, 3, 1, 2}},           // NHWC -> NCHW
+        {{2, 3, 4, 5}, {0, 1, 3, 2}},              // narrow planes: strided
         {{2, 3, 2, 4, 3, 5}, {5, 1, 3, 0, 4, 2}},  // 6-D
-        {{5, 1, 7, 1, 3}, {4, 3, 0, 2, 1}},  // size-1 dims
-        {{4, 6, 8}, {0, 1, 2}},              // identity
+        {{5, 1, 7, 1, 3}, {4, 3, 0, 2, 1}},        // size-1 dims
+        {{4, 6, 8}, {0, 1, 2}},                    // identity
     };
     uint32_t seed = 100;
     for (DType t : kMoveTypes) {
-        for (const P& p : cases) check({"Transpose", 13, {random_tensor(t, p.shape, seed++)}, {}, {{"perm", attr_ints(p.perm)}}});
+        for (const P& p : cases)
+            check({"Transpose", 13, {random_tensor(t, p.shape, seed++)}, {}, {{"perm", attr_ints(p.perm)}}});
         check({"Transpose", 13, {random_tensor(t, {5, 6, 7}, seed++)}});  // default: reversed
     }
 }
@@ -321,35 +337,51 @@ TEST(CudaTensor, SliceStepsAndClamps) {
     for (DType t : {DType::kFloat32, DType::kInt64, DType::kFloat16, DType::kUInt8}) {
         const Tensor x = random_tensor(t, {5, 37, 9}, seed++);
         check({"Slice", 13, {x, i64s({1, -30}), i64s({4, 1000})}, {false, true, true}});
-        check({"Slice", 13, {x, i64s({-1, 20}), i64s({-1000, 2}), i64s({-1, 1}), i64s({-2, -3})},
+        check({"Slice",
+               13,
+               {x, i64s({-1, 20}), i64s({-1000, 2}), i64s({-1, 1}), i64s({-2, -3})},
                {false, true, true, true, true}});
-        check({"Slice", 13, {x, i64s({0, 3, 1}), i64s({5, 36, 8}), i64s({0, 1, 2}), i64s({2, 5, 3})},
+        check({"Slice",
+               13,
+               {x, i64s({0, 3, 1}), i64s({5, 36, 8}), i64s({0, 1, 2}), i64s({2, 5, 3})},
                {false, true, true, true, true}});
         check({"Slice", 13, {x, i64s({7}), i64s({3}), i64s({2})}, {false, true, true, true}});  // empty
         check({"Slice", 9, {x}, {}, {{"starts", attr_ints({1})}, {"ends", attr_ints({-1})}, {"axes", attr_ints({1})}}});
     }
-    expect_unsupported({"Slice", 13, {random_tensor(DType::kFloat32, {4, 4}, 1), i64s({1}), i64s({3})}, {false, false, true}});
+    expect_unsupported(
+        {"Slice", 13, {random_tensor(DType::kFloat32, {4, 4}, 1), i64s({1}), i64s({3})}, {false, false, true}});
 }
 
 TEST(CudaTensor, ConcatAndSplit) {
     RT_REQUIRE_GPU();
     uint32_t seed = 300;
     for (DType t : kMoveTypes) {
-        check({"Concat", 13,
+        check({"Concat",
+               13,
                {random_tensor(t, {2, 3, 5}, seed++), random_tensor(t, {2, 7, 5}, seed++),
                 random_tensor(t, {2, 1, 5}, seed++)},
                {},
                {{"axis", attr_i(1)}}});
-        check({"Concat", 13, {random_tensor(t, {3, 33}, seed++), random_tensor(t, {3, 17}, seed++)}, {},
+        check({"Concat",
+               13,
+               {random_tensor(t, {3, 33}, seed++), random_tensor(t, {3, 17}, seed++)},
+               {},
                {{"axis", attr_i(-1)}}});
-        check({"Concat", 13, {random_tensor(t, {4, 9}, seed++), random_tensor(t, {1, 9}, seed++)}, {},
+        check({"Concat",
+               13,
+               {random_tensor(t, {4, 9}, seed++), random_tensor(t, {1, 9}, seed++)},
+               {},
                {{"axis", attr_i(0)}}});
 
-        Case s13{"Split", 13, {random_tensor(t, {3, 37, 5}, seed++), i64s({10, 20, 7})}, {false, true},
+        Case s13{"Split",
+                 13,
+                 {random_tensor(t, {3, 37, 5}, seed++), i64s({10, 20, 7})},
+                 {false, true},
                  {{"axis", attr_i(-2)}}};
         s13.num_outputs = 3;
         check(s13);
-        Case s11{"Split", 11, {random_tensor(t, {6, 35}, seed++)}, {}, {{"axis", attr_i(1)}, {"split", attr_ints({1, 34})}}};
+        Case s11{
+            "Split", 11, {random_tensor(t, {6, 35}, seed++)}, {}, {{"axis", attr_i(1)}, {"split", attr_ints({1, 34})}}};
         s11.num_outputs = 2;
         check(s11);
         Case s18{"Split", 18, {random_tensor(t, {33, 4}, seed++)}, {}, {{"num_outputs", attr_i(4)}}};
@@ -387,7 +419,10 @@ TEST(CudaTensor, PadModes) {
         check({"Pad", 19, {x, i64s({0, 0, 9, 10, 0, 0, 8, 11})}, {false, true}, {{"mode", attr_s("wrap")}}});
         check({"Pad", 18, {x, i64s({2, 1, 3, 4}), Tensor(), i64s({-1, 1})}, {false, true, false, true}});
     }
-    check({"Pad", 2, {random_tensor(DType::kFloat32, {3, 5}, 1)}, {},
+    check({"Pad",
+           2,
+           {random_tensor(DType::kFloat32, {3, 5}, 1)},
+           {},
            {{"pads", attr_ints({1, 2, 3, 4})}, {"value", attr_f(1.5f)}}});
     expect_unsupported({"Pad", 13, {random_tensor(DType::kFloat32, {3, 5}, 2), i64s({1, 1, 1, 1})}, {false, false}});
 }
@@ -425,10 +460,14 @@ TEST(CudaTensor, ResizeNearestAndLinear) {
         const char* nearest;
     };
     const std::vector<M> modes = {
-        {"nearest", "asymmetric", "floor"},         {"nearest", "half_pixel", "round_prefer_floor"},
-        {"nearest", "align_corners", "round_prefer_ceil"}, {"nearest", "pytorch_half_pixel", "ceil"},
-        {"linear", "half_pixel", "round_prefer_floor"},    {"linear", "align_corners", "round_prefer_floor"},
-        {"linear", "asymmetric", "round_prefer_floor"},    {"linear", "pytorch_half_pixel", "round_prefer_floor"},
+        {"nearest", "asymmetric", "floor"},
+        {"nearest", "half_pixel", "round_prefer_floor"},
+        {"nearest", "align_corners", "round_prefer_ceil"},
+        {"nearest", "pytorch_half_pixel", "ceil"},
+        {"linear", "half_pixel", "round_prefer_floor"},
+        {"linear", "align_corners", "round_prefer_floor"},
+        {"linear", "asymmetric", "round_prefer_floor"},
+        {"linear", "pytorch_half_pixel", "round_prefer_floor"},
     };
     for (DType t : {DType::kFloat32, DType::kFloat16}) {
         const double tol = t == DType::kFloat32 ? 1e-5 : 5e-3;
@@ -446,15 +485,25 @@ TEST(CudaTensor, ResizeNearestAndLinear) {
         }
     }
     // Nearest moves bytes, so integer images resize too.
-    check({"Resize", 13, {random_tensor(DType::kUInt8, {1, 3, 5, 6}, 1), none, f32s({1, 1, 3, 0.5f})},
-           {false, false, true}, {{"mode", attr_s("nearest")}}});
-    check({"Upsample", 9, {random_tensor(DType::kInt64, {1, 2, 3, 4}, 2), f32s({1, 1, 2, 3})}, {false, true},
+    check({"Resize",
+           13,
+           {random_tensor(DType::kUInt8, {1, 3, 5, 6}, 1), none, f32s({1, 1, 3, 0.5f})},
+           {false, false, true},
            {{"mode", attr_s("nearest")}}});
-    check({"Upsample", 7, {random_tensor(DType::kFloat32, {1, 2, 3, 4}, 3)}, {},
+    check({"Upsample",
+           9,
+           {random_tensor(DType::kInt64, {1, 2, 3, 4}, 2), f32s({1, 1, 2, 3})},
+           {false, true},
+           {{"mode", attr_s("nearest")}}});
+    check({"Upsample",
+           7,
+           {random_tensor(DType::kFloat32, {1, 2, 3, 4}, 3)},
+           {},
            {{"mode", attr_s("linear")}, {"scales", attr_floats({1, 1, 2, 2})}}},
           1e-5);
     const Tensor x = random_tensor(DType::kFloat32, {1, 2, 4, 4}, 4);
-    expect_unsupported({"Resize", 13, {x, none, f32s({1, 1, 2, 2})}, {false, false, true}, {{"mode", attr_s("cubic")}}});
+    expect_unsupported(
+        {"Resize", 13, {x, none, f32s({1, 1, 2, 2})}, {false, false, true}, {{"mode", attr_s("cubic")}}});
     expect_unsupported({"Resize", 13, {x, none, f32s({1, 2, 2, 2})}, {false, false, true}, {}});
     expect_unsupported({"Resize", 13, {x, none, f32s({1, 1, 2, 2})}, {false, false, false}, {}});
 }

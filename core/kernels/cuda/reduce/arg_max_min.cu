@@ -112,13 +112,18 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
     const int rank = static_cast<int>(x.shape.size());
     const int64_t axis = setup.node.attr_int("axis", 0);
     if (rank == 0 || axis < -rank || axis >= rank) {
-        return reduce_setup_error(setup, "axis " + std::to_string(axis) + " is out of range for rank " +
-                                             std::to_string(rank));
+        return reduce_setup_error(setup,
+                                  "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
     }
     const AxisView v = view_at_axis(x.shape, static_cast<int>(axis < 0 ? axis + rank : axis));
     if (v.axis == 0 && v.outer * v.inner > 0) return reduce_setup_error(setup, "the axis is empty");
     if (v.inner == 1 && v.outer > INT32_MAX) return setup.unsupported("more than 2^31 rows");
-    const ArgParams p{nullptr, nullptr, v.outer, v.axis, v.inner, setup.node.op_type == "ArgMax",
+    const ArgParams p{nullptr,
+                      nullptr,
+                      v.outer,
+                      v.axis,
+                      v.inner,
+                      setup.node.op_type == "ArgMax",
                       setup.node.attr_int("select_last_index", 0) != 0};
     return std::unique_ptr<CudaOp>(new ArgOp(p, x.dtype == DataType::kFloat16));
 }

@@ -25,9 +25,9 @@ extern const CudaKernel kTopKCuda;
 
 // The table this family registers; add a line here for each new op file.
 inline std::vector<const CudaKernel*> reduce_cuda_kernels() {
-    return {&kSoftmaxCuda,         &kLogSoftmaxCuda,   &kReduceSumCuda,     &kReduceMeanCuda, &kReduceMaxCuda,
-            &kReduceMinCuda,       &kReduceProdCuda,   &kReduceSumSquareCuda, &kReduceL1Cuda,   &kReduceL2Cuda,
-            &kReduceLogSumCuda,    &kReduceLogSumExpCuda, &kArgMaxCuda,     &kArgMinCuda,     &kTopKCuda};
+    return {&kSoftmaxCuda,      &kLogSoftmaxCuda,      &kReduceSumCuda,       &kReduceMeanCuda, &kReduceMaxCuda,
+            &kReduceMinCuda,    &kReduceProdCuda,      &kReduceSumSquareCuda, &kReduceL1Cuda,   &kReduceL2Cuda,
+            &kReduceLogSumCuda, &kReduceLogSumExpCuda, &kArgMaxCuda,          &kArgMinCuda,     &kTopKCuda};
 }
 
 }  // namespace rtinfer::cuda

@@ -26,49 +26,70 @@ struct ReduceParams {
 
 __host__ __device__ inline int combine_of(int op) {
     switch (op) {
-        case kMax: return kTakeMax;
-        case kMin: return kTakeMin;
-        case kProd: return kMul;
-        default: return kAdd;
+        case kMax:
+            return kTakeMax;
+        case kMin:
+            return kTakeMin;
+        case kProd:
+            return kMul;
+        default:
+            return kAdd;
     }
 }
 
 __device__ __forceinline__ float identity_of(int c) {
     switch (c) {
-        case kMul: return 1.0f;
-        case kTakeMax: return -INFINITY;
-        case kTakeMin: return INFINITY;
-        default: return 0.0f;
+        case kMul:
+            return 1.0f;
+        case kTakeMax:
+            return -INFINITY;
+        case kTakeMin:
+            return INFINITY;
+        default:
+            return 0.0f;
     }
 }
 
 // Max and min keep a NaN once seen, as the reference does.
 __device__ __forceinline__ float combine(int c, float a, float b) {
     switch (c) {
-        case kMul: return a * b;
-        case kTakeMax: return (b > a || b != b) ? b : a;
-        case kTakeMin: return (b < a || b != b) ? b : a;
-        default: return a + b;
+        case kMul:
+            return a * b;
+        case kTakeMax:
+            return (b > a || b != b) ? b : a;
+        case kTakeMin:
+            return (b < a || b != b) ? b : a;
+        default:
+            return a + b;
     }
 }
 
 __device__ __forceinline__ float prepare(int op, float x, float m) {
     switch (op) {
         case kSumSquare:
-        case kL2: return x * x;
-        case kL1: return fabsf(x);
-        case kLogSumExp: return expf(x - m);
-        default: return x;
+        case kL2:
+            return x * x;
+        case kL1:
+            return fabsf(x);
+        case kLogSumExp:
+            return expf(x - m);
+        default:
+            return x;
     }
 }
 
 __device__ __forceinline__ float finish(int op, float acc, int64_t n, float m) {
     switch (op) {
-        case kMean: return acc / static_cast<float>(n);
-        case kL2: return sqrtf(acc);
-        case kLogSum: return logf(acc);
-        case kLogSumExp: return isinf(m) ? m : m + logf(acc);
-        default: return acc;
+        case kMean:
+            return acc / static_cast<float>(n);
+        case kL2:
+            return sqrtf(acc);
+        case kLogSum:
+            return logf(acc);
+        case kLogSumExp:
+            return isinf(m) ? m : m + logf(acc);
+        default:
+            return acc;
     }
 }
 
@@ -160,7 +181,8 @@ __global__ void reduce_column_kernel(ReduceParams p) {
         }
         float acc = identity_of(c);
         if (valid) {
-            for (int64_t k = ty; k < p.n; k += kColumnRows) acc = combine(c, acc, prepare(p.op, to_float(x[k * p.inner]), m));
+            for (int64_t k = ty; k < p.n; k += kColumnRows)
+                acc = combine(c, acc, prepare(p.op, to_float(x[k * p.inner]), m));
         }
         part[ty][tx] = acc;
         __syncthreads();

@@ -131,8 +131,8 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
     const int rank = static_cast<int>(x.shape.size());
     const int64_t axis = setup.node.attr_int("axis", setup.opset < 13 ? 1 : -1);
     if (rank == 0 || axis < -rank || axis >= rank) {
-        return reduce_setup_error(setup, "axis " + std::to_string(axis) + " is out of range for rank " +
-                                             std::to_string(rank));
+        return reduce_setup_error(setup,
+                                  "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
     }
     AxisView v = view_at_axis(x.shape, static_cast<int>(axis < 0 ? axis + rank : axis));
     if (setup.opset < 13) {

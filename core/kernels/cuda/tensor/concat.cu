@@ -42,8 +42,8 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
         bool ok = x.dtype == setup.outputs[0].dtype && x.shape.size() == out.size();
         for (size_t d = 0; ok && d < out.size(); ++d) ok = d == a || x.shape[d] == out[d];
         if (!ok) {
-            return setup_error(setup, "input " + ir::shape_str(x.shape) + " does not fit output " +
-                                          ir::shape_str(out) + " along axis " + std::to_string(axis));
+            return setup_error(setup, "input " + ir::shape_str(x.shape) + " does not fit output " + ir::shape_str(out) +
+                                          " along axis " + std::to_string(axis));
         }
         const auto in_strides = ir::shape_strides(x.shape);
         std::vector<CopyDim> dims(out.size());

@@ -211,12 +211,18 @@ Status CopyPlan::launch(const void* src, void* dst, cudaStream_t stream) const {
     constexpr int64_t kNarrowLimit = std::numeric_limits<int32_t>::max() / 2;
     const bool wide = p.count > kNarrowLimit || src_span > kNarrowLimit || dst_span > kNarrowLimit;
     switch (unit) {
-        case 1: return launch_strided<uint8_t>(p, wide, stream);
-        case 2: return launch_strided<uint16_t>(p, wide, stream);
-        case 4: return launch_strided<uint32_t>(p, wide, stream);
-        case 8: return launch_strided<unsigned long long>(p, wide, stream);
-        case 16: return launch_strided<uint4>(p, wide, stream);
-        default: break;
+        case 1:
+            return launch_strided<uint8_t>(p, wide, stream);
+        case 2:
+            return launch_strided<uint16_t>(p, wide, stream);
+        case 4:
+            return launch_strided<uint32_t>(p, wide, stream);
+        case 8:
+            return launch_strided<unsigned long long>(p, wide, stream);
+        case 16:
+            return launch_strided<uint4>(p, wide, stream);
+        default:
+            break;
     }
     return Status(StatusCode::kInternal, "strided copy of " + std::to_string(unit) + "-byte elements");
 }
@@ -257,8 +263,7 @@ Expected<TransposePlan> TransposePlan::make(const ir::Shape& in_shape, const std
     }
     std::vector<size_t> by_input(groups.size());
     for (size_t g = 0; g < groups.size(); ++g) by_input[g] = g;
-    std::sort(by_input.begin(), by_input.end(),
-              [&](size_t a, size_t b) { return groups[a].first < groups[b].first; });
+    std::sort(by_input.begin(), by_input.end(), [&](size_t a, size_t b) { return groups[a].first < groups[b].first; });
     const size_t m = groups.size();
     ir::Shape in(m);
     std::vector<int64_t> cperm(m);
@@ -272,7 +277,8 @@ Expected<TransposePlan> TransposePlan::make(const ir::Shape& in_shape, const std
         plan.kind_ = Kind::kMemcpy;
         return plan;
     }
-    bool last_two = m >= 2 && cperm[m - 2] == static_cast<int64_t>(m - 1) && cperm[m - 1] == static_cast<int64_t>(m - 2);
+    bool last_two =
+        m >= 2 && cperm[m - 2] == static_cast<int64_t>(m - 1) && cperm[m - 1] == static_cast<int64_t>(m - 2);
     for (size_t j = 0; last_two && j + 2 < m; ++j) last_two = cperm[j] == static_cast<int64_t>(j);
     // Narrow planes waste most of each 32x32 tile; the strided copy serves them better.
     if (last_two && in[m - 2] >= 8 && in[m - 1] >= 8 && (in[m - 2] + 31) / 32 <= 65535) {
@@ -296,18 +302,25 @@ Expected<TransposePlan> TransposePlan::make(const ir::Shape& in_shape, const std
 
 Status TransposePlan::launch(const void* src, void* dst, cudaStream_t stream) const {
     switch (kind_) {
-        case Kind::kEmpty: return Status();
+        case Kind::kEmpty:
+            return Status();
         case Kind::kMemcpy:
             if (src != dst) RT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes_, cudaMemcpyDeviceToDevice, stream));
             return Status();
-        case Kind::kStrided: return strided_.launch(src, dst, stream);
+        case Kind::kStrided:
+            return strided_.launch(src, dst, stream);
         case Kind::kTiled:
             switch (elem_size_) {
-                case 1: return launch_tiled<uint8_t>(src, dst, batch_, rows_, cols_, stream);
-                case 2: return launch_tiled<uint16_t>(src, dst, batch_, rows_, cols_, stream);
-                case 4: return launch_tiled<uint32_t>(src, dst, batch_, rows_, cols_, stream);
-                case 8: return launch_tiled<unsigned long long>(src, dst, batch_, rows_, cols_, stream);
-                default: break;
+                case 1:
+                    return launch_tiled<uint8_t>(src, dst, batch_, rows_, cols_, stream);
+                case 2:
+                    return launch_tiled<uint16_t>(src, dst, batch_, rows_, cols_, stream);
+                case 4:
+                    return launch_tiled<uint32_t>(src, dst, batch_, rows_, cols_, stream);
+                case 8:
+                    return launch_tiled<unsigned long long>(src, dst, batch_, rows_, cols_, stream);
+                default:
+                    break;
             }
             break;
     }
@@ -317,11 +330,16 @@ Status TransposePlan::launch(const void* src, void* dst, cudaStream_t stream) co
 Status launch_fill(void* dst, int64_t n, size_t elem_size, uint64_t bits, cudaStream_t stream) {
     if (n <= 0) return Status();
     switch (elem_size) {
-        case 1: return launch_fill_typed<uint8_t>(dst, n, bits, stream);
-        case 2: return launch_fill_typed<uint16_t>(dst, n, bits, stream);
-        case 4: return launch_fill_typed<uint32_t>(dst, n, bits, stream);
-        case 8: return launch_fill_typed<unsigned long long>(dst, n, bits, stream);
-        default: break;
+        case 1:
+            return launch_fill_typed<uint8_t>(dst, n, bits, stream);
+        case 2:
+            return launch_fill_typed<uint16_t>(dst, n, bits, stream);
+        case 4:
+            return launch_fill_typed<uint32_t>(dst, n, bits, stream);
+        case 8:
+            return launch_fill_typed<unsigned long long>(dst, n, bits, stream);
+        default:
+            break;
     }
     return Status(StatusCode::kInternal, "fill of " + std::to_string(elem_size) + "-byte elements");
 }
@@ -338,15 +356,32 @@ uint64_t scalar_bits(DataType dtype, double value) {
     uint64_t bits = 0;
     auto put = [&bits](auto v) { std::memcpy(&bits, &v, sizeof v); };
     switch (dtype) {
-        case DataType::kFloat32: put(static_cast<float>(value)); break;
-        case DataType::kFloat64: put(value); break;
-        case DataType::kFloat16: put(ir::float_to_half(static_cast<float>(value))); break;
-        case DataType::kInt8: put(static_cast<int8_t>(value)); break;
-        case DataType::kUInt8: put(static_cast<uint8_t>(value)); break;
-        case DataType::kBool: put(static_cast<uint8_t>(value != 0.0 ? 1 : 0)); break;
-        case DataType::kInt32: put(static_cast<int32_t>(value)); break;
-        case DataType::kInt64: put(static_cast<int64_t>(value)); break;
-        case DataType::kUndefined: break;
+        case DataType::kFloat32:
+            put(static_cast<float>(value));
+            break;
+        case DataType::kFloat64:
+            put(value);
+            break;
+        case DataType::kFloat16:
+            put(ir::float_to_half(static_cast<float>(value)));
+            break;
+        case DataType::kInt8:
+            put(static_cast<int8_t>(value));
+            break;
+        case DataType::kUInt8:
+            put(static_cast<uint8_t>(value));
+            break;
+        case DataType::kBool:
+            put(static_cast<uint8_t>(value != 0.0 ? 1 : 0));
+            break;
+        case DataType::kInt32:
+            put(static_cast<int32_t>(value));
+            break;
+        case DataType::kInt64:
+            put(static_cast<int64_t>(value));
+            break;
+        case DataType::kUndefined:
+            break;
     }
     return bits;
 }

@@ -71,15 +71,21 @@ public:
                 break;
             }
         }
-        const GatherParams p{inputs[0].data, inputs[1].data, outputs[0].data, indices64_, outer_, n_, count,
-                             row_bytes_ / unit};
+        const GatherParams p{inputs[0].data, inputs[1].data,   outputs[0].data, indices64_, outer_, n_,
+                             count,          row_bytes_ / unit};
         switch (unit) {
-            case 1: return launch<uint8_t>(p, libs.stream);
-            case 2: return launch<uint16_t>(p, libs.stream);
-            case 4: return launch<uint32_t>(p, libs.stream);
-            case 8: return launch<unsigned long long>(p, libs.stream);
-            case 16: return launch<uint4>(p, libs.stream);
-            default: break;
+            case 1:
+                return launch<uint8_t>(p, libs.stream);
+            case 2:
+                return launch<uint16_t>(p, libs.stream);
+            case 4:
+                return launch<uint32_t>(p, libs.stream);
+            case 8:
+                return launch<unsigned long long>(p, libs.stream);
+            case 16:
+                return launch<uint4>(p, libs.stream);
+            default:
+                break;
         }
         return Status(StatusCode::kInternal, "gather of " + std::to_string(unit) + "-byte units");
     }
@@ -100,16 +106,14 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
     }
     const ir::Shape& shape = data.shape;
     if (shape.empty()) return setup_error(setup, "data must have rank >= 1");
-    RT_ASSIGN_OR_RETURN(int axis,
-                        setup_axis(setup, setup.node.attr_int("axis", 0), static_cast<int>(shape.size())));
+    RT_ASSIGN_OR_RETURN(int axis, setup_axis(setup, setup.node.attr_int("axis", 0), static_cast<int>(shape.size())));
     int64_t outer = 1;
     int64_t inner = 1;
     for (int d = 0; d < axis; ++d) outer *= shape[static_cast<size_t>(d)];
     for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
     const size_t es = data_type_size(data.dtype);
     return std::unique_ptr<CudaOp>(new GatherOp(outer, shape[static_cast<size_t>(axis)],
-                                                inner * static_cast<int64_t>(es), es,
-                                                index_type == DataType::kInt64));
+                                                inner * static_cast<int64_t>(es), es, index_type == DataType::kInt64));
 }
 
 }  // namespace

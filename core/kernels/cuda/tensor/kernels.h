@@ -28,9 +28,9 @@ extern const CudaKernel kSpaceToDepthCuda;
 
 // The table this family registers; add a line here for each new op file.
 inline std::vector<const CudaKernel*> tensor_cuda_kernels() {
-    return {&kReshapeCuda,  &kFlattenCuda, &kSqueezeCuda, &kUnsqueezeCuda,    &kIdentityCuda,    &kDropoutCuda,
-            &kTransposeCuda, &kConcatCuda,  &kSplitCuda,   &kSliceCuda,        &kGatherCuda,      &kPadCuda,
-            &kExpandCuda,   &kTileCuda,    &kResizeCuda,  &kUpsampleCuda,     &kDepthToSpaceCuda, &kSpaceToDepthCuda};
+    return {&kReshapeCuda,   &kFlattenCuda, &kSqueezeCuda, &kUnsqueezeCuda, &kIdentityCuda,     &kDropoutCuda,
+            &kTransposeCuda, &kConcatCuda,  &kSplitCuda,   &kSliceCuda,     &kGatherCuda,       &kPadCuda,
+            &kExpandCuda,    &kTileCuda,    &kResizeCuda,  &kUpsampleCuda,  &kDepthToSpaceCuda, &kSpaceToDepthCuda};
 }
 
 }  // namespace rtinfer::cuda

@@ -81,11 +81,16 @@ public:
         p.src = inputs[0].data;
         p.dst = outputs[0].data;
         switch (elem_size_) {
-            case 1: return launch<uint8_t>(p, libs.stream);
-            case 2: return launch<uint16_t>(p, libs.stream);
-            case 4: return launch<uint32_t>(p, libs.stream);
-            case 8: return launch<unsigned long long>(p, libs.stream);
-            default: break;
+            case 1:
+                return launch<uint8_t>(p, libs.stream);
+            case 2:
+                return launch<uint16_t>(p, libs.stream);
+            case 4:
+                return launch<uint32_t>(p, libs.stream);
+            case 8:
+                return launch<unsigned long long>(p, libs.stream);
+            default:
+                break;
         }
         return Status(StatusCode::kInternal, "pad of " + std::to_string(elem_size_) + "-byte elements");
     }

@@ -167,7 +167,8 @@ Expected<Plan> make_plan(const OpSetup& setup, const ir::Shape& in) {
     } else if (legacy) {
         RT_ASSIGN_OR_RETURN(scales, constant_doubles(setup, 1, "scales"));
     } else {
-        const bool has_sizes = setup.has_input(3) && setup.inputs.size() > 3 && ir::shape_numel(setup.inputs[3].shape) > 0;
+        const bool has_sizes =
+            setup.has_input(3) && setup.inputs.size() > 3 && ir::shape_numel(setup.inputs[3].shape) > 0;
         const bool has_scales =
             setup.has_input(2) && setup.inputs.size() > 2 && ir::shape_numel(setup.inputs[2].shape) > 0;
         if (has_sizes) {
@@ -220,16 +221,21 @@ double source_coordinate(const Plan& p, size_t d, int64_t o, int64_t in_len, int
     const double in_f = static_cast<double>(in_len);
     const double out_f = scale * in_f;  // the reference's length, not the rounded one
     switch (p.coord) {
-        case Coord::kHalfPixel: return (x + 0.5) / scale - 0.5;
+        case Coord::kHalfPixel:
+            return (x + 0.5) / scale - 0.5;
         case Coord::kHalfPixelSymmetric: {
             const double adjustment = static_cast<double>(out_len) / out_f;
             const double offset = in_f / 2.0 * (1.0 - adjustment);
             return offset + (x + 0.5) / scale - 0.5;
         }
-        case Coord::kPytorchHalfPixel: return out_len > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-        case Coord::kAlignCorners: return out_f == 1.0 ? 0.0 : x * (in_f - 1.0) / (out_f - 1.0);
-        case Coord::kAsymmetric: return x / scale;
-        case Coord::kTfHalfPixelForNn: return (x + 0.5) / scale;
+        case Coord::kPytorchHalfPixel:
+            return out_len > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+        case Coord::kAlignCorners:
+            return out_f == 1.0 ? 0.0 : x * (in_f - 1.0) / (out_f - 1.0);
+        case Coord::kAsymmetric:
+            return x / scale;
+        case Coord::kTfHalfPixelForNn:
+            return (x + 0.5) / scale;
     }
     return x;
 }
@@ -247,11 +253,21 @@ std::vector<Tap> axis_taps(const Plan& p, size_t d, int64_t in_len, int64_t out_
             bool right = true;
             if (ratio != 1.0) {
                 switch (p.nearest) {
-                    case Nearest::kRoundPreferFloor: right = ratio > 0.5; break;
-                    case Nearest::kRoundPreferCeil: right = ratio >= 0.5; break;
-                    case Nearest::kFloor: right = false; break;
-                    case Nearest::kCeil: right = true; break;
-                    case Nearest::kLegacy: right = p.scales[d] < 1.0; break;
+                    case Nearest::kRoundPreferFloor:
+                        right = ratio > 0.5;
+                        break;
+                    case Nearest::kRoundPreferCeil:
+                        right = ratio >= 0.5;
+                        break;
+                    case Nearest::kFloor:
+                        right = false;
+                        break;
+                    case Nearest::kCeil:
+                        right = true;
+                        break;
+                    case Nearest::kLegacy:
+                        right = p.scales[d] < 1.0;
+                        break;
                 }
             }
             c[0] = right ? 0.0 : 1.0;
@@ -322,10 +338,18 @@ public:
             }
         } else {
             switch (data_type_size(dtype_)) {
-                case 1: resize_nearest_kernel<uint8_t><<<grid, 256, 0, libs.stream>>>(p); break;
-                case 2: resize_nearest_kernel<uint16_t><<<grid, 256, 0, libs.stream>>>(p); break;
-                case 4: resize_nearest_kernel<uint32_t><<<grid, 256, 0, libs.stream>>>(p); break;
-                default: resize_nearest_kernel<unsigned long long><<<grid, 256, 0, libs.stream>>>(p); break;
+                case 1:
+                    resize_nearest_kernel<uint8_t><<<grid, 256, 0, libs.stream>>>(p);
+                    break;
+                case 2:
+                    resize_nearest_kernel<uint16_t><<<grid, 256, 0, libs.stream>>>(p);
+                    break;
+                case 4:
+                    resize_nearest_kernel<uint32_t><<<grid, 256, 0, libs.stream>>>(p);
+                    break;
+                default:
+                    resize_nearest_kernel<unsigned long long><<<grid, 256, 0, libs.stream>>>(p);
+                    break;
             }
         }
         RT_CUDA_CHECK_LAUNCH();

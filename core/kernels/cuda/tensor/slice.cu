@@ -86,8 +86,8 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
         out[d] = count;
     }
     if (!setup.outputs.empty() && setup.outputs[0].shape_known && setup.outputs[0].shape != out) {
-        return setup_error(setup, "output " + ir::shape_str(setup.outputs[0].shape) + " differs from the slice " +
-                                      ir::shape_str(out));
+        return setup_error(
+            setup, "output " + ir::shape_str(setup.outputs[0].shape) + " differs from the slice " + ir::shape_str(out));
     }
     const auto strides = ir::shape_strides(in);
     const size_t es = data_type_size(x.dtype);

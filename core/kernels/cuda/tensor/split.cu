@@ -61,8 +61,7 @@ Expected<std::vector<int64_t>> split_sizes(const OpSetup& setup, int64_t dim) {
 
 Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) {
     const ir::InputInfo& x = setup.inputs[0];
-    RT_ASSIGN_OR_RETURN(int axis,
-                        setup_axis(setup, setup.node.attr_int("axis", 0), static_cast<int>(x.shape.size())));
+    RT_ASSIGN_OR_RETURN(int axis, setup_axis(setup, setup.node.attr_int("axis", 0), static_cast<int>(x.shape.size())));
     const size_t a = static_cast<size_t>(axis);
     RT_ASSIGN_OR_RETURN(auto sizes, split_sizes(setup, x.shape[a]));
     const auto in_strides = ir::shape_strides(x.shape);
