@@ -149,16 +149,17 @@ __global__ void reduce_block_kernel(ReduceParams p) {
     if (threadIdx.x == 0) static_cast<T*>(p.y)[row] = from_float<T>(finish(p.op, acc, p.n, m));
 }
 
-constexpr int kColumnRows = 8;
+constexpr int kMaxColumnRows = 32;
 
-// [outer, n, inner] with inner > 1: a block covers 32 neighbouring inner positions of one outer index, its 8
-// thread rows splitting the reduced axis; the partial results meet in shared memory.
+// [outer, n, inner] with inner > 1: a block covers 32 neighbouring inner positions of one outer index, its
+// blockDim.y thread rows splitting the reduced axis; the partial results meet in shared memory.
 template <class T>
-__global__ void reduce_column_kernel(ReduceParams p) {
-    __shared__ float part[kColumnRows][33];
+__global__ void __launch_bounds__(32 * kMaxColumnRows) reduce_column_kernel(ReduceParams p) {
+    __shared__ float part[kMaxColumnRows][33];
     __shared__ float shared_max[32];
     const int tx = threadIdx.x;
     const int ty = threadIdx.y;
+    const int rows = static_cast<int>(blockDim.y);
     const int64_t i = static_cast<int64_t>(blockIdx.x) * 32 + tx;
     const bool valid = i < p.inner;
     const int c = combine_of(p.op);
@@ -168,12 +169,12 @@ __global__ void reduce_column_kernel(ReduceParams p) {
         if (p.op == kLogSumExp) {
             float mm = -INFINITY;
             if (valid) {
-                for (int64_t k = ty; k < p.n; k += kColumnRows) mm = combine(kTakeMax, mm, to_float(x[k * p.inner]));
+                for (int64_t k = ty; k < p.n; k += rows) mm = combine(kTakeMax, mm, to_float(x[k * p.inner]));
             }
             part[ty][tx] = mm;
             __syncthreads();
             if (ty == 0) {
-                for (int r = 1; r < kColumnRows; ++r) mm = combine(kTakeMax, mm, part[r][tx]);
+                for (int r = 1; r < rows; ++r) mm = combine(kTakeMax, mm, part[r][tx]);
                 shared_max[tx] = mm;
             }
             __syncthreads();
@@ -181,13 +182,12 @@ __global__ void reduce_column_kernel(ReduceParams p) {
         }
         float acc = identity_of(c);
         if (valid) {
-            for (int64_t k = ty; k < p.n; k += kColumnRows)
-                acc = combine(c, acc, prepare(p.op, to_float(x[k * p.inner]), m));
+            for (int64_t k = ty; k < p.n; k += rows) acc = combine(c, acc, prepare(p.op, to_float(x[k * p.inner]), m));
         }
         part[ty][tx] = acc;
         __syncthreads();
         if (ty == 0 && valid) {
-            for (int r = 1; r < kColumnRows; ++r) acc = combine(c, acc, part[r][tx]);
+            for (int r = 1; r < rows; ++r) acc = combine(c, acc, part[r][tx]);
             static_cast<T*>(p.y)[o * p.inner + i] = from_float<T>(finish(p.op, acc, p.n, m));
         }
         __syncthreads();
@@ -195,6 +195,7 @@ __global__ void reduce_column_kernel(ReduceParams p) {
 }
 
 constexpr int64_t kWarpRowLimit = 1024;
+constexpr int kRowBlock = 256;
 
 template <class T>
 Status launch(const ReduceParams& p, cudaStream_t stream) {
@@ -202,11 +203,14 @@ Status launch(const ReduceParams& p, cudaStream_t stream) {
         const unsigned int grid = static_cast<unsigned int>((p.outer + 3) / 4);
         reduce_warp_kernel<T><<<grid, 128, 0, stream>>>(p);
     } else if (p.inner == 1) {
-        reduce_block_kernel<T><<<static_cast<unsigned int>(p.outer), 256, 0, stream>>>(p);
+        reduce_block_kernel<T><<<static_cast<unsigned int>(p.outer), kRowBlock, 0, stream>>>(p);
     } else {
+        // Enough thread rows to split the reduced axis, no more than it has.
+        int rows = 1;
+        while (rows < kMaxColumnRows && rows < p.n) rows *= 2;
         const dim3 grid(static_cast<unsigned int>((p.inner + 31) / 32),
                         static_cast<unsigned int>(std::min<int64_t>(p.outer, 65535)));
-        reduce_column_kernel<T><<<grid, dim3(32, kColumnRows), 0, stream>>>(p);
+        reduce_column_kernel<T><<<grid, dim3(32, static_cast<unsigned int>(rows)), 0, stream>>>(p);
     }
     RT_CUDA_CHECK_LAUNCH();
     return Status();

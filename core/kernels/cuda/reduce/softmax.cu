@@ -22,7 +22,7 @@ struct SoftmaxParams {
 
 // Rows up to this long take one warp; longer ones a block.
 constexpr int64_t kWarpRowLimit = 1024;
-constexpr int kRowBlock = 512;
+constexpr int kRowBlock = 1024;
 
 template <class T>
 __device__ __forceinline__ void write_row(const T* x, T* y, int64_t n, int64_t first, int64_t step, float m, float s,
@@ -53,7 +53,7 @@ __global__ void softmax_warp_kernel(SoftmaxParams p) {
 }
 
 template <class T>
-__global__ void softmax_block_kernel(SoftmaxParams p) {
+__global__ void __launch_bounds__(kRowBlock) softmax_block_kernel(SoftmaxParams p) {
     __shared__ float scratch[32];
     const int64_t row = blockIdx.x;
     const T* x = static_cast<const T*>(p.x) + row * p.n;

@@ -28,52 +28,63 @@ struct PadParams {
     int64_t kept[kMaxPadDims];  // extent of the kept block
 };
 
-__device__ __forceinline__ int64_t map_coordinate(int mode, int64_t p, int64_t n) {
+template <class I>
+__device__ __forceinline__ I map_coordinate(int mode, I p, I n) {
     if (mode == kEdge) return p < 0 ? 0 : (p >= n ? n - 1 : p);
     if (mode == kWrap) return ((p % n) + n) % n;
     if (n == 1) return 0;  // reflect
-    const int64_t period = 2 * (n - 1);
-    const int64_t q = ((p % period) + period) % period;
+    const I period = 2 * (n - 1);
+    const I q = ((p % period) + period) % period;
     return q < n ? q : period - q;
 }
 
-template <class T>
+// I is int32 when every index fits, which keeps the per-dim divisions cheap.
+template <class T, class I>
 __global__ void pad_kernel(PadParams p) {
     const T* src = static_cast<const T*>(p.src);
     T* dst = static_cast<T*>(p.dst);
     T fill;
     memcpy(&fill, &p.fill, sizeof(T));
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < p.count;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        int64_t rem = i;
-        int64_t s = 0;
+    const I count = static_cast<I>(p.count);
+    const I step = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
+    for (I i = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x); i < count;
+         i += step) {
+        I rem = i;
+        I s = 0;
         bool outside = false;
         for (int d = p.rank - 1; d >= 0; --d) {
-            const int64_t o = rem % p.out_size[d];
-            rem /= p.out_size[d];
-            int64_t q = o - p.at[d];
+            const I size = static_cast<I>(p.out_size[d]);
+            const I next = rem / size;
+            const I o = rem - next * size;
+            rem = next;
+            I q = o - static_cast<I>(p.at[d]);
+            const I kept = static_cast<I>(p.kept[d]);
             if (p.mode == kConstant) {
-                outside = outside || q < 0 || q >= p.kept[d];
+                outside = outside || q < 0 || q >= kept;
             } else {
-                q = map_coordinate(p.mode, q, p.kept[d]);
+                q = map_coordinate<I>(p.mode, q, kept);
             }
-            s += (p.lo[d] + q) * p.in_stride[d];
+            s += (static_cast<I>(p.lo[d]) + q) * static_cast<I>(p.in_stride[d]);
         }
         dst[i] = outside ? fill : src[s];
     }
 }
 
 template <class T>
-Status launch(const PadParams& p, cudaStream_t stream) {
+Status launch(const PadParams& p, bool wide, cudaStream_t stream) {
     const unsigned int grid = static_cast<unsigned int>(std::min<int64_t>((p.count + 255) / 256, 4096));
-    pad_kernel<T><<<grid, 256, 0, stream>>>(p);
+    if (wide) {
+        pad_kernel<T, int64_t><<<grid, 256, 0, stream>>>(p);
+    } else {
+        pad_kernel<T, int32_t><<<grid, 256, 0, stream>>>(p);
+    }
     RT_CUDA_CHECK_LAUNCH();
     return Status();
 }
 
 class PadOp final : public CudaOp {
 public:
-    PadOp(PadParams params, size_t elem_size) : params_(params), elem_size_(elem_size) {}
+    PadOp(PadParams params, size_t elem_size, bool wide) : params_(params), elem_size_(elem_size), wide_(wide) {}
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
                    const CudaLibs& libs) override {
         if (params_.count == 0) return Status();
@@ -82,13 +93,13 @@ public:
         p.dst = outputs[0].data;
         switch (elem_size_) {
             case 1:
-                return launch<uint8_t>(p, libs.stream);
+                return launch<uint8_t>(p, wide_, libs.stream);
             case 2:
-                return launch<uint16_t>(p, libs.stream);
+                return launch<uint16_t>(p, wide_, libs.stream);
             case 4:
-                return launch<uint32_t>(p, libs.stream);
+                return launch<uint32_t>(p, wide_, libs.stream);
             case 8:
-                return launch<unsigned long long>(p, libs.stream);
+                return launch<unsigned long long>(p, wide_, libs.stream);
             default:
                 break;
         }
@@ -98,6 +109,7 @@ public:
 private:
     PadParams params_;
     size_t elem_size_;
+    bool wide_;
 };
 
 Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) {
@@ -175,7 +187,12 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
         return setup_error(setup, "output " + ir::shape_str(setup.outputs[0].shape) + " differs from the padded " +
                                       ir::shape_str(out));
     }
-    return std::unique_ptr<CudaOp>(new PadOp(p, data_type_size(x.dtype)));
+    constexpr int64_t kNarrowLimit = INT32_MAX / 4;
+    bool wide = p.count > kNarrowLimit || ir::shape_numel(in) > kNarrowLimit;
+    int64_t span = 0;  // bounds |source offset|, also for the coordinates outside the kept block
+    for (size_t d = 0; d < in.size(); ++d) span += (p.lo[d] + p.at[d] + std::max(out[d], p.kept[d])) * strides[d];
+    wide = wide || span > kNarrowLimit;
+    return std::unique_ptr<CudaOp>(new PadOp(p, data_type_size(x.dtype), wide));
 }
 
 }  // namespace

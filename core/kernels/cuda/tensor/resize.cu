@@ -32,18 +32,22 @@ struct ResizeParams {
     int64_t in_h, in_w, out_h, out_w;
 };
 
-template <class T>
+// I is int32 when every index fits, which keeps the divisions cheap.
+template <class T, class I>
 __global__ void resize_nearest_kernel(ResizeParams p) {
     const T* src = static_cast<const T*>(p.src);
     T* dst = static_cast<T*>(p.dst);
-    const int64_t total = p.planes * p.out_h * p.out_w;
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t x = i % p.out_w;
-        const int64_t t = i / p.out_w;
-        const int64_t y = t % p.out_h;
-        const int64_t b = t / p.out_h;
-        dst[i] = src[(b * p.in_h + p.rows[y].i0) * p.in_w + p.cols[x].i0];
+    const I out_w = static_cast<I>(p.out_w);
+    const I out_h = static_cast<I>(p.out_h);
+    const I total = static_cast<I>(p.planes) * out_h * out_w;
+    const I step = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
+    for (I i = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x); i < total;
+         i += step) {
+        const I t = i / out_w;
+        const I x = i - t * out_w;
+        const I b = t / out_h;
+        const I y = t - b * out_h;
+        dst[i] = src[(b * static_cast<I>(p.in_h) + p.rows[y].i0) * static_cast<I>(p.in_w) + p.cols[x].i0];
     }
 }
 
@@ -60,24 +64,55 @@ __device__ __forceinline__ void store_float(__half* p, int64_t i, float v) {
     p[i] = __float2half_rn(v);
 }
 
-template <class T>
+template <class T, class I>
 __global__ void resize_linear_kernel(ResizeParams p) {
     const T* src = static_cast<const T*>(p.src);
     T* dst = static_cast<T*>(p.dst);
-    const int64_t total = p.planes * p.out_h * p.out_w;
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t x = i % p.out_w;
-        const int64_t t = i / p.out_w;
-        const int64_t y = t % p.out_h;
-        const int64_t b = t / p.out_h;
+    const I out_w = static_cast<I>(p.out_w);
+    const I out_h = static_cast<I>(p.out_h);
+    const I in_w = static_cast<I>(p.in_w);
+    const I in_h = static_cast<I>(p.in_h);
+    const I total = static_cast<I>(p.planes) * out_h * out_w;
+    const I step = static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x);
+    for (I i = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x); i < total;
+         i += step) {
+        const I t = i / out_w;
+        const I x = i - t * out_w;
+        const I b = t / out_h;
+        const I y = t - b * out_h;
         const Tap ry = p.rows[y];
         const Tap cx = p.cols[x];
-        const int64_t r0 = (b * p.in_h + ry.i0) * p.in_w;
-        const int64_t r1 = (b * p.in_h + ry.i1) * p.in_w;
+        const I r0 = (b * in_h + ry.i0) * in_w;
+        const I r1 = (b * in_h + ry.i1) * in_w;
         const float top = cx.w0 * load_float(src, r0 + cx.i0) + cx.w1 * load_float(src, r0 + cx.i1);
         const float bottom = cx.w0 * load_float(src, r1 + cx.i0) + cx.w1 * load_float(src, r1 + cx.i1);
         store_float(dst, i, ry.w0 * top + ry.w1 * bottom);
+    }
+}
+
+template <class I>
+void launch_resize(const ResizeParams& p, bool linear, DataType dtype, unsigned int grid, cudaStream_t stream) {
+    if (linear) {
+        if (dtype == DataType::kFloat16) {
+            resize_linear_kernel<__half, I><<<grid, 256, 0, stream>>>(p);
+        } else {
+            resize_linear_kernel<float, I><<<grid, 256, 0, stream>>>(p);
+        }
+        return;
+    }
+    switch (data_type_size(dtype)) {
+        case 1:
+            resize_nearest_kernel<uint8_t, I><<<grid, 256, 0, stream>>>(p);
+            break;
+        case 2:
+            resize_nearest_kernel<uint16_t, I><<<grid, 256, 0, stream>>>(p);
+            break;
+        case 4:
+            resize_nearest_kernel<uint32_t, I><<<grid, 256, 0, stream>>>(p);
+            break;
+        default:
+            resize_nearest_kernel<unsigned long long, I><<<grid, 256, 0, stream>>>(p);
+            break;
     }
 }
 
@@ -330,27 +365,12 @@ public:
         const int64_t total = p.planes * p.out_h * p.out_w;
         if (total == 0) return Status();
         const unsigned int grid = static_cast<unsigned int>(std::min<int64_t>((total + 255) / 256, 4096));
-        if (linear_) {
-            if (dtype_ == DataType::kFloat16) {
-                resize_linear_kernel<__half><<<grid, 256, 0, libs.stream>>>(p);
-            } else {
-                resize_linear_kernel<float><<<grid, 256, 0, libs.stream>>>(p);
-            }
+        const int64_t in_numel = p.planes * p.in_h * p.in_w;
+        constexpr int64_t kNarrowLimit = INT32_MAX / 4;
+        if (total > kNarrowLimit || in_numel > kNarrowLimit) {
+            launch_resize<int64_t>(p, linear_, dtype_, grid, libs.stream);
         } else {
-            switch (data_type_size(dtype_)) {
-                case 1:
-                    resize_nearest_kernel<uint8_t><<<grid, 256, 0, libs.stream>>>(p);
-                    break;
-                case 2:
-                    resize_nearest_kernel<uint16_t><<<grid, 256, 0, libs.stream>>>(p);
-                    break;
-                case 4:
-                    resize_nearest_kernel<uint32_t><<<grid, 256, 0, libs.stream>>>(p);
-                    break;
-                default:
-                    resize_nearest_kernel<unsigned long long><<<grid, 256, 0, libs.stream>>>(p);
-                    break;
-            }
+            launch_resize<int32_t>(p, linear_, dtype_, grid, libs.stream);
         }
         RT_CUDA_CHECK_LAUNCH();
         return Status();
