@@ -94,10 +94,18 @@ ir::Tensor random_tensor(DataType dtype, const ir::Shape& shape, double lo, doub
         int64_t v = dist(gen);
         while (v == 0) v = dist(gen);
         switch (dtype) {
-            case DataType::kInt8: t.data<int8_t>()[i] = static_cast<int8_t>(v); break;
-            case DataType::kUInt8: t.data<uint8_t>()[i] = static_cast<uint8_t>(v); break;
-            case DataType::kInt32: t.data<int32_t>()[i] = static_cast<int32_t>(v); break;
-            default: t.data<int64_t>()[i] = v; break;
+            case DataType::kInt8:
+                t.data<int8_t>()[i] = static_cast<int8_t>(v);
+                break;
+            case DataType::kUInt8:
+                t.data<uint8_t>()[i] = static_cast<uint8_t>(v);
+                break;
+            case DataType::kInt32:
+                t.data<int32_t>()[i] = static_cast<int32_t>(v);
+                break;
+            default:
+                t.data<int64_t>()[i] = v;
+                break;
         }
     }
     return t;
@@ -168,7 +176,8 @@ ir::Node make_node(const Case& c) {
     ir::Node node;
     node.name = "cuda_" + c.op;
     node.op_type = c.op;
-    for (size_t i = 0; i < c.inputs.size(); ++i) node.inputs.push_back(c.inputs[i].present ? "in" + std::to_string(i) : "");
+    for (size_t i = 0; i < c.inputs.size(); ++i)
+        node.inputs.push_back(c.inputs[i].present ? "in" + std::to_string(i) : "");
     node.outputs = {"out"};
     node.attrs = c.attrs;
     return node;
@@ -239,7 +248,8 @@ Expected<ir::Tensor> run_cuda(const Case& c, const ir::Node& node, DataType out_
     cu::DeviceTensor out{nullptr, out_dtype, out_shape};
     if (c.alias_output_to >= 0) {
         const cu::DeviceTensor& in = inputs[static_cast<size_t>(c.alias_output_to)];
-        if (in.nbytes() != result.nbytes()) return Status(StatusCode::kInvalidArgument, "aliased input has another size");
+        if (in.nbytes() != result.nbytes())
+            return Status(StatusCode::kInvalidArgument, "aliased input has another size");
         out.data = in.data;
     } else {
         RT_ASSIGN_OR_RETURN(out_buf, cu::DeviceBuffer::allocate(result.nbytes()));
@@ -263,9 +273,9 @@ Expected<ir::Tensor> run_cuda(const Case& c, const ir::Node& node, DataType out_
 
 ::testing::AssertionResult close(const ir::Tensor& got, const ir::Tensor& want) {
     if (got.dtype() != want.dtype() || got.shape() != want.shape()) {
-        return ::testing::AssertionFailure() << "got " << rtinfer::data_type_name(got.dtype()) << ir::shape_str(got.shape())
-                                             << ", want " << rtinfer::data_type_name(want.dtype())
-                                             << ir::shape_str(want.shape());
+        return ::testing::AssertionFailure()
+               << "got " << rtinfer::data_type_name(got.dtype()) << ir::shape_str(got.shape()) << ", want "
+               << rtinfer::data_type_name(want.dtype()) << ir::shape_str(want.shape());
     }
     if (!is_float(want.dtype())) {
         if (std::memcmp(got.raw(), want.raw(), want.nbytes()) == 0) return ::testing::AssertionSuccess();
@@ -276,8 +286,8 @@ Expected<ir::Tensor> run_cuda(const Case& c, const ir::Node& node, DataType out_
         while (std::memcmp(g + first * size, w + first * size, size) == 0) ++first;
         const std::vector<int64_t> gv = ir::to_int64s(got);
         const std::vector<int64_t> wv = ir::to_int64s(want);
-        return ::testing::AssertionFailure() << "first difference at element " << first << ": got " << gv[first]
-                                             << ", want " << wv[first];
+        return ::testing::AssertionFailure()
+               << "first difference at element " << first << ": got " << gv[first] << ", want " << wv[first];
     }
     const bool half = want.dtype() == DataType::kFloat16;
     const double rtol = half ? 5e-3 : 1e-5;
@@ -334,9 +344,15 @@ const DataType kIntTypes[] = {DataType::kInt32, DataType::kInt64};
 
 // Broadcast pairs of input shapes: equal, row, crossed, scalar either side, per-channel, 6-D alternating.
 const std::vector<std::pair<ir::Shape, ir::Shape>> kShapePairs = {
-    {{2, 3, 33}, {2, 3, 33}}, {{2, 3, 4}, {4}},          {{2, 1, 4}, {3, 1}},
-    {{2, 3, 4}, {}},          {{}, {2, 3, 4}},           {{2, 3, 17, 9}, {3, 1, 1}},
-    {{1, 3, 1, 1}, {2, 3, 5, 7}}, {{2, 1, 2, 1, 3, 1}, {1, 2, 1, 3, 1, 2}}, {{1}, {1}},
+    {{2, 3, 33}, {2, 3, 33}},
+    {{2, 3, 4}, {4}},
+    {{2, 1, 4}, {3, 1}},
+    {{2, 3, 4}, {}},
+    {{}, {2, 3, 4}},
+    {{2, 3, 17, 9}, {3, 1, 1}},
+    {{1, 3, 1, 1}, {2, 3, 5, 7}},
+    {{2, 1, 2, 1, 3, 1}, {1, 2, 1, 3, 1, 2}},
+    {{1}, {1}},
 };
 
 // ---- unary -------------------------------------------------------------------------------------------
@@ -426,7 +442,10 @@ TEST(CudaElementwise, Clip) {
     for (DataType t : kFloatTypes) {
         const ir::Shape shape = {2, 3, 4, 9};
         // Attributes before opset 11.
-        check({"Clip", {data(random_tensor(t, shape, -4, 4, seed++))}, {{"min", attr_f(-1.5f)}, {"max", attr_f(2.f)}}, 6});
+        check({"Clip",
+               {data(random_tensor(t, shape, -4, 4, seed++))},
+               {{"min", attr_f(-1.5f)}, {"max", attr_f(2.f)}},
+               6});
         check({"Clip", {data(random_tensor(t, shape, -4, 4, seed++))}, {{"max", attr_f(0.5f)}}, 6});
         // Inputs from 11: constants, run-time scalars, one of them, none, and min > max (all become max).
         const ir::Tensor lo = float_values(t, {}, {-1.25f});
@@ -440,8 +459,10 @@ TEST(CudaElementwise, Clip) {
         check({"Clip", {data(random_tensor(t, shape, -4, 4, seed++)), constant(hi), constant(lo)}, {}, 13});
     }
     for (DataType t : kIntTypes) {
-        const ir::Tensor lo = t == DataType::kInt32 ? int_values<int32_t>(t, {}, {-50}) : int_values<int64_t>(t, {}, {-50});
-        const ir::Tensor hi = t == DataType::kInt32 ? int_values<int32_t>(t, {}, {70}) : int_values<int64_t>(t, {}, {70});
+        const ir::Tensor lo =
+            t == DataType::kInt32 ? int_values<int32_t>(t, {}, {-50}) : int_values<int64_t>(t, {}, {-50});
+        const ir::Tensor hi =
+            t == DataType::kInt32 ? int_values<int32_t>(t, {}, {70}) : int_values<int64_t>(t, {}, {70});
         check({"Clip", {data(random_tensor(t, {5, 31}, -100, 100, seed++)), constant(lo), data(hi)}, {}, 13});
         check({"Clip", {data(random_tensor(t, {5, 31}, -100, 100, seed++)), data(lo), absent()}, {}, 13});
     }
@@ -452,8 +473,9 @@ TEST(CudaElementwise, PReluSlopeBroadcast) {
     uint32_t seed = 300;
     for (DataType t : kFloatTypes) {
         for (const ir::Shape& slope : {ir::Shape{3, 1, 1}, ir::Shape{5}, ir::Shape{1}, ir::Shape{2, 3, 4, 5}}) {
-            check({"PRelu", {data(random_tensor(t, {2, 3, 4, 5}, -4, 4, seed++)),
-                             data(random_tensor(t, slope, 0.05, 1, seed++))}});
+            check({"PRelu",
+                   {data(random_tensor(t, {2, 3, 4, 5}, -4, 4, seed++)),
+                    data(random_tensor(t, slope, 0.05, 1, seed++))}});
         }
     }
 }
@@ -468,14 +490,16 @@ TEST(CudaElementwise, BinaryFloatArithmeticBroadcast) {
             for (const auto& [sa, sb] : kShapePairs) {
                 // Pow: a positive base, so that fractional exponents give numbers.
                 const bool pow = std::string(op) == "Pow";
-                check({op, {data(random_tensor(t, sa, pow ? 0.1 : -4, 4, seed++)),
-                            data(random_tensor(t, sb, pow ? -2 : -4, pow ? 2 : 4, seed++))}});
+                check({op,
+                       {data(random_tensor(t, sa, pow ? 0.1 : -4, 4, seed++)),
+                        data(random_tensor(t, sb, pow ? -2 : -4, pow ? 2 : 4, seed++))}});
             }
         }
     }
     for (DataType t : kFloatTypes) {
         for (const auto& [sa, sb] : kShapePairs) {
-            check({"Mod", {data(random_tensor(t, sa, -10, 10, seed++)), data(random_tensor(t, sb, -3, 3, seed++))},
+            check({"Mod",
+                   {data(random_tensor(t, sa, -10, 10, seed++)), data(random_tensor(t, sb, -3, 3, seed++))},
                    {{"fmod", attr_i(1)}}});
         }
     }
@@ -491,8 +515,9 @@ TEST(CudaElementwise, PowConstantExponent) {
             check({"Pow", {data(random_tensor(t, {4, 7, 9}, lo, 3, seed++)), constant(float_values(t, {}, {e}))}});
         }
         // An exponent of another type (int64), and one of shape [1, 1] that only adds dims to the output.
-        check({"Pow", {data(random_tensor(t, {4, 9}, -3, 3, seed++)),
-                       constant(int_values<int64_t>(DataType::kInt64, {}, {3}))}});
+        check({"Pow",
+               {data(random_tensor(t, {4, 9}, -3, 3, seed++)),
+                constant(int_values<int64_t>(DataType::kInt64, {}, {3}))}});
         check({"Pow", {data(random_tensor(t, {9}, -3, 3, seed++)), constant(float_values(t, {1, 1}, {2.0f}))}});
     }
 }
@@ -503,15 +528,18 @@ TEST(CudaElementwise, IntegerArithmeticIsExact) {
     for (DataType t : kIntTypes) {
         for (const auto& [sa, sb] : kShapePairs) {
             for (const char* op : {"Add", "Sub", "Mul", "Max", "Min"}) {
-                check({op, {data(random_tensor(t, sa, -100000, 100000, seed++)),
-                            data(random_tensor(t, sb, -100000, 100000, seed++))}});
+                check({op,
+                       {data(random_tensor(t, sa, -100000, 100000, seed++)),
+                        data(random_tensor(t, sb, -100000, 100000, seed++))}});
             }
             // Div and Mod with a constant divisor, negative ones included.
             for (int64_t fmod : {0, 1}) {
-                check({"Mod", {data(random_tensor(t, sa, -1000, 1000, seed++)), constant(random_tensor(t, sb, -9, 9, seed++))},
+                check({"Mod",
+                       {data(random_tensor(t, sa, -1000, 1000, seed++)), constant(random_tensor(t, sb, -9, 9, seed++))},
                        {{"fmod", attr_i(fmod)}}});
             }
-            check({"Div", {data(random_tensor(t, sa, -1000, 1000, seed++)), constant(random_tensor(t, sb, -9, 9, seed++))}});
+            check({"Div",
+                   {data(random_tensor(t, sa, -1000, 1000, seed++)), constant(random_tensor(t, sb, -9, 9, seed++))}});
         }
     }
     // Wrap-around: overflowing Add and Mul, and the most negative value divided by -1.
@@ -541,15 +569,17 @@ TEST(CudaElementwise, UnsupportedTypesAndRanksAreDeclined) {
     check_unsupported({"Add", {data(d), data(d)}});
     check_unsupported({"Sigmoid", {data(random_tensor(DataType::kInt64, {4}, -5, 5, 4))}});
     // 8 alternating broadcast dims do not coalesce below the kernel's 6.
-    check_unsupported({"Add", {data(random_tensor(DataType::kFloat32, {2, 1, 2, 1, 2, 1, 2, 1}, -1, 1, 5)),
-                               data(random_tensor(DataType::kFloat32, {1, 2, 1, 2, 1, 2, 1, 2}, -1, 1, 6))}});
+    check_unsupported({"Add",
+                       {data(random_tensor(DataType::kFloat32, {2, 1, 2, 1, 2, 1, 2, 1}, -1, 1, 5)),
+                        data(random_tensor(DataType::kFloat32, {1, 2, 1, 2, 1, 2, 1, 2}, -1, 1, 6))}});
 }
 
 TEST(CudaElementwise, HighRankShapesThatCoalesce) {
     RT_REQUIRE_GPU();
     // Rank 8, but only two distinct dims after merging.
-    check({"Mul", {data(random_tensor(DataType::kFloat32, {2, 2, 2, 2, 3, 1, 1, 1}, -2, 2, 7)),
-                   data(random_tensor(DataType::kFloat32, {1, 1, 1, 1, 1, 2, 2, 2}, -2, 2, 8))}});
+    check({"Mul",
+           {data(random_tensor(DataType::kFloat32, {2, 2, 2, 2, 3, 1, 1, 1}, -2, 2, 7)),
+            data(random_tensor(DataType::kFloat32, {1, 1, 1, 1, 1, 2, 2, 2}, -2, 2, 8))}});
 }
 
 TEST(CudaElementwise, Comparisons) {
@@ -574,8 +604,9 @@ TEST(CudaElementwise, Comparisons) {
             }
         }
     }
-    check({"Equal", {data(random_tensor(DataType::kBool, {2, 3, 4}, 0, 1, seed++)),
-                     data(random_tensor(DataType::kBool, {3, 1}, 0, 1, seed++))}});
+    check({"Equal",
+           {data(random_tensor(DataType::kBool, {2, 3, 4}, 0, 1, seed++)),
+            data(random_tensor(DataType::kBool, {3, 1}, 0, 1, seed++))}});
 }
 
 TEST(CudaElementwise, LogicalOps) {
@@ -583,8 +614,9 @@ TEST(CudaElementwise, LogicalOps) {
     uint32_t seed = 800;
     for (const char* op : {"And", "Or", "Xor"}) {
         for (const auto& [sa, sb] : kShapePairs) {
-            check({op, {data(random_tensor(DataType::kBool, sa, 0, 1, seed++)),
-                        data(random_tensor(DataType::kBool, sb, 0, 1, seed++))}});
+            check({op,
+                   {data(random_tensor(DataType::kBool, sa, 0, 1, seed++)),
+                    data(random_tensor(DataType::kBool, sb, 0, 1, seed++))}});
         }
     }
 }
@@ -597,8 +629,9 @@ TEST(CudaElementwise, WhereThreeWayBroadcast) {
     for (DataType t : {DataType::kFloat32, DataType::kFloat16, DataType::kInt32, DataType::kInt64, DataType::kBool,
                        DataType::kUInt8}) {
         for (const auto& s : shapes) {
-            check({"Where", {data(random_tensor(DataType::kBool, s[0], 0, 1, seed++)),
-                             data(random_tensor(t, s[1], 1, 100, seed++)), data(random_tensor(t, s[2], -100, -1, seed++))}});
+            check({"Where",
+                   {data(random_tensor(DataType::kBool, s[0], 0, 1, seed++)),
+                    data(random_tensor(t, s[1], 1, 100, seed++)), data(random_tensor(t, s[2], -100, -1, seed++))}});
         }
     }
 }
@@ -666,22 +699,30 @@ TEST(CudaElementwise, CastAllPairs) {
         }
     }
     // Integers that float32 and float16 must round, and integer narrowing that wraps.
-    check({"Cast", {data(int_values<int64_t>(DataType::kInt64, {4}, {16777217, -16777219, 65519, 70000}))},
+    check({"Cast",
+           {data(int_values<int64_t>(DataType::kInt64, {4}, {16777217, -16777219, 65519, 70000}))},
            {{"to", attr_i(1)}}});
-    check({"Cast", {data(int_values<int64_t>(DataType::kInt64, {4}, {2049, 65519, 70000, -2051}))}, {{"to", attr_i(10)}}});
+    check({"Cast",
+           {data(int_values<int64_t>(DataType::kInt64, {4}, {2049, 65519, 70000, -2051}))},
+           {{"to", attr_i(10)}}});
     check({"Cast", {data(int_values<int64_t>(DataType::kInt64, {3}, {300, -129, 4294967297}))}, {{"to", attr_i(3)}}});
     check({"Cast", {data(int_values<int32_t>(DataType::kInt32, {3}, {300, -1, 256}))}, {{"to", attr_i(2)}}});
-    check({"Cast", {data(float_values(DataType::kFloat32, {4}, {70000.f, 1e-8f, -65520.f, 0.1f}))}, {{"to", attr_i(10)}}});
+    check({"Cast",
+           {data(float_values(DataType::kFloat32, {4}, {70000.f, 1e-8f, -65520.f, 0.1f}))},
+           {{"to", attr_i(10)}}});
 }
 
 TEST(CudaElementwise, CastLike) {
     RT_REQUIRE_GPU();
-    check({"CastLike", {data(random_tensor(DataType::kFloat32, {3, 7}, -100, 100, 1)),
-                        data(random_tensor(DataType::kInt64, {1}, 1, 2, 2))}});
-    check({"CastLike", {data(random_tensor(DataType::kInt32, {3, 7}, -100, 100, 3)),
-                        data(random_tensor(DataType::kFloat16, {2}, 1, 2, 4))}});
-    check({"CastLike", {data(random_tensor(DataType::kFloat16, {3, 7}, -100, 100, 5)),
-                        data(random_tensor(DataType::kBool, {2}, 0, 1, 6))}});
+    check({"CastLike",
+           {data(random_tensor(DataType::kFloat32, {3, 7}, -100, 100, 1)),
+            data(random_tensor(DataType::kInt64, {1}, 1, 2, 2))}});
+    check({"CastLike",
+           {data(random_tensor(DataType::kInt32, {3, 7}, -100, 100, 3)),
+            data(random_tensor(DataType::kFloat16, {2}, 1, 2, 4))}});
+    check({"CastLike",
+           {data(random_tensor(DataType::kFloat16, {3, 7}, -100, 100, 5)),
+            data(random_tensor(DataType::kBool, {2}, 0, 1, 6))}});
 }
 
 }  // namespace

@@ -42,9 +42,7 @@ struct Selu {
 struct Celu {
     float alpha;
     explicit Celu(const ir::Node& n) : alpha(n.attr_float("alpha", 1.0f)) {}
-    __device__ float operator()(float x) const {
-        return std_max(0.0f, x) + std_min(0.0f, alpha * expm1f(x / alpha));
-    }
+    __device__ float operator()(float x) const { return std_max(0.0f, x) + std_min(0.0f, alpha * expm1f(x / alpha)); }
 };
 struct Sigmoid {
     __device__ float operator()(float x) const {

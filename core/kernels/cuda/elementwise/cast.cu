@@ -27,12 +27,18 @@ struct Value {
 
 __device__ __forceinline__ Value read(const void* p, Elem t, int64_t i) {
     switch (t) {
-        case Elem::kF32: return {true, static_cast<const float*>(p)[i], 0};
-        case Elem::kF16: return {true, __half2float(static_cast<const __half*>(p)[i]), 0};
-        case Elem::kI8: return {false, 0.0f, static_cast<const int8_t*>(p)[i]};
-        case Elem::kI32: return {false, 0.0f, static_cast<const int32_t*>(p)[i]};
-        case Elem::kI64: return {false, 0.0f, static_cast<const int64_t*>(p)[i]};
-        default: return {false, 0.0f, static_cast<const uint8_t*>(p)[i]};  // uint8, bool
+        case Elem::kF32:
+            return {true, static_cast<const float*>(p)[i], 0};
+        case Elem::kF16:
+            return {true, __half2float(static_cast<const __half*>(p)[i]), 0};
+        case Elem::kI8:
+            return {false, 0.0f, static_cast<const int8_t*>(p)[i]};
+        case Elem::kI32:
+            return {false, 0.0f, static_cast<const int32_t*>(p)[i]};
+        case Elem::kI64:
+            return {false, 0.0f, static_cast<const int64_t*>(p)[i]};
+        default:
+            return {false, 0.0f, static_cast<const uint8_t*>(p)[i]};  // uint8, bool
     }
 }
 
@@ -72,7 +78,9 @@ __device__ __forceinline__ void write(void* p, Elem t, int64_t i, const Value& v
 }
 
 __global__ void cast_kernel(CastArgs args) {
-    RT_EW_FOR_EACH(i, args.n) { write(args.y, args.to, i, read(args.x, args.from, i)); }
+    RT_EW_FOR_EACH(i, args.n) {
+        write(args.y, args.to, i, read(args.x, args.from, i));
+    }
 }
 
 class CastCudaOp final : public CudaOp {
@@ -85,8 +93,8 @@ public:
         if (from_ == to_) {
             if (outputs[0].data != inputs[0].data) {
                 RT_CUDA_CHECK(cudaMemcpyAsync(outputs[0].data, inputs[0].data,
-                                              static_cast<size_t>(n_) * data_type_size(from_),
-                                              cudaMemcpyDeviceToDevice, libs.stream));
+                                              static_cast<size_t>(n_) * data_type_size(from_), cudaMemcpyDeviceToDevice,
+                                              libs.stream));
             }
             return Status();
         }

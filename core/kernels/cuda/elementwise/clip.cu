@@ -43,8 +43,8 @@ public:
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
                    const CudaLibs& libs) override {
         const UnaryArgs args{inputs[0].data, outputs[0].data, n_};
-        Status status = unexpected_type(dtype_);
-        dispatch<kClipTypes>(dtype_, [&](auto tag) {
+        Status status;
+        const bool handled = dispatch<kClipTypes>(dtype_, [&](auto tag) {
             using E = typename decltype(tag)::type;
             using M = math_t<E>;
             ClipFn<E> fn;
@@ -59,7 +59,7 @@ public:
             }
             status = launch_unary<E, E>(args, fn, libs.stream);
         });
-        return status;
+        return handled ? status : unexpected_type(dtype_);
     }
 
 private:

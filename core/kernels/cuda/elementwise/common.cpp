@@ -40,13 +40,20 @@ Expected<Coalesced> coalesce(const OpSetup& setup, const ir::Shape& out, const s
 
 Elem elem_of(DataType t) {
     switch (t) {
-        case DataType::kFloat16: return Elem::kF16;
-        case DataType::kInt8: return Elem::kI8;
-        case DataType::kUInt8: return Elem::kU8;
-        case DataType::kInt32: return Elem::kI32;
-        case DataType::kInt64: return Elem::kI64;
-        case DataType::kBool: return Elem::kBool;
-        default: return Elem::kF32;
+        case DataType::kFloat16:
+            return Elem::kF16;
+        case DataType::kInt8:
+            return Elem::kI8;
+        case DataType::kUInt8:
+            return Elem::kU8;
+        case DataType::kInt32:
+            return Elem::kI32;
+        case DataType::kInt64:
+            return Elem::kI64;
+        case DataType::kBool:
+            return Elem::kBool;
+        default:
+            return Elem::kF32;
     }
 }
 
@@ -64,8 +71,7 @@ Status check_input(const OpSetup& setup, size_t i, uint32_t mask) {
 
 Status check_same_type(const OpSetup& setup, size_t i, size_t j) {
     if (setup.inputs[i].dtype != setup.inputs[j].dtype) {
-        return setup.unsupported("inputs " + std::to_string(i) + " and " + std::to_string(j) +
-                                 " have different types");
+        return setup.unsupported("inputs " + std::to_string(i) + " and " + std::to_string(j) + " have different types");
     }
     return Status();
 }

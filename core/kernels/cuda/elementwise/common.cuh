@@ -115,8 +115,8 @@ inline unsigned int blocks_for(int64_t n) {
     return static_cast<unsigned int>(std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t{1} << 20));
 }
 
-#define RT_EW_FOR_EACH(i, n)                                                                      \
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);        \
+#define RT_EW_FOR_EACH(i, n)                                                               \
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
          i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
 struct UnaryArgs {
@@ -136,7 +136,9 @@ template <class Op, class T, class R>
 __global__ void unary_kernel(UnaryArgs args, Op op) {
     const T* x = static_cast<const T*>(args.x);
     R* y = static_cast<R*>(args.y);
-    RT_EW_FOR_EACH(i, args.n) { store(y, i, op(load(x, i))); }
+    RT_EW_FOR_EACH(i, args.n) {
+        store(y, i, op(load(x, i)));
+    }
 }
 
 // y may be a or b (the variadic ops fold into their output): each element is read before it is written by
@@ -227,12 +229,12 @@ public:
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
                    const CudaLibs& libs) override {
         const UnaryArgs args{inputs[0].data, outputs[0].data, n_};
-        Status status = unexpected_type(dtype_);
-        dispatch<Mask>(dtype_, [&](auto tag) {
+        Status status;
+        const bool handled = dispatch<Mask>(dtype_, [&](auto tag) {
             using T = typename decltype(tag)::type;
             status = launch_unary<T, std::conditional_t<BoolOut, uint8_t, T>>(args, op_, libs.stream);
         });
-        return status;
+        return handled ? status : unexpected_type(dtype_);
     }
 
 private:
@@ -254,12 +256,12 @@ public:
         args.b = inputs[1].data;
         args.y = outputs[0].data;
         args.bc = bc_;
-        Status status = unexpected_type(dtype_);
-        dispatch<Mask>(dtype_, [&](auto tag) {
+        Status status;
+        const bool handled = dispatch<Mask>(dtype_, [&](auto tag) {
             using T = typename decltype(tag)::type;
             status = launch_binary<T, std::conditional_t<BoolOut, uint8_t, T>>(args, op_, libs.stream);
         });
-        return status;
+        return handled ? status : unexpected_type(dtype_);
     }
 
 private:

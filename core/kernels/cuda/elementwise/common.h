@@ -23,9 +23,9 @@ constexpr int kMaxDims = 6;
 // operand ([N,C,H,W] with [C,1,1]) becomes rank 3 ([N, C, H*W]), a row ([2,3,4] with [4]) rank 2.
 template <int N>
 struct Broadcast {
-    int64_t n = 0;        // output elements
-    int rank = 0;         // 0 = flat
-    bool narrow = true;   // n < 2^31: index math in 32 bits (every offset is below n)
+    int64_t n = 0;       // output elements
+    int rank = 0;        // 0 = flat
+    bool narrow = true;  // n < 2^31: index math in 32 bits (every offset is below n)
     int64_t flat[N] = {};
     int64_t dims[kMaxDims] = {};
     int64_t strides[N][kMaxDims] = {};

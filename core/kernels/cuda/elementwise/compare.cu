@@ -8,12 +8,12 @@ namespace {
 
 using namespace ew;
 
-#define RT_COMPARE(Name, expr)                      \
-    struct Name {                                   \
-        template <class T>                          \
+#define RT_COMPARE(Name, expr)                       \
+    struct Name {                                    \
+        template <class T>                           \
         __device__ bool operator()(T a, T b) const { \
-            return expr;                            \
-        }                                           \
+            return expr;                             \
+        }                                            \
     };
 RT_COMPARE(Equal, a == b)
 RT_COMPARE(Less, a < b)

@@ -52,8 +52,8 @@ struct Round {
     __device__ float operator()(float x) const { return rintf(x); }
 };
 
-#define RT_FLOAT_UNARY(Name, expr)                                \
-    struct Name {                                                 \
+#define RT_FLOAT_UNARY(Name, expr)                                  \
+    struct Name {                                                   \
         __device__ float operator()(float x) const { return expr; } \
     };
 RT_FLOAT_UNARY(Erf, erff(x))

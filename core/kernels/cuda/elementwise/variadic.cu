@@ -49,8 +49,8 @@ public:
     // its buffer, the fold goes to the workspace and is copied out at the end.
     size_t workspace_bytes() const override { return steps_.size() >= 2 ? out_bytes_ : 0; }
 
-    Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs,
-                   void* workspace, const CudaLibs& libs) override {
+    Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void* workspace,
+                   const CudaLibs& libs) override {
         void* out = outputs[0].data;
         if (steps_.empty()) {
             if (out != inputs[0].data && out_bytes_ > 0) {
@@ -60,12 +60,12 @@ public:
         }
         bool aliased = false;
         for (size_t k = 2; k < inputs.size(); ++k) aliased = aliased || inputs[k].data == out;
-        if (aliased && !workspace) return Status(StatusCode::kInternal, "variadic op: no workspace for an in-place fold");
+        if (aliased && !workspace)
+            return Status(StatusCode::kInternal, "variadic op: no workspace for an in-place fold");
         void* acc = aliased ? workspace : out;
-        Status status = unexpected_type(dtype_);
-        dispatch<Mask>(dtype_, [&](auto tag) {
+        Status status;
+        const bool handled = dispatch<Mask>(dtype_, [&](auto tag) {
             using T = typename decltype(tag)::type;
-            status = Status();
             for (size_t s = 0; s < steps_.size() && status.is_ok(); ++s) {
                 BinaryArgs args;
                 args.a = s == 0 ? inputs[0].data : acc;
@@ -76,6 +76,7 @@ public:
                                                 : launch_binary<T, T>(args, fold_, libs.stream);
             }
         });
+        if (!handled) return unexpected_type(dtype_);
         RT_RETURN_IF_ERROR(status);
         if (aliased && out_bytes_ > 0) {
             RT_CUDA_CHECK(cudaMemcpyAsync(out, acc, out_bytes_, cudaMemcpyDeviceToDevice, libs.stream));

@@ -50,10 +50,14 @@ public:
         args.out = outputs[0].data;
         args.bc = bc_;
         switch (elem_size_) {
-            case 1: return launch_where<uint8_t>(args, libs.stream);
-            case 2: return launch_where<uint16_t>(args, libs.stream);
-            case 4: return launch_where<uint32_t>(args, libs.stream);
-            default: return launch_where<uint64_t>(args, libs.stream);
+            case 1:
+                return launch_where<uint8_t>(args, libs.stream);
+            case 2:
+                return launch_where<uint16_t>(args, libs.stream);
+            case 4:
+                return launch_where<uint32_t>(args, libs.stream);
+            default:
+                return launch_where<uint64_t>(args, libs.stream);
         }
     }
 
