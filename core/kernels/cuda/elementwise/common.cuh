@@ -69,7 +69,7 @@ __device__ __forceinline__ void broadcast_offsets(const Broadcast<N>& b, int64_t
         return;
     }
     if (b.narrow) {
-        // 32-bit division is several times cheaper than 64-bit, and every offset is below n < 2^31.
+        // Every offset is below n < 2^31: 32-bit math, dividing by multiplication (no divide instruction).
         uint32_t idx = static_cast<uint32_t>(i);
         uint32_t o[N];
 #pragma unroll
@@ -77,9 +77,8 @@ __device__ __forceinline__ void broadcast_offsets(const Broadcast<N>& b, int64_t
 #pragma unroll
         for (int d = kMaxDims - 1; d > 0; --d) {
             if (d < b.rank) {
-                const uint32_t dim = static_cast<uint32_t>(b.dims[d]);
-                const uint32_t q = idx / dim;
-                const uint32_t r = idx - q * dim;
+                const uint32_t q = (__umulhi(idx, b.magic[d]) + idx) >> b.shift[d];
+                const uint32_t r = idx - q * static_cast<uint32_t>(b.dims[d]);
 #pragma unroll
                 for (int k = 0; k < N; ++k) o[k] += r * static_cast<uint32_t>(b.strides[k][d]);
                 idx = q;

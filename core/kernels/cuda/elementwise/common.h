@@ -29,7 +29,19 @@ struct Broadcast {
     int64_t flat[N] = {};
     int64_t dims[kMaxDims] = {};
     int64_t strides[N][kMaxDims] = {};
+    // When narrow, x / dims[d] == (umulhi(x, magic[d]) + x) >> shift[d] (see fast_divisor).
+    uint32_t magic[kMaxDims] = {};
+    uint32_t shift[kMaxDims] = {};
 };
+
+// Division by d as a multiply-high, an add and a shift (Granlund and Montgomery, "Division by invariant
+// integers using multiplication"; the form PyTorch's IntDivider uses): exact for every x, d in [1, 2^31).
+inline void fast_divisor(uint32_t d, uint32_t* magic, uint32_t* shift) {
+    uint32_t s = 0;
+    while ((uint64_t{1} << s) < d) ++s;
+    *shift = s;
+    *magic = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << s) - d)) / d + 1);
+}
 
 // The coalesced form of broadcasting `ins` to `out`, before it is packed into a Broadcast<N>.
 struct Coalesced {
@@ -59,6 +71,7 @@ Expected<Broadcast<N>> make_broadcast(const OpSetup& setup, const ir::Shape& out
     b.rank = static_cast<int>(rank);
     for (size_t d = 0; d < rank; ++d) {
         b.dims[d] = c.dims[d];
+        if (b.narrow) fast_divisor(static_cast<uint32_t>(c.dims[d]), &b.magic[d], &b.shift[d]);
         for (int k = 0; k < N; ++k) b.strides[k][d] = c.strides[static_cast<size_t>(k)][d];
     }
     return b;
