@@ -27,6 +27,7 @@
 #include "core/ir/half.h"
 #include "core/kernels/cuda/cuda_check.h"
 #include "core/kernels/cuda/cuda_op.h"
+#include "core/kernels/cuda/elementwise/common.h"
 #include "core/kernels/ref/ref_backend.h"
 #include "tests/gpu/gpu_test_util.h"
 
@@ -225,12 +226,13 @@ Expected<ir::Tensor> run_cuda(const Case& c, const ir::Node& node, DataType out_
     std::vector<ir::OutputInfo> outs = {ir::OutputInfo{out_dtype, out_shape, true}};
     const cu::OpSetup setup{node, c.opset, infos, outs};
 
+    // create() makes no CUDA calls, so the decline tests run without a GPU.
+    cu::CudaLibs libs;
+    RT_ASSIGN_OR_RETURN(std::unique_ptr<cu::CudaOp> op, kernel->create(setup, libs));
     cudaStream_t raw_stream = nullptr;
     RT_CUDA_CHECK(cudaStreamCreate(&raw_stream));
     std::unique_ptr<CUstream_st, StreamDeleter> stream(raw_stream);
-    cu::CudaLibs libs;
     libs.stream = stream.get();
-    RT_ASSIGN_OR_RETURN(std::unique_ptr<cu::CudaOp> op, kernel->create(setup, libs));
 
     std::vector<cu::DeviceBuffer> buffers;
     std::vector<cu::DeviceTensor> inputs;
@@ -553,8 +555,7 @@ TEST(CudaElementwise, IntegerArithmeticIsExact) {
     check({"Mod", {data(a), constant(int_values<int64_t>(DataType::kInt64, {4}, {-1, 7, -2, 3}))}});
 }
 
-TEST(CudaElementwise, IntegerDivisionDeclinedWhenTheDivisorCouldBeZero) {
-    RT_REQUIRE_GPU();
+TEST(CudaElementwiseCreate, IntegerDivisionDeclinedWhenTheDivisorCouldBeZero) {
     const ir::Tensor a = random_tensor(DataType::kInt64, {2, 3}, -100, 100, 1);
     // Known only at run time: the reference must report division by zero, which a kernel cannot.
     check_unsupported({"Div", {data(a), data(random_tensor(DataType::kInt64, {3}, -5, 5, 2))}});
@@ -562,8 +563,7 @@ TEST(CudaElementwise, IntegerDivisionDeclinedWhenTheDivisorCouldBeZero) {
     check_unsupported({"Div", {data(a), constant(int_values<int64_t>(DataType::kInt64, {3}, {1, 0, 2}))}});
 }
 
-TEST(CudaElementwise, UnsupportedTypesAndRanksAreDeclined) {
-    RT_REQUIRE_GPU();
+TEST(CudaElementwiseCreate, UnsupportedTypesAndRanksAreDeclined) {
     ir::Tensor d(DataType::kFloat64, {2, 3});
     d.data<double>()[0] = 1.5;
     check_unsupported({"Add", {data(d), data(d)}});
@@ -572,6 +572,49 @@ TEST(CudaElementwise, UnsupportedTypesAndRanksAreDeclined) {
     check_unsupported({"Add",
                        {data(random_tensor(DataType::kFloat32, {2, 1, 2, 1, 2, 1, 2, 1}, -1, 1, 5)),
                         data(random_tensor(DataType::kFloat32, {1, 2, 1, 2, 1, 2, 1, 2}, -1, 1, 6))}});
+}
+
+// The broadcast index tables create() builds; no GPU needed.
+TEST(CudaElementwiseCreate, BroadcastCoalescesDims) {
+    ir::Node node;
+    node.name = "n";
+    node.op_type = "Add";
+    const cu::OpSetup setup{node, 20, {}, {}};
+    namespace ew = cu::ew;
+    // Equal shapes and scalars: flat, no index math.
+    auto flat = ew::make_broadcast<2>(setup, {2, 3, 4}, {{2, 3, 4}, {}});
+    ASSERT_TRUE(flat.has_value());
+    EXPECT_EQ(flat->rank, 0);
+    EXPECT_EQ(flat->flat[0], 1);
+    EXPECT_EQ(flat->flat[1], 0);
+    // A row: [6, 4] with the row's stride 0 on the outer dim.
+    auto row = ew::make_broadcast<2>(setup, {2, 3, 4}, {{2, 3, 4}, {4}});
+    ASSERT_TRUE(row.has_value());
+    ASSERT_EQ(row->rank, 2);
+    EXPECT_EQ(row->dims[0], 6);
+    EXPECT_EQ(row->dims[1], 4);
+    EXPECT_EQ(row->strides[1][0], 0);
+    EXPECT_EQ(row->strides[1][1], 1);
+    // Per-channel: [2, 3, 35], the channel operand strided on the middle dim only.
+    auto chan = ew::make_broadcast<2>(setup, {2, 3, 5, 7}, {{2, 3, 5, 7}, {3, 1, 1}});
+    ASSERT_TRUE(chan.has_value());
+    ASSERT_EQ(chan->rank, 3);
+    EXPECT_EQ(chan->dims[2], 35);
+    EXPECT_EQ(chan->strides[1][0], 0);
+    EXPECT_EQ(chan->strides[1][1], 1);
+    EXPECT_EQ(chan->strides[1][2], 0);
+    EXPECT_EQ(chan->strides[0][1], 35);
+    for (int d = 0; d < 3; ++d) {
+        for (uint32_t x : {0u, 34u, 35u, 209u, 2147483647u}) {
+            const uint32_t q =
+                static_cast<uint32_t>(((static_cast<uint64_t>(x) * chan->magic[d] >> 32) + x) >> chan->shift[d]);
+            EXPECT_EQ(q, x / static_cast<uint32_t>(chan->dims[d])) << "x " << x << " dim " << chan->dims[d];
+        }
+    }
+    // Shapes that do not broadcast to the output are an error, not a silent misread.
+    auto bad = ew::make_broadcast<2>(setup, {2, 3, 4}, {{2, 3, 4}, {3}});
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidModel);
 }
 
 TEST(CudaElementwise, HighRankShapesThatCoalesce) {
