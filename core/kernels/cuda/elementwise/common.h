@@ -55,6 +55,9 @@ Expected<Coalesced> coalesce(const OpSetup& setup, const ir::Shape& out, const s
 // The index table for reading `ins` broadcast to `out`; kUnsupported past kMaxDims coalesced dims.
 template <int N>
 Expected<Broadcast<N>> make_broadcast(const OpSetup& setup, const ir::Shape& out, const std::vector<ir::Shape>& ins) {
+    if (ins.size() != static_cast<size_t>(N)) {
+        return Status(StatusCode::kInternal, setup.node.describe() + ": broadcast table for the wrong operand count");
+    }
     RT_ASSIGN_OR_RETURN(Coalesced c, coalesce(setup, out, ins));
     Broadcast<N> b;
     b.n = ir::shape_numel(out);
