@@ -2,6 +2,7 @@
 #include "rtinfer/builder.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <set>
 
 #include "core/ir/shape_inference.h"

@@ -42,7 +42,12 @@ public:
     using Impl::Impl;
 
     ~CudaContext() override {
+        // Ops and library handles are bound to the stream: release them before the stream itself.
         reset_graph();
+        if (stream_) cudaStreamSynchronize(stream_);
+        steps_.clear();
+        cublaslt_.reset();
+        cudnn_.reset();
         if (stream_) cudaStreamDestroy(stream_);
     }
 

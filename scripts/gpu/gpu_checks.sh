@@ -28,19 +28,25 @@ mkdir -p "$work"
 for m in "${models[@]}"; do
   python3 "$here/scripts/models/export_torchvision.py" --model "$m" --out-dir "$work" --batch 2 > "$work/$m.export.log" 2>&1 ||
     { echo "model $m: export failed" | tee -a "$summary"; continue; }
-  for backend in cuda cpu; do
-    "$bin/rtexec" build --onnx "$work/$m.onnx" --out "$work/$m.$backend.engine" --backend "$backend" \
-      --min-batch 1 --opt-batch 2 --max-batch 32 > "$work/$m.$backend.build.log" 2>&1 ||
-      { echo "model $m $backend: build failed: $(tail -n 2 "$work/$m.$backend.build.log")" | tee -a "$summary"; continue; }
-    "$bin/rtexec" run --engine "$work/$m.$backend.engine" --input "input=$work/$m.input.npy" \
-      --output-dir "$work/$m.$backend.out" > "$work/$m.$backend.run.log" 2>&1 ||
-      { echo "model $m $backend: run failed: $(tail -n 2 "$work/$m.$backend.run.log")" | tee -a "$summary"; continue; }
-    echo "model $m $backend: $(python3 "$here/scripts/models/compare.py" --ref "$work/$m.torch64.npy" \
-      --out "$work/$m.$backend.out/output.npy" | head -n 1); fallbacks: $(grep -o '[0-9]* of [0-9]* layers fall back' "$work/$m.$backend.build.log" || echo none)" | tee -a "$summary"
+  for mode in cuda cuda-fp16 cpu; do
+    backend=${mode%%-*}
+    flags=(--backend "$backend")
+    limit=1e-4
+    if [ "$mode" = cuda-fp16 ]; then flags+=(--fp16); limit=2e-2; fi
+    "$bin/rtexec" build --onnx "$work/$m.onnx" --out "$work/$m.$mode.engine" "${flags[@]}" --verbose \
+      --timing-cache "$work/timing.cache" --min-batch 1 --opt-batch 2 --max-batch 32 > "$work/$m.$mode.build.log" 2>&1 ||
+      { echo "model $m $mode: build failed: $(tail -n 2 "$work/$m.$mode.build.log")" | tee -a "$summary"; continue; }
+    "$bin/rtexec" run --engine "$work/$m.$mode.engine" --input "input=$work/$m.input.npy" \
+      --output-dir "$work/$m.$mode.out" > "$work/$m.$mode.run.log" 2>&1 ||
+      { echo "model $m $mode: run failed: $(tail -n 2 "$work/$m.$mode.run.log")" | tee -a "$summary"; continue; }
+    echo "model $m $mode: $(python3 "$here/scripts/models/compare.py" --ref "$work/$m.torch64.npy" --max-rel-l2 $limit \
+      --out "$work/$m.$mode.out/output.npy" | head -n 1); $(grep -o '[0-9]* of [0-9]* layers fall back' "$work/$m.$mode.build.log" || echo 'no fallbacks'); $(grep -o 'tuned [0-9]* layers in [0-9.]* s ([0-9]* from' "$work/$m.$mode.build.log")" | tee -a "$summary"
   done
   for b in 1 32; do
-    "$bin/rtexec" bench --engine "$work/$m.cuda.engine" --batch $b --iterations 50 --warmup 10 > "$work/$m.bench$b.log" 2>&1
-    echo "bench $m cuda batch $b: $(tail -n 1 "$work/$m.bench$b.log")" | tee -a "$summary"
+    for mode in cuda cuda-fp16; do
+      "$bin/rtexec" bench --engine "$work/$m.$mode.engine" --batch $b --iterations 50 --warmup 10 > "$work/$m.$mode.bench$b.log" 2>&1
+      echo "bench $m $mode batch $b: $(tail -n 1 "$work/$m.$mode.bench$b.log" | grep -o '"p50":[0-9.]*') ms" | tee -a "$summary"
+    done
   done
 done
 echo "== summary"; cat "$summary"
