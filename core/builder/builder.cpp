@@ -88,35 +88,53 @@ Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const
     return out;
 }
 
-// The context the builder measures and describes the engine with; for CUDA it carries the timing cache.
+// The context the builder measures and describes the engine with; for CUDA it carries the timing cache,
+// which `cache` keeps alive for as long as the context is used.
 Status make_build_context(const Engine& engine, const Engine::Impl& impl, const BuilderConfig& config,
-                          const std::string& name, Logger* logger, std::unique_ptr<ExecutionContext>& ctx) {
+                          const std::string& name, Logger* logger, std::unique_ptr<ExecutionContext>& ctx,
+                          std::shared_ptr<void>& cache) {
     if (config.backend != Backend::kCuda) {
         RT_ASSIGN_OR_RETURN(ctx, engine.create_context());
         return Status();
     }
 #ifdef RTINFER_HAVE_CUDA
     const auto t0 = std::chrono::steady_clock::now();
-    cuda::TimingCache cache;
+    auto timing = std::make_shared<cuda::TimingCache>();
     if (!config.timing_cache_path.empty()) {
         std::string skipped;
-        RT_ASSIGN_OR_RETURN(cache, cuda::TimingCache::load(config.timing_cache_path, impl.data.device_key, &skipped));
+        RT_ASSIGN_OR_RETURN(*timing, cuda::TimingCache::load(config.timing_cache_path, impl.data.device_key, &skipped));
         if (!skipped.empty()) log(logger, Severity::kWarning, skipped);
     }
-    const size_t known = cache.size();
-    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, &cache));
+    const size_t known = timing->size();
+    cache = timing;
+    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, timing.get()));
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo, name + ": tuned " + std::to_string(ctx->impl().tactics().size()) + " layers in " +
-                                     std::to_string(s).substr(0, 5) + " s (" + std::to_string(cache.hits()) +
+                                     std::to_string(s).substr(0, 5) + " s (" + std::to_string(timing->hits()) +
                                      " from the timing cache of " + std::to_string(known) + " entries)");
-    if (!config.timing_cache_path.empty()) RT_RETURN_IF_ERROR(cache.save(config.timing_cache_path, impl.data.device_key));
     return Status();
 #else
     (void)impl;
     (void)name;
     (void)logger;
+    (void)cache;
     return Status(StatusCode::kUnsupported, "this rtinfer was built without CUDA");
 #endif
+}
+
+// Stores the tactics the build used in the engine and writes the timing cache file.
+Status finish_build_cache(const std::shared_ptr<void>& cache, const BuilderConfig& config, serialize::EngineData& d) {
+#ifdef RTINFER_HAVE_CUDA
+    if (!cache) return Status();
+    auto* timing = static_cast<cuda::TimingCache*>(cache.get());
+    d.tactics = timing->used();
+    if (!config.timing_cache_path.empty()) return timing->save(config.timing_cache_path, d.device_key);
+#else
+    (void)cache;
+    (void)config;
+    (void)d;
+#endif
+    return Status();
 }
 
 Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConfig& config, const std::string& name,
@@ -211,8 +229,9 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     auto engine = std::make_unique<Engine>(impl);
     {
         // CUDA layers measure their tactics here (through the timing cache when one is given).
+        std::shared_ptr<void> cache;  // declared first: destroyed after the context that points at it
         std::unique_ptr<ExecutionContext> ctx;
-        RT_RETURN_IF_ERROR(make_build_context(*engine, *impl, config, name, logger, ctx));
+        RT_RETURN_IF_ERROR(make_build_context(*engine, *impl, config, name, logger, ctx, cache));
         std::vector<std::vector<int64_t>> first;
         const int other = profile.opt + 1 <= profile.max ? profile.opt + 1 : profile.opt - 1;
         const bool compare = profile.dynamic && other >= profile.min && other != profile.opt;
@@ -236,14 +255,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         RT_RETURN_IF_ERROR(ctx->set_batch(profile.max));
         if (!d.graph.outputs.empty()) RT_RETURN_IF_ERROR(ctx->tensor_desc(d.graph.outputs[0]).status());
         d.activation_bytes = ctx->activation_bytes();
-        for (const auto& [node_name, tactic] : ctx->impl().tactics()) {
-            for (auto& node : d.graph.nodes) {
-                if (node.name != node_name) continue;
-                ir::Attribute a;
-                a.i = tactic;
-                node.attrs["rt_tactic"] = a;
-            }
-        }
+        RT_RETURN_IF_ERROR(finish_build_cache(cache, config, d));
         // Nodes the backend's kernels do not take run on the CPU reference; say which, and record it.
         const std::vector<std::string> fallbacks = ctx->impl().fallback_nodes();
         if (!fallbacks.empty()) {

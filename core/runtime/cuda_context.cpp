@@ -102,7 +102,15 @@ public:
         return out;
     }
 
-    void set_timing_cache(cuda::TimingCache* cache) { libs_.timing_cache = cache; }
+    // The builder's cache while building; otherwise the engine's own tactics.
+    void set_timing_cache(cuda::TimingCache* cache) {
+        if (cache) {
+            libs_.timing_cache = cache;
+            return;
+        }
+        own_cache_.preload(engine.data.tactics);
+        libs_.timing_cache = &own_cache_;
+    }
 
 private:
     // Points the slot of a graph input/output at the caller's device buffer; true if it moved.
@@ -302,6 +310,7 @@ private:
     }
 
     cudaStream_t stream_ = nullptr;
+    cuda::TimingCache own_cache_;
     cuda::CudnnHandle cudnn_;
     cuda::CublasLtHandle cublaslt_;
     cuda::CudaLibs libs_;

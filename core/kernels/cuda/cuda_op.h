@@ -60,8 +60,9 @@ public:
     virtual ~CudaOp() = default;
     // Scratch device memory enqueue() needs; the context provides it.
     virtual size_t workspace_bytes() const { return 0; }
-    // The tactic create() chose by measurement (-1: none to choose). The builder stores it in the engine as
-    // the node's "rt_tactic" attribute; create() uses that attribute, when present, instead of measuring.
+    // The tactic create() chose by measurement (-1: none to choose). create() looks its layer signature up in
+    // the timing cache first; the builder stores the signatures it used in the engine, so contexts of a
+    // loaded engine take the built tactics instead of measuring.
     virtual int64_t tactic() const { return -1; }
     // Launches the op. inputs/outputs follow the node's order; omitted optional ones have data == nullptr.
     virtual Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs,

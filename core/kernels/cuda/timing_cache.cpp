@@ -63,12 +63,26 @@ std::optional<int64_t> TimingCache::lookup(const std::string& signature) const {
     auto it = entries_.find(signature);
     if (it == entries_.end()) return std::nullopt;
     ++hits_;
+    used_.insert(signature);
     return it->second.tactic;
 }
 
 void TimingCache::record(const std::string& signature, int64_t tactic, float milliseconds) {
     std::lock_guard<std::mutex> lock(mutex_);
     entries_[signature] = Entry{tactic, milliseconds};
+    used_.insert(signature);
+}
+
+std::vector<std::pair<std::string, int64_t>> TimingCache::used() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const auto& sig : used_) out.emplace_back(sig, entries_.at(sig).tactic);
+    return out;
+}
+
+void TimingCache::preload(const std::vector<std::pair<std::string, int64_t>>& entries) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [sig, tactic] : entries) entries_[sig] = Entry{tactic, -1.0f};
 }
 
 size_t TimingCache::size() const {

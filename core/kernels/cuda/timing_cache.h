@@ -13,6 +13,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "rtinfer/status.h"
@@ -27,6 +30,10 @@ public:
     Status save(const std::string& path, const std::string& device_key) const;
 
     std::optional<int64_t> lookup(const std::string& signature) const;
+    // Entries looked up or recorded since this cache was made (what one build used), sorted.
+    std::vector<std::pair<std::string, int64_t>> used() const;
+    // Adds entries without marking them used (an engine's own tactics).
+    void preload(const std::vector<std::pair<std::string, int64_t>>& entries);
     void record(const std::string& signature, int64_t tactic, float milliseconds);
     size_t size() const;
     size_t hits() const { return hits_; }
@@ -45,6 +52,7 @@ private:
     };
     mutable std::mutex mutex_;
     std::map<std::string, Entry> entries_;
+    mutable std::set<std::string> used_;
     mutable size_t hits_ = 0;
 };
 

@@ -153,7 +153,6 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     search.w_bytes = static_cast<size_t>(ir::shape_numel(w)) * data_type_size(dtype);
     search.y_bytes = static_cast<size_t>(ir::shape_numel(setup.outputs[0].shape)) * data_type_size(dtype);
     search.w_data = op->weights_.constant();
-    search.hint = setup.node.attr_int("rt_tactic", -1);
     search.cache = libs.timing_cache;
     // The layer signature: everything the algorithm choice depends on.
     search.signature = std::string("Conv:") + data_type_name(dtype) + ":x" + ir::shape_str(setup.inputs[0].shape) + ":w" +

@@ -83,7 +83,6 @@ Expected<ConvAlgo> forward_tactic(const ConvSearch& s, int64_t tactic) {
 }  // namespace
 
 Expected<ConvAlgo> find_forward_algo(const ConvSearch& s) {
-    if (s.hint >= 0) return forward_tactic(s, s.hint);
     if (s.cache) {
         if (auto known = s.cache->lookup(s.signature)) return forward_tactic(s, *known);
     }

@@ -32,7 +32,6 @@ struct ConvSearch {
     cudnnTensorDescriptor_t y = nullptr;  // forward: output; backward data: dy (the ConvTranspose input)
     size_t x_bytes = 0, w_bytes = 0, y_bytes = 0;
     const void* w_data = nullptr;
-    int64_t hint = -1;                      // a tactic recorded in the engine: used without measuring
     TimingCache* cache = nullptr;           // at build time: measured tactics by signature
     std::string signature;                  // the layer signature the cache is keyed by
 };
