@@ -88,6 +88,12 @@ Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const
     return out;
 }
 
+// Channels-last float16 convolutions; RTINFER_NHWC=0 keeps NCHW (for comparisons).
+bool channels_last_enabled() {
+    const char* v = std::getenv("RTINFER_NHWC");
+    return !(v && std::string(v) == "0");
+}
+
 // The context the builder measures and describes the engine with; for CUDA it carries the timing cache,
 // which `cache` keeps alive for as long as the context is used.
 Status make_build_context(const Engine& engine, const Engine::Impl& impl, const BuilderConfig& config,
@@ -187,6 +193,16 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         RT_RETURN_IF_ERROR(passes::convert_to_fp16(shaped, &halved));
         Status s = ir::infer_shapes(shaped, ref::reference_registry());
         if (!s.is_ok()) return s.with_context(name + ": after float16 conversion");
+        if (channels_last_enabled()) {
+            int nhwc = 0, reformats = 0;
+            RT_RETURN_IF_ERROR(passes::convert_to_nhwc(shaped, true, &nhwc, &reformats));
+            s = ir::infer_shapes(shaped, ref::reference_registry());
+            if (!s.is_ok()) return s.with_context(name + ": after the channels-last conversion");
+            if (nhwc > 0) {
+                log(logger, Severity::kInfo, name + ": " + std::to_string(nhwc) + " layers run channels-last (NHWC), " +
+                                                 std::to_string(reformats) + " layout reformats");
+            }
+        }
     }
     {
         Status s = shaped.validate();

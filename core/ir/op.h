@@ -13,6 +13,9 @@
 
 namespace rtinfer::ir {
 
+// The domain of the SDK's own ops (what passes introduce, e.g. rtinfer.NhwcConv).
+constexpr const char* kRtinferDomain = "rtinfer";
+
 // What infer sees of one input: its type, shape, and value when that is known (a constant at build time,
 // every input at run time).
 struct InputInfo {

@@ -45,6 +45,12 @@ Status fuse_conv_activation(ir::Graph& graph, int* fused = nullptr);
 // them; graph inputs and outputs keep their types. The graph's value types must be inferred.
 Status convert_to_fp16(ir::Graph& graph, int* converted = nullptr);
 
+// Runs 2-D convolutions with symmetric padding and constant weights, and global average pools, channels-last
+// as rtinfer.NhwcConv (weights OHWI) and rtinfer.NhwcGlobalAveragePool between Transposes, then sinks and
+// cancels the Transposes through pointwise ops. half_only: only float16 layers. *converted: nodes
+// converted; *reformats: the Transposes left. Value shapes and types must be inferred.
+Status convert_to_nhwc(ir::Graph& graph, bool half_only, int* converted = nullptr, int* reformats = nullptr);
+
 // Replaces every use of value `from` by `to` in node inputs.
 void replace_uses(ir::Graph& graph, const std::string& from, const std::string& to);
 

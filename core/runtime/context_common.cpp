@@ -257,6 +257,23 @@ Status ExecutionContext::enqueue(void* stream) {
     return impl_->run(stream);
 }
 
+Expected<std::vector<LayerTiming>> ExecutionContext::profile(int iterations, void* stream) {
+    if (iterations < 1) return Status(StatusCode::kInvalidArgument, "profile needs at least one iteration");
+    if (!impl_->prepared) RT_RETURN_IF_ERROR(impl_->prepare());
+    for (const auto& name : impl_->engine.data.graph.inputs) {
+        if (!impl_->bound.count(name)) {
+            return Status(StatusCode::kInvalidArgument, "input '" + name + "' has no address; call set_tensor_address");
+        }
+    }
+    if (impl_->dynamic) {
+        return Status(StatusCode::kUnsupported, "per-layer profiles need static shapes; this engine has data-dependent ones");
+    }
+    std::vector<LayerTiming> layers;
+    for (int i = 0; i < iterations; ++i) RT_RETURN_IF_ERROR(impl_->run_profiled(stream, layers));
+    for (auto& l : layers) l.ms /= iterations;
+    return layers;
+}
+
 Expected<const void*> ExecutionContext::output_data(const std::string& name) const {
     auto it = impl_->bound.find(name);
     const auto& outs = impl_->engine.data.graph.outputs;

@@ -54,6 +54,9 @@ struct ExecutionContext::Impl {
     virtual Status allocate_arena(const std::vector<int>& slots, const std::vector<uint64_t>& offsets, uint64_t bytes) = 0;
     // Runs one inference on the prepared plan with the bound addresses.
     virtual Status run(void* stream) = 0;
+    // Runs one inference step by step and adds each step's time in ms to its entry of `layers` (one per
+    // executed step, in order; the entries are made on the first call).
+    virtual Status run_profiled(void* stream, std::vector<LayerTiming>& layers) = 0;
     // Nodes that run on the CPU reference although the engine's backend is another (its fallbacks).
     virtual std::vector<std::string> fallback_nodes() const { return {}; }
     // Tactics the backend's kernels chose by measurement, by node name (recorded in the engine).

@@ -1,6 +1,8 @@
 // The CPU execution context: runs the plan with the reference kernels on views into a host arena and
 // into the caller's buffers, without allocating. A graph with a data-dependent shape (NonZero,
 // NonMaxSuppression...) runs in the shared dynamic mode instead.
+#include <chrono>
+
 #include "core/kernels/ref/ref_backend.h"
 #include "core/runtime/context_impl.h"
 
@@ -29,16 +31,25 @@ public:
             const int s = slot_of.at(name);
             tensors[s] = ir::Tensor::wrap(dtypes[s], shapes[s], bound.at(name));
         }
-        RT_RETURN_IF_ERROR(dynamic ? run_dynamic() : run_static());
+        RT_RETURN_IF_ERROR(dynamic ? run_dynamic() : run_static(nullptr));
+        return finish_outputs();
+    }
+
+    Status run_profiled(void* /*stream*/, std::vector<LayerTiming>& layers) override {
+        for (const auto& name : engine.data.graph.inputs) {
+            const int s = slot_of.at(name);
+            tensors[s] = ir::Tensor::wrap(dtypes[s], shapes[s], bound.at(name));
+        }
+        RT_RETURN_IF_ERROR(run_static(&layers));
         return finish_outputs();
     }
 
 private:
-    Status run_static();
+    Status run_static(std::vector<LayerTiming>* layers);
     ir::Tensor arena_;
 };
 
-Status CpuContext::run_static() {
+Status CpuContext::run_static(std::vector<LayerTiming>* layers) {
     const ir::Graph& g = engine.data.graph;
     owned_outputs.clear();
     for (const auto& name : g.outputs) {
@@ -54,8 +65,10 @@ Status CpuContext::run_static() {
     }
     std::vector<const ir::Tensor*> ins;
     std::vector<ir::Tensor> outs;
+    size_t k = 0;
     for (const Step& step : steps) {
         if (step.precomputed) continue;
+        const auto t0 = std::chrono::steady_clock::now();
         ins.clear();
         for (int s : step.in) ins.push_back(s < 0 ? nullptr : &tensors[s]);
         outs.assign(step.out.size(), ir::Tensor());
@@ -63,6 +76,10 @@ Status CpuContext::run_static() {
             if (step.out[i] >= 0) outs[i] = tensors[step.out[i]];
         }
         RT_RETURN_IF_ERROR(ref::compute_node(*step.kernel, *step.node, step.opset, ins, outs));
+        if (layers) {
+            if (layers->size() <= k) layers->push_back({step.node->name, step.node->op_type, "cpu", 0.0});
+            (*layers)[k++].ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        }
     }
     return Status();
 }

@@ -92,6 +92,26 @@ public:
         return Status();
     }
 
+    Status run_profiled(void* stream, std::vector<LayerTiming>& layers) override {
+        libs_.stream = stream ? static_cast<cudaStream_t>(stream) : stream_;
+        for (const auto& name : engine.data.graph.inputs) bind(name);
+        for (const auto& name : engine.data.graph.outputs) bind(name);
+        std::vector<cuda::Event> marks(steps_.size() + 1);
+        for (auto& m : marks) RT_RETURN_IF_ERROR(m.create());
+        RT_RETURN_IF_ERROR(run_steps(&marks));
+        RT_CUDA_CHECK(cudaEventSynchronize(marks.back().get()));
+        for (size_t k = 0; k < steps_.size(); ++k) {
+            if (layers.size() <= k) {
+                const ir::Node& node = *steps_[k].step->node;
+                layers.push_back({node.name, node.op_type, steps_[k].op ? "cuda" : "cpu", 0.0});
+            }
+            float ms = 0.0f;
+            RT_CUDA_CHECK(cudaEventElapsedTime(&ms, marks[k].get(), marks[k + 1].get()));
+            layers[k].ms += ms;
+        }
+        return Status();
+    }
+
     std::vector<std::string> fallback_nodes() const override { return fallbacks_; }
 
     std::vector<std::pair<std::string, int64_t>> tactics() const override {
@@ -223,10 +243,13 @@ private:
         return out;
     }
 
-    Status run_steps() {
+    // marks: when given, one event per step plus one, recorded before each step and after the last.
+    Status run_steps(std::vector<cuda::Event>* marks = nullptr) {
         const cudaStream_t st = libs_.stream;
+        size_t k = 0;
         for (CudaStep& cs : steps_) {
             const Step& step = *cs.step;
+            if (marks) RT_CUDA_CHECK(cudaEventRecord((*marks)[k++].get(), st));
             if (cs.op) {
                 RT_RETURN_IF_ERROR(cs.op->enqueue(device_tensors(step.in), device_tensors(step.out), workspace_.get(), libs_));
                 continue;
@@ -246,6 +269,7 @@ private:
                 RT_CUDA_CHECK(cudaMemcpyAsync(dev_[s], cs.host_out[i].raw(), cs.host_out[i].nbytes(), cudaMemcpyHostToDevice, st));
             }
         }
+        if (marks) RT_CUDA_CHECK(cudaEventRecord(marks->back().get(), st));
         // Outputs that are constants or inputs of the graph are copied to the caller's buffer.
         for (const auto& name : engine.data.graph.outputs) {
             const int s = slot_of.at(name);

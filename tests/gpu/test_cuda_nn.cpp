@@ -156,7 +156,7 @@ Outcome run_both(const Node& node, const std::vector<Input>& inputs, DType dtype
     std::vector<const Tensor*> ref_ptrs;
     for (const Tensor& t : ref_inputs) ref_ptrs.push_back(&t);
     const Node& rn = ref_node ? *ref_node : node;
-    const rtinfer::ir::OpKernel* kernel = rtinfer::ref::reference_registry().find("", node.op_type);
+    const rtinfer::ir::OpKernel* kernel = rtinfer::ref::reference_registry().find(node.domain, node.op_type);
     EXPECT_NE(kernel, nullptr);
     if (!kernel) return out;
     Status s = rtinfer::ref::evaluate_node(*kernel, rn, opset, ref_ptrs, out.expected);
@@ -173,7 +173,7 @@ Outcome run_both(const Node& node, const std::vector<Input>& inputs, DType dtype
     }
     std::vector<rtinfer::ir::OutputInfo> outs;
     for (const Tensor& t : out.expected) outs.push_back(rtinfer::ir::OutputInfo{t.dtype(), t.shape(), true});
-    const rtinfer::cuda::CudaKernel* ck = rtinfer::cuda::cuda_registry().find("", node.op_type);
+    const rtinfer::cuda::CudaKernel* ck = rtinfer::cuda::cuda_registry().find(node.domain, node.op_type);
     EXPECT_NE(ck, nullptr) << node.op_type;
     if (!ck) return out;
     rtinfer::cuda::OpSetup setup{node, opset, infos, outs};
@@ -393,6 +393,48 @@ TEST(CudaNn, ConvFusedActivation) {
         // Without a bias the epilogue still runs for the activation alone.
         const ConvCase nb{"", {1, 4, 6, 6}, {4, 4, 3, 3}, {}, false};
         check_fused("Conv", nb.attrs, conv_inputs(nb, rng, 4), t);
+    }
+}
+
+// rtinfer.NhwcConv: channels-last X [N,H,W,C] and OHWI weights, what convert_to_nhwc produces.
+TEST(CudaNn, NhwcConv) {
+    RT_REQUIRE_GPU();
+    struct Case {
+        std::string name;
+        Shape x, w;  // NHWC, OHWI
+        Attrs attrs;
+    };
+    const std::vector<Case> cases = {
+        {"3x3 pad 1", {2, 9, 8, 16}, {32, 3, 3, 16}, {{"pads", attr_ints({1, 1, 1, 1})}}},
+        {"7x7 stride 2 three channels", {2, 20, 18, 3}, {8, 7, 7, 3}, {{"strides", attr_ints({2, 2})}, {"pads", attr_ints({3, 3, 3, 3})}}},
+        {"depthwise stride 2", {2, 10, 10, 24}, {24, 3, 3, 1}, {{"group", attr_i(24)}, {"strides", attr_ints({2, 2})}, {"pads", attr_ints({1, 1, 1, 1})}}},
+        {"pointwise", {2, 7, 5, 40}, {24, 1, 1, 40}, {}},
+        {"groups 2 dilation 2", {1, 12, 12, 8}, {8, 3, 3, 4}, {{"group", attr_i(2)}, {"dilations", attr_ints({2, 2})}, {"pads", attr_ints({2, 2, 2, 2})}}},
+    };
+    for (const Case& c : cases) {
+        for (DType t : kBoth) {
+            for (int act : {0, 1, 4}) {
+                Rng rng;
+                Node node = make_node("NhwcConv", 3, 1, c.attrs);
+                node.domain = rtinfer::ir::kRtinferDomain;
+                if (act) node.attrs["rt_fused_activation"] = attr_i(act);
+                const std::vector<Input> in = {runtime(random_tensor(c.x, rng)), constant(random_tensor(c.w, rng)),
+                                               constant(random_tensor({c.w[0]}, rng))};
+                check(node, in, t, "NhwcConv " + c.name + " act " + std::to_string(act));
+            }
+        }
+    }
+}
+
+TEST(CudaNn, NhwcGlobalAveragePool) {
+    RT_REQUIRE_GPU();
+    for (const Shape& x : {Shape{2, 7, 7, 64}, Shape{3, 5, 4, 3}, Shape{1, 1, 1, 8}}) {
+        for (DType t : kBoth) {
+            Rng rng;
+            Node node = make_node("NhwcGlobalAveragePool", 1, 1);
+            node.domain = rtinfer::ir::kRtinferDomain;
+            check(node, {runtime(random_tensor(x, rng))}, t, "NhwcGlobalAveragePool " + rtinfer::ir::shape_str(x));
+        }
     }
 }
 

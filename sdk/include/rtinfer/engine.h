@@ -28,6 +28,14 @@ struct LayerInfo {
     std::string backend;  // "cpu" or "cuda"
 };
 
+// Time one layer took in a profiled run (rtexec bench --profile), averaged over the run's iterations.
+struct LayerTiming {
+    std::string name;
+    std::string op_type;
+    std::string backend;  // "cpu" or "cuda": where the layer ran
+    double ms = 0.0;
+};
+
 // Sizes an engine reports; activation_bytes is the planned arena at max batch.
 struct MemoryInfo {
     uint64_t weight_bytes = 0;
@@ -96,6 +104,10 @@ public:
     // the shape found). Valid until the next enqueue.
     Expected<const void*> output_data(const std::string& name) const;
 
+    // Runs `iterations` inferences layer by layer, without a CUDA graph, timing each layer (CUDA events on
+    // the stream for the CUDA backend, the wall clock for the CPU backend); returns one entry per layer in
+    // execution order. Inputs and outputs must be bound as for enqueue(). Synchronizes the stream.
+    Expected<std::vector<LayerTiming>> profile(int iterations, void* stream = nullptr);
     // Bytes of activation memory (the planned arena) this context holds at its current batch.
     uint64_t activation_bytes() const;
 

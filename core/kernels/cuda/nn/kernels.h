@@ -19,6 +19,8 @@ extern const CudaKernel kBatchNormalizationCuda;
 extern const CudaKernel kLayerNormalizationCuda;
 extern const CudaKernel kInstanceNormalizationCuda;
 extern const CudaKernel kGroupNormalizationCuda;
+extern const CudaKernel kNhwcConvCuda;
+extern const CudaKernel kNhwcGlobalAveragePoolCuda;
 
 // The table this family registers; add a line here for each new op file.
 inline std::vector<const CudaKernel*> nn_cuda_kernels() {
@@ -33,7 +35,9 @@ inline std::vector<const CudaKernel*> nn_cuda_kernels() {
             &kBatchNormalizationCuda,
             &kLayerNormalizationCuda,
             &kInstanceNormalizationCuda,
-            &kGroupNormalizationCuda};
+            &kGroupNormalizationCuda,
+            &kNhwcConvCuda,
+            &kNhwcGlobalAveragePoolCuda};
 }
 
 }  // namespace rtinfer::cuda

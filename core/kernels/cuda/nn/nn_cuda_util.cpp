@@ -128,6 +128,22 @@ Expected<FilterDesc> make_filter_desc(DataType dtype, const std::vector<int>& di
     return desc;
 }
 
+Expected<TensorDesc> make_tensor_desc_nhwc(DataType dtype, const std::vector<int>& nchw) {
+    cudnnTensorDescriptor_t raw = nullptr;
+    RT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&raw));
+    TensorDesc desc(raw);
+    RT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(raw, CUDNN_TENSOR_NHWC, cudnn_type(dtype), nchw[0], nchw[1], nchw[2], nchw[3]));
+    return desc;
+}
+
+Expected<FilterDesc> make_filter_desc_nhwc(DataType dtype, const std::vector<int>& kcrs) {
+    cudnnFilterDescriptor_t raw = nullptr;
+    RT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&raw));
+    FilterDesc desc(raw);
+    RT_CUDNN_CHECK(cudnnSetFilter4dDescriptor(raw, cudnn_type(dtype), CUDNN_TENSOR_NHWC, kcrs[0], kcrs[1], kcrs[2], kcrs[3]));
+    return desc;
+}
+
 cudnnMathType_t conv_math_type(DataType dtype, bool allow_tf32) {
     // CUDNN_DEFAULT_MATH lets float32 run as TF32 on Ampere and later; FMA math keeps it exact float.
     if (dtype == DataType::kFloat16) return CUDNN_TENSOR_OP_MATH;

@@ -67,6 +67,9 @@ using ConvDesc = std::unique_ptr<cudnnConvolutionStruct, ConvDescDeleter>;
 // Packed NCHW (or NCDHW) descriptors; dims has 4 or 5 entries.
 Expected<TensorDesc> make_tensor_desc(DataType dtype, const std::vector<int>& dims);
 Expected<FilterDesc> make_filter_desc(DataType dtype, const std::vector<int>& dims);
+// Channels-last 4-D descriptors: dims are given as (N, C, H, W) and (K, C, R, S); memory is NHWC / KRSC.
+Expected<TensorDesc> make_tensor_desc_nhwc(DataType dtype, const std::vector<int>& nchw);
+Expected<FilterDesc> make_filter_desc_nhwc(DataType dtype, const std::vector<int>& kcrs);
 // A cross-correlation over dims.size() spatial dims with symmetric pads; float accumulation for float16.
 // Float32 uses FMA math unless TF32 is allowed, so results match the reference to float rounding.
 Expected<ConvDesc> make_conv_desc(DataType dtype, const std::vector<int>& pads, const std::vector<int>& strides,
