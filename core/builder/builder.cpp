@@ -196,11 +196,16 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         if (channels_last_enabled()) {
             int nhwc = 0, reformats = 0;
             RT_RETURN_IF_ERROR(passes::convert_to_nhwc(shaped, true, &nhwc, &reformats));
+            int residual = 0, activations = 0;
+            RT_RETURN_IF_ERROR(passes::fuse_conv_residual(shaped, &residual));
+            RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &activations));
+            fused_act += activations;
             s = ir::infer_shapes(shaped, ref::reference_registry());
             if (!s.is_ok()) return s.with_context(name + ": after the channels-last conversion");
             if (nhwc > 0) {
                 log(logger, Severity::kInfo, name + ": " + std::to_string(nhwc) + " layers run channels-last (NHWC), " +
-                                                 std::to_string(reformats) + " layout reformats");
+                                                 std::to_string(reformats) + " layout reformats, " +
+                                                 std::to_string(residual) + " residual adds fused into convolutions");
             }
         }
     }

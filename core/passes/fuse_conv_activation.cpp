@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "core/ir/fused_activation.h"
+#include "core/ir/op.h"
 #include "core/passes/passes.h"
 
 namespace rtinfer::passes {
@@ -66,7 +67,9 @@ Status fuse_conv_activation(ir::Graph& graph, int* fused) {
     std::vector<bool> drop(graph.nodes.size(), false);
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
         ir::Node& conv = graph.nodes[i];
-        if (conv.op_type != "Conv" || !conv.domain.empty() || conv.has_attr("rt_fused_activation")) continue;
+        const bool onnx_conv = conv.op_type == "Conv" && conv.domain.empty();
+        const bool nhwc_conv = conv.op_type == "NhwcConv" && conv.domain == ir::kRtinferDomain;
+        if ((!onnx_conv && !nhwc_conv) || conv.has_attr("rt_fused_activation")) continue;
         const std::string c = conv.outputs[0];
         if (is_graph_output(graph, c)) continue;
         const auto& users = consumers[c];

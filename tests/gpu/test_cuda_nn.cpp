@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -414,16 +415,57 @@ TEST(CudaNn, NhwcConv) {
     for (const Case& c : cases) {
         for (DType t : kBoth) {
             for (int act : {0, 1, 4}) {
-                Rng rng;
-                Node node = make_node("NhwcConv", 3, 1, c.attrs);
-                node.domain = rtinfer::ir::kRtinferDomain;
-                if (act) node.attrs["rt_fused_activation"] = attr_i(act);
-                const std::vector<Input> in = {runtime(random_tensor(c.x, rng)), constant(random_tensor(c.w, rng)),
-                                               constant(random_tensor({c.w[0]}, rng))};
-                check(node, in, t, "NhwcConv " + c.name + " act " + std::to_string(act));
+                for (bool residual : {false, true}) {
+                    Rng rng;
+                    Node node = make_node("NhwcConv", residual ? 4 : 3, 1, c.attrs);
+                    node.domain = rtinfer::ir::kRtinferDomain;
+                    if (act) node.attrs["rt_fused_activation"] = attr_i(act);
+                    std::vector<Input> in = {runtime(random_tensor(c.x, rng)), constant(random_tensor(c.w, rng)),
+                                             constant(random_tensor({c.w[0]}, rng))};
+                    if (residual) {  // Z has the output's shape: infer it from the reference
+                        const Node plain = make_node("NhwcConv", 3, 1, c.attrs);
+                        Outcome probe;
+                        std::vector<const Tensor*> ptrs;
+                        for (const Input& i : in) ptrs.push_back(&i.value);
+                        Node ref_node = plain;
+                        ref_node.domain = rtinfer::ir::kRtinferDomain;
+                        const auto* k = rtinfer::ref::reference_registry().find(ref_node.domain, "NhwcConv");
+                        ASSERT_NE(k, nullptr);
+                        ASSERT_TRUE(rtinfer::ref::evaluate_node(*k, ref_node, 17, ptrs, probe.expected).is_ok());
+                        in.push_back(runtime(random_tensor(probe.expected[0].shape(), rng)));
+                    }
+                    check(node, in, t,
+                          "NhwcConv " + c.name + " act " + std::to_string(act) + (residual ? " residual" : ""));
+                }
             }
         }
     }
+}
+
+// Pointwise channels-last convolutions on both paths the builder chooses between: cuBLASLt and cuDNN.
+TEST(CudaNn, NhwcConvPointwiseOnEachPath) {
+    RT_REQUIRE_GPU();
+    for (const char* mode : {"force", "0"}) {
+        setenv("RTINFER_CONV_GEMM", mode, 1);
+        for (DType t : kBoth) {
+            for (int act : {0, 1, 4}) {
+                for (bool residual : {false, true}) {
+                    Rng rng;
+                    Node node = make_node("NhwcConv", residual ? 4 : 3, 1);
+                    node.domain = rtinfer::ir::kRtinferDomain;
+                    if (act) node.attrs["rt_fused_activation"] = attr_i(act);
+                    std::vector<Input> in = {runtime(random_tensor({2, 5, 7, 48}, rng)),
+                                             constant(random_tensor({32, 1, 1, 48}, rng)),
+                                             constant(random_tensor({32}, rng))};
+                    if (residual) in.push_back(runtime(random_tensor({2, 5, 7, 32}, rng)));
+                    check(node, in, t,
+                          std::string("NhwcConv 1x1 mode ") + mode + " act " + std::to_string(act) +
+                              (residual ? " residual" : ""));
+                }
+            }
+        }
+    }
+    unsetenv("RTINFER_CONV_GEMM");
 }
 
 TEST(CudaNn, NhwcGlobalAveragePool) {

@@ -125,3 +125,43 @@ TEST(Passes, ConvertToNhwcHalfOnlySkipsFloat32AndAsymmetricPads) {
     ASSERT_TRUE(ir::infer_shapes(h, ref::reference_registry()).is_ok());
     EXPECT_TRUE(h.validate().is_ok());
 }
+
+TEST(Passes, FuseConvResidualTakesTheAddAndThenTheRelu) {
+    ir::Graph g = residual_block();
+    // Relu after the residual Add: conv2 -> Add(skip) -> Relu becomes one NhwcConv with Z and a fused ReLU.
+    for (auto& n : g.nodes) {
+        if (n.name == "mul") {
+            n.op_type = "Relu";
+            n.inputs = {"sum"};
+        }
+    }
+    g.erase_value("scale");
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    const ir::Tensor x = random_tensor({2, 4, 6, 6}, 11);
+    const auto before = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(before.empty());
+
+    ASSERT_TRUE(passes::convert_to_nhwc(g, false).is_ok());
+    int residual = 0, activations = 0;
+    ASSERT_TRUE(passes::fuse_conv_residual(g, &residual).is_ok());
+    EXPECT_EQ(residual, 1);
+    EXPECT_EQ(count_ops(g, "Add"), 0);
+    ASSERT_TRUE(passes::fuse_conv_activation(g, &activations).is_ok());
+    EXPECT_EQ(activations, 2);  // relu1, now right after conv1 in channels-last, and the Relu after the Add
+    EXPECT_EQ(count_ops(g, "Relu"), 0);
+    int with_z = 0;
+    for (const auto& n : g.nodes) {
+        if (n.op_type != "NhwcConv" || n.inputs.size() != 4) continue;
+        ++with_z;
+        EXPECT_TRUE(n.has_attr("rt_fused_activation")) << n.name;
+    }
+    EXPECT_EQ(with_z, 1);
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(g.validate().is_ok());
+    const auto after = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(after.empty());
+    const ir::Tensor& a = before.at("y");
+    const ir::Tensor& b = after.at("y");
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) EXPECT_NEAR(a.data<float>()[i], b.data<float>()[i], 1e-5) << i;
+}

@@ -40,6 +40,19 @@ struct BiasActParams {
 };
 Status launch_bias_activation(const BiasActParams& p, cudaStream_t stream);
 
+// Channels-last, in place over y [pixels, channels] (float32 or float16):
+//   y[i] = act(y[i] + bias[i % channels] + z[i]); bias (float32) and z (y's type) may be null.
+struct ChannelsLastEpilogueParams {
+    void* y = nullptr;
+    bool half = false;
+    int64_t count = 0;
+    int64_t channels = 1;
+    const float* bias = nullptr;
+    const void* z = nullptr;
+    Activation act;
+};
+Status launch_channels_last_epilogue(const ChannelsLastEpilogueParams& p, cudaStream_t stream);
+
 // dst [planes, dst_dims] = src [planes, src_dims] moved by `offset`: dst[p, i] = src[p, i - offset] where that
 // lies inside src, else 0. A positive offset pads the front, a negative one crops it.
 struct ShiftCopyParams {

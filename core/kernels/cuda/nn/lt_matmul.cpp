@@ -74,10 +74,14 @@ Expected<LtMatmul> LtMatmul::create(cublasLtHandle_t handle, const MatmulShape& 
     const cublasOperation_t op_second = s.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
     RT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof op_first));
     RT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof op_second));
-    if (s.bias) {
-        const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    if (s.bias || s.relu) {
+        const cublasLtEpilogue_t epilogue = s.bias ? (s.relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                                   : CUBLASLT_EPILOGUE_RELU;
         RT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof epilogue));
-        RT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &s.bias, sizeof s.bias));
+        if (s.bias) {
+            RT_CUBLAS_CHECK(
+                cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &s.bias, sizeof s.bias));
+        }
     }
     // Stored row-major B is [k, n] (or [n, k] transposed): column-major [n, k] (or [k, n]) with ld ldb.
     RT_RETURN_IF_ERROR(

@@ -21,6 +21,7 @@ struct MatmulShape {
     int64_t batch = 1;
     int64_t stride_a = 0, stride_b = 0, stride_c = 0;  // elements between batch matrices (0 broadcasts)
     const void* bias = nullptr;                        // device [n] of dtype, fixed at create: the bias epilogue
+    bool relu = false;                                 // max(0, .) after the bias, in the epilogue
 };
 
 struct LtDescDeleter {

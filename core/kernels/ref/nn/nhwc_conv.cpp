@@ -1,6 +1,6 @@
 // rtinfer.NhwcConv: Conv on channels-last tensors, what convert_to_nhwc makes of a 2-D Conv.
-// X [N, H, W, C], W [M, kH, kW, C / group] (OHWI), optional B [M] -> Y [N, H', W', M]; the attributes are
-// Conv's. The reference permutes to NCHW, runs the Conv reference and permutes the result back.
+// X [N, H, W, C], W [M, kH, kW, C / group] (OHWI), optional B [M], optional Z [N, H', W', M] (a residual
+// added before the fused activation, see fuse_conv_residual) -> Y [N, H', W', M]; the attributes are Conv's. The reference permutes to NCHW, runs the Conv reference and permutes the result back.
 #include <vector>
 
 #include "core/kernels/ref/nn/kernels.h"
@@ -46,7 +46,11 @@ Status infer(ir::InferContext& ctx) {
         RT_RETURN_IF_ERROR(nn::check_vector(ctx, 2, w[0], "bias B"));
     }
     const std::vector<int64_t> spatial = win.out_shape();
-    ctx.set_output(0, t, {x[0], spatial[0], spatial[1], w[0]});
+    const ir::Shape y = {x[0], spatial[0], spatial[1], w[0]};
+    if (ctx.has_input(3) && (ctx.input_dtype(3) != t || ctx.input_shape(3) != y)) {
+        return ctx.error("residual Z must have the output's type and shape " + ir::shape_str(y));
+    }
+    ctx.set_output(0, t, y);
     return Status();
 }
 
@@ -66,6 +70,11 @@ Status run(ir::ComputeContext& ctx) {
     nn::conv_forward(x_nchw.data(), w_oihw.data(), bias, y_nchw.data(), xs[0], xs[1], ws[0],
                      ctx.node().attr_int("group", 1), win, col);
     permute(y_nchw.data(), y.data<T>(), y.dim(0), y.dim(3), y.dim(1) * y.dim(2), false);
+    if (ctx.has_input(3)) {
+        const T* z = ctx.input(3).data<T>();
+        T* out = y.data<T>();
+        for (int64_t i = 0; i < y.numel(); ++i) out[i] += z[i];
+    }
     return Status();
 }
 
