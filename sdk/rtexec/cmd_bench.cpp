@@ -109,6 +109,7 @@ double percentile(const std::vector<double>& sorted, double q) {
 int cmd_bench(const std::vector<std::string>& args) {
     const std::string cmd = "bench";
     std::string engine_path;
+    std::vector<std::string> plugins;
     int64_t batch = 0, streams = 1, iterations = 100, warmup = 10;
 
     ArgParser parser(cmd, "--engine m.engine [options]",
@@ -120,6 +121,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     parser.add_int("streams", &streams, "N", "concurrent streams (default 1)", 1, 256);
     parser.add_int("iterations", &iterations, "K", "timed inferences per stream (default 100)", 1, 100000000);
     parser.add_int("warmup", &warmup, "W", "untimed inferences per stream first (default 10)", 0, 100000000);
+    parser.add_strings("plugins", &plugins, "LIB", kPluginsHelp);
 
     Status s = parser.parse(args);
     if (!s) return usage_error(cmd, s);
@@ -132,6 +134,8 @@ int cmd_bench(const std::vector<std::string>& args) {
     s = check_readable(engine_path, "engine");
     if (!s) return runtime_error(cmd, s);
 
+    s = load_plugins(plugins);
+    if (!s) return runtime_error(cmd, s);
     rtinfer::StderrLogger logger;
     auto loaded = rtinfer::Engine::load_file(engine_path, &logger);
     if (!loaded) return runtime_error(cmd, loaded.status());
