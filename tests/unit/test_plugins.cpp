@@ -12,6 +12,7 @@
 #include "core/plugins/resolve.h"
 #include "core/runtime/engine_impl.h"
 #include "core/serialize/engine_file.h"
+#include "rtinfer/rtinfer.h"
 #include "tests/unit/plugin_test_util.h"
 
 using namespace rtinfer;
@@ -401,4 +402,32 @@ TEST(PluginEngine, CapabilityReportNamesRefusedPluginNodes) {
     EXPECT_EQ(report->unsupported[0].node_name, "scale0");
     EXPECT_TRUE(contains(report->unsupported[0].reason, "factor must not be 0")) << report->unsupported[0].reason;
     std::remove(path.c_str());
+}
+
+TEST(PluginEngine, PluginWrittenInC) {
+    OnnxMaker m;
+    m.input("x", {2, 3});
+    m.node("CNegate", {"x"}, {"y"}, "negate", "test.c");
+    m.output("y", {2, 3});
+    BuilderConfig config;
+    config.plugin_libraries = {RTINFER_TEST_PLUGIN_C};
+    auto engine = m.build(config);
+    ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+    std::vector<float> expected;
+    for (float x : kX) expected.push_back(-x);
+    EXPECT_EQ(run_xy(**engine, kX), expected);
+    // Its instances serialize to no bytes at all; the engine still round-trips.
+    auto bytes = (*engine)->serialize();
+    ASSERT_TRUE(bytes.has_value());
+    auto loaded = Engine::load_memory(bytes->data(), bytes->size());
+    ASSERT_TRUE(loaded.has_value()) << loaded.status().to_string();
+    EXPECT_EQ(run_xy(**loaded, kX), expected);
+}
+
+TEST(PluginLoading, CApiLoadsLibraries) {
+    EXPECT_NE(rt_load_plugin_library(nullptr), 0);
+    EXPECT_TRUE(contains(rt_last_error(), "path is null")) << rt_last_error();
+    EXPECT_EQ(rt_load_plugin_library("/nonexistent/libc_api.so"), static_cast<int>(StatusCode::kNotFound));
+    EXPECT_TRUE(contains(rt_last_error(), "plugin library '/nonexistent/libc_api.so' not found")) << rt_last_error();
+    EXPECT_EQ(rt_load_plugin_library(RTINFER_TEST_PLUGIN), 0) << rt_last_error();
 }
