@@ -9,6 +9,7 @@
 #include "core/kernels/ref/ref_backend.h"
 #include "core/onnx/importer.h"
 #include "core/passes/passes.h"
+#include "core/plugins/resolve.h"
 #ifdef RTINFER_HAVE_CUDA
 #include "core/kernels/cuda/timing_cache.h"
 #endif
@@ -154,6 +155,10 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         log(logger, Severity::kWarning, "the CPU backend computes in float32; fp16 applies to the CUDA backend");
     }
     if (graph.inputs.empty() && graph.outputs.empty()) return Status(StatusCode::kInvalidModel, name + ": the model has no outputs");
+    {
+        Status s = plugins::map_plugin_nodes(graph, config.plugin_libraries, ref::reference_registry());
+        if (!s.is_ok()) return s.with_context(name);
+    }
     BatchProfile profile;
     if (!graph.inputs.empty()) {
         auto p = batch_profile(graph, config);
@@ -328,12 +333,19 @@ Expected<CapabilityReport> Builder::check_capability(const std::string& onnx_pat
         v.shape_known = true;
     }
     const auto& registry = ref::reference_registry();
+    std::vector<plugins::MappingFailure> refused;  // nodes whose plugin refused them
+    RT_RETURN_IF_ERROR(plugins::map_plugin_nodes(graph, std::vector<std::string>{}, registry, &refused).with_context(onnx_path));
     std::set<std::string> unknown;  // outputs of nodes that failed: their consumers cannot be judged
     for (const auto& node : graph.nodes) {
         std::string reason;
         // Every op the reference runs also runs in a CUDA engine (on the CPU where no CUDA kernel takes it).
         (void)backend;
-        if (!registry.find(node.domain, node.op_type)) {
+        for (const auto& r : refused) {
+            if (r.node_name == node.name) reason = r.status.message();
+        }
+        if (!reason.empty()) {
+            for (const auto& o : node.outputs) unknown.insert(o);
+        } else if (!registry.find(node.domain, node.op_type)) {
             reason = "no kernel implements op '" + (node.domain.empty() ? node.op_type : node.domain + "::" + node.op_type) +
                      "' (opset " + std::to_string(graph.opset(node.domain)) + ")";
         } else {

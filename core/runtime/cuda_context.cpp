@@ -17,6 +17,7 @@
 #include "core/kernels/cuda/device_info.h"
 #include "core/kernels/cuda/timing_cache.h"
 #include "core/kernels/ref/ref_backend.h"
+#include "core/plugins/plugin_cuda_op.h"
 
 namespace rtinfer {
 
@@ -184,7 +185,9 @@ private:
             CudaStep cs;
             cs.step = &step;
             const ir::Node& node = *step.node;
-            if (const cuda::CudaKernel* kernel = registry.find(node.domain, node.op_type)) {
+            // Plugin layers use the plugin's CUDA enqueue if it has one, else its CPU enqueue as a fallback.
+            if (const cuda::CudaKernel* kernel = node.plugin ? &plugins::plugin_cuda_kernel()
+                                                             : registry.find(node.domain, node.op_type)) {
                 cuda::OpSetup setup{node, step.opset, {}, {}};
                 for (int s : step.in) {
                     if (s < 0) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/plugins/resolve.h"
 #include "core/runtime/engine_impl.h"
 
 #ifdef RTINFER_HAVE_CUDA
@@ -58,6 +59,10 @@ Expected<std::unique_ptr<Engine>> finish_load(const uint8_t* data, size_t size, 
     if (*here != parsed.device_key) {
         return Status(StatusCode::kInvalidEngine, source + ": engine built for device '" + parsed.device_key +
                                                       "', this device is '" + *here + "'; rebuild the engine here");
+    }
+    {
+        Status s = plugins::attach_engine_plugins(parsed.graph);
+        if (!s.is_ok()) return s.with_context(source);
     }
     auto impl = std::make_shared<Engine::Impl>();
     impl->data = std::move(parsed);

@@ -144,6 +144,7 @@ double percentile(const std::vector<double>& sorted, double q) {
 int cmd_bench(const std::vector<std::string>& args) {
     const std::string cmd = "bench";
     std::string engine_path;
+    std::vector<std::string> plugins;
     int64_t batch = 0, streams = 1, iterations = 100, warmup = 10;
 
     ArgParser parser(cmd, "--engine m.engine [options]",
@@ -159,6 +160,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     parser.add_flag("profile", &profile,
                     "afterwards, time every layer of stream 0 over the iterations and print time by op type and the "
                     "slowest layers (before the JSON line)");
+    parser.add_strings("plugins", &plugins, "LIB", kPluginsHelp);
 
     Status s = parser.parse(args);
     if (!s) return usage_error(cmd, s);
@@ -171,6 +173,8 @@ int cmd_bench(const std::vector<std::string>& args) {
     s = check_readable(engine_path, "engine");
     if (!s) return runtime_error(cmd, s);
 
+    s = load_plugins(plugins);
+    if (!s) return runtime_error(cmd, s);
     rtinfer::StderrLogger logger;
     auto loaded = rtinfer::Engine::load_file(engine_path, &logger);
     if (!loaded) return runtime_error(cmd, loaded.status());

@@ -2,6 +2,7 @@
 
 #include "core/ir/fused_activation.h"
 #include "core/ir/half.h"
+#include "core/plugins/plugin_layer.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +23,7 @@ const ir::OpRegistry& reference_registry() {
                 std::abort();
             }
         }
+        if (!r.add_domain(plugins::kPluginDomain, plugins::plugin_reference_kernel()).is_ok()) std::abort();
         return r;
     }();
     return registry;

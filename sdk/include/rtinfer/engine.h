@@ -19,6 +19,13 @@ namespace rtinfer {
 
 class ExecutionContext;
 
+// Loads a plugin library (see rtinfer/plugin.h) into this process, for builds and for loading engines
+// whose layers use its plugins. Loading the same file again is a no-op; a plugin (name and namespace) that
+// another library named by the user already defines is an error; a user's plugin hides a built-in one of
+// the same name. Libraries stay loaded until the process exits. The SDK's built-in plugins and those of
+// the RTINFER_PLUGIN_PATH variable (colon-separated libraries or folders) are loaded without this call.
+Status load_plugin_library(const std::string& path);
+
 // One layer of an engine, as `rtexec inspect` shows it.
 struct LayerInfo {
     std::string name;
