@@ -18,7 +18,7 @@ echo "== capability report"
 "$rtexec" inspect --onnx "$work/$model.onnx" --capability
 
 echo "== build the engine"
-"$rtexec" build --onnx "$work/$model.onnx" --out "$work/$model.engine" --max-batch 8 --opt-batch 2
+"$rtexec" build --onnx "$work/$model.onnx" --out "$work/$model.engine" --min-batch 1 --opt-batch 2 --max-batch 8
 
 echo "== inspect the engine"
 "$rtexec" inspect --engine "$work/$model.engine" | head -n 20

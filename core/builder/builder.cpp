@@ -2,12 +2,18 @@
 #include "rtinfer/builder.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <set>
 
 #include "core/ir/shape_inference.h"
 #include "core/kernels/ref/ref_backend.h"
 #include "core/onnx/importer.h"
 #include "core/passes/passes.h"
+#include "core/plugins/resolve.h"
+#ifdef RTINFER_HAVE_CUDA
+#include "core/kernels/cuda/timing_cache.h"
+#endif
+#include "core/runtime/context_impl.h"
 #include "core/runtime/engine_impl.h"
 
 namespace rtinfer {
@@ -83,14 +89,76 @@ Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const
     return out;
 }
 
+// Channels-last float16 convolutions; RTINFER_NHWC=0 keeps NCHW (for comparisons).
+bool channels_last_enabled() {
+    const char* v = std::getenv("RTINFER_NHWC");
+    return !(v && std::string(v) == "0");
+}
+
+// The context the builder measures and describes the engine with; for CUDA it carries the timing cache,
+// which `cache` keeps alive for as long as the context is used.
+Status make_build_context(const Engine& engine, const Engine::Impl& impl, const BuilderConfig& config,
+                          const std::string& name, Logger* logger, std::unique_ptr<ExecutionContext>& ctx,
+                          std::shared_ptr<void>& cache) {
+    if (config.backend != Backend::kCuda) {
+        RT_ASSIGN_OR_RETURN(ctx, engine.create_context());
+        return Status();
+    }
+#ifdef RTINFER_HAVE_CUDA
+    const auto t0 = std::chrono::steady_clock::now();
+    auto timing = std::make_shared<cuda::TimingCache>();
+    if (!config.timing_cache_path.empty()) {
+        std::string skipped;
+        RT_ASSIGN_OR_RETURN(*timing, cuda::TimingCache::load(config.timing_cache_path, impl.data.device_key, &skipped));
+        if (!skipped.empty()) log(logger, Severity::kWarning, skipped);
+    }
+    const size_t known = timing->size();
+    cache = timing;
+    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, timing.get()));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    log(logger, Severity::kInfo, name + ": tuned " + std::to_string(ctx->impl().tactics().size()) + " layers in " +
+                                     std::to_string(s).substr(0, 5) + " s (" + std::to_string(timing->hits()) +
+                                     " from the timing cache of " + std::to_string(known) + " entries)");
+    return Status();
+#else
+    (void)impl;
+    (void)name;
+    (void)logger;
+    (void)cache;
+    return Status(StatusCode::kUnsupported, "this rtinfer was built without CUDA");
+#endif
+}
+
+// Stores the tactics the build used in the engine and writes the timing cache file.
+Status finish_build_cache(const std::shared_ptr<void>& cache, const BuilderConfig& config, serialize::EngineData& d) {
+#ifdef RTINFER_HAVE_CUDA
+    if (!cache) return Status();
+    auto* timing = static_cast<cuda::TimingCache*>(cache.get());
+    d.tactics = timing->used();
+    if (!config.timing_cache_path.empty()) return timing->save(config.timing_cache_path, d.device_key);
+#else
+    (void)cache;
+    (void)config;
+    (void)d;
+#endif
+    return Status();
+}
+
 Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConfig& config, const std::string& name,
                                               Logger* logger) {
     const auto t0 = std::chrono::steady_clock::now();
     if (config.backend == Backend::kCuda) {
-        return Status(StatusCode::kUnsupported, name + ": the CUDA backend is not available yet; build with --backend cpu");
+        auto key = runtime::current_device_key(Backend::kCuda);
+        if (!key.has_value()) return key.status().with_context(name + ": cannot build for the CUDA backend");
     }
-    if (config.fp16) log(logger, Severity::kWarning, "the CPU backend computes in float32; fp16 applies to the CUDA backend");
+    if (config.fp16 && config.backend == Backend::kCpu) {
+        log(logger, Severity::kWarning, "the CPU backend computes in float32; fp16 applies to the CUDA backend");
+    }
     if (graph.inputs.empty() && graph.outputs.empty()) return Status(StatusCode::kInvalidModel, name + ": the model has no outputs");
+    {
+        Status s = plugins::map_plugin_nodes(graph, config.plugin_libraries, ref::reference_registry());
+        if (!s.is_ok()) return s.with_context(name);
+    }
     BatchProfile profile;
     if (!graph.inputs.empty()) {
         auto p = batch_profile(graph, config);
@@ -122,7 +190,30 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     };
     RT_RETURN_IF_ERROR(passes::fold_constants(shaped, evaluator, fold, &folded));
     RT_RETURN_IF_ERROR(passes::fuse_conv_bn(shaped, &fused));
+    int fused_act = 0;
+    RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &fused_act));
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
+    int halved = 0;
+    if (config.fp16 && config.backend == Backend::kCuda) {
+        RT_RETURN_IF_ERROR(passes::convert_to_fp16(shaped, &halved));
+        Status s = ir::infer_shapes(shaped, ref::reference_registry());
+        if (!s.is_ok()) return s.with_context(name + ": after float16 conversion");
+        if (channels_last_enabled()) {
+            int nhwc = 0, reformats = 0;
+            RT_RETURN_IF_ERROR(passes::convert_to_nhwc(shaped, true, &nhwc, &reformats));
+            int residual = 0, activations = 0;
+            RT_RETURN_IF_ERROR(passes::fuse_conv_residual(shaped, &residual));
+            RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &activations));
+            fused_act += activations;
+            s = ir::infer_shapes(shaped, ref::reference_registry());
+            if (!s.is_ok()) return s.with_context(name + ": after the channels-last conversion");
+            if (nhwc > 0) {
+                log(logger, Severity::kInfo, name + ": " + std::to_string(nhwc) + " layers run channels-last (NHWC), " +
+                                                 std::to_string(reformats) + " layout reformats, " +
+                                                 std::to_string(residual) + " residual adds fused into convolutions");
+            }
+        }
+    }
     {
         Status s = shaped.validate();
         if (!s.is_ok()) return Status(StatusCode::kInternal, name + ": graph invalid after passes: " + s.message());
@@ -163,7 +254,10 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     // only resolved there. Dims that change with the batch are -1. Also plans the activations at max batch.
     auto engine = std::make_unique<Engine>(impl);
     {
-        RT_ASSIGN_OR_RETURN(auto ctx, engine->create_context());
+        // CUDA layers measure their tactics here (through the timing cache when one is given).
+        std::shared_ptr<void> cache;  // declared first: destroyed after the context that points at it
+        std::unique_ptr<ExecutionContext> ctx;
+        RT_RETURN_IF_ERROR(make_build_context(*engine, *impl, config, name, logger, ctx, cache));
         std::vector<std::vector<int64_t>> first;
         const int other = profile.opt + 1 <= profile.max ? profile.opt + 1 : profile.opt - 1;
         const bool compare = profile.dynamic && other >= profile.min && other != profile.opt;
@@ -187,12 +281,30 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         RT_RETURN_IF_ERROR(ctx->set_batch(profile.max));
         if (!d.graph.outputs.empty()) RT_RETURN_IF_ERROR(ctx->tensor_desc(d.graph.outputs[0]).status());
         d.activation_bytes = ctx->activation_bytes();
+        RT_RETURN_IF_ERROR(finish_build_cache(cache, config, d));
+        // Nodes the backend's kernels do not take run on the CPU reference; say which, and record it.
+        const std::vector<std::string> fallbacks = ctx->impl().fallback_nodes();
+        if (!fallbacks.empty()) {
+            std::string list;
+            for (const auto& f : fallbacks) list += (list.empty() ? "" : ", ") + f;
+            log(logger, Severity::kWarning, name + ": " + std::to_string(fallbacks.size()) + " of " +
+                                                std::to_string(d.graph.nodes.size()) + " layers fall back to the CPU: " + list);
+            for (auto& node : d.graph.nodes) {
+                for (const auto& f : fallbacks) {
+                    if (f == node.name + " (" + node.op_type + ")") {
+                        ir::Attribute a;
+                        a.i = 1;
+                        node.attrs["rt_cpu_fallback"] = a;
+                    }
+                }
+            }
+        }
     }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo,
         name + ": built " + std::to_string(d.graph.nodes.size()) + " layers in " + std::to_string(static_cast<int>(ms)) +
             " ms (identity removed " + std::to_string(removed) + ", folded " + std::to_string(folded) +
-            ", conv+bn fused " + std::to_string(fused) + ", dead removed " + std::to_string(dead) + ")");
+            ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) + ", dead removed " + std::to_string(dead) + ", float16 layers " + std::to_string(halved) + ")");
     return engine;
 }
 
@@ -221,11 +333,18 @@ Expected<CapabilityReport> Builder::check_capability(const std::string& onnx_pat
         v.shape_known = true;
     }
     const auto& registry = ref::reference_registry();
+    std::vector<plugins::MappingFailure> refused;  // nodes whose plugin refused them
+    RT_RETURN_IF_ERROR(plugins::map_plugin_nodes(graph, std::vector<std::string>{}, registry, &refused).with_context(onnx_path));
     std::set<std::string> unknown;  // outputs of nodes that failed: their consumers cannot be judged
     for (const auto& node : graph.nodes) {
         std::string reason;
-        if (backend == Backend::kCuda) {
-            reason = "the CUDA backend is not available yet";
+        // Every op the reference runs also runs in a CUDA engine (on the CPU where no CUDA kernel takes it).
+        (void)backend;
+        for (const auto& r : refused) {
+            if (r.node_name == node.name) reason = r.status.message();
+        }
+        if (!reason.empty()) {
+            for (const auto& o : node.outputs) unknown.insert(o);
         } else if (!registry.find(node.domain, node.op_type)) {
             reason = "no kernel implements op '" + (node.domain.empty() ? node.op_type : node.domain + "::" + node.op_type) +
                      "' (opset " + std::to_string(graph.opset(node.domain)) + ")";

@@ -36,7 +36,8 @@ std::vector<float> Node::attr_floats(const std::string& key, const std::vector<f
 }
 
 std::string Node::describe() const {
-    std::string op = domain.empty() ? op_type : domain + "::" + op_type;
+    // A plugin layer's domain is rtinfer's own; its op type is the plugin's name.
+    std::string op = domain.empty() ? op_type : domain == kPluginDomain ? "plugin " + op_type : domain + "::" + op_type;
     return "node '" + name + "' (" + op + ")";
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -10,7 +11,14 @@
 #include "core/ir/attribute.h"
 #include "core/ir/tensor.h"
 
+namespace rtinfer::plugins {
+class PluginLayer;  // core/plugins: a plugin instance (the IR only carries it)
+}
+
 namespace rtinfer::ir {
+
+// The domain of plugin layers: every kernel lookup for it finds the plugin kernel (core/plugins).
+constexpr const char* kPluginDomain = "rtinfer.plugin";
 
 // A tensor of the graph: a graph input, an initializer/constant, or a node output.
 struct Value {
@@ -29,6 +37,9 @@ struct Node {
     std::vector<std::string> inputs;   // value names; "" marks an omitted optional input
     std::vector<std::string> outputs;  // value names; "" marks an omitted optional output
     std::map<std::string, Attribute> attrs;
+    // Set on plugin layers (domain "rtinfer.plugin"): the instance that infers and runs them, shared by
+    // every copy of the graph. Engines store the instance's bytes in attrs and re-create it on load.
+    std::shared_ptr<const plugins::PluginLayer> plugin;
 
     bool has_attr(const std::string& key) const { return attrs.count(key) != 0; }
     const Attribute* attr(const std::string& key) const;

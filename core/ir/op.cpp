@@ -15,9 +15,19 @@ Status OpRegistry::add(const OpKernel& kernel) {
     return Status();
 }
 
+Status OpRegistry::add_domain(const std::string& domain, const OpKernel& kernel) {
+    if (!kernel.infer || !kernel.compute) return Status(StatusCode::kInternal, "kernel for domain " + domain + " lacks infer or compute");
+    if (!domain_kernels_.emplace(canonical_domain(domain), kernel).second) {
+        return Status(StatusCode::kInternal, "two kernels registered for domain " + domain);
+    }
+    return Status();
+}
+
 const OpKernel* OpRegistry::find(const std::string& domain, const std::string& op_type) const {
     auto it = kernels_.find(std::make_pair(canonical_domain(domain), op_type));
-    return it == kernels_.end() ? nullptr : &it->second;
+    if (it != kernels_.end()) return &it->second;
+    auto d = domain_kernels_.find(canonical_domain(domain));
+    return d == domain_kernels_.end() ? nullptr : &d->second;
 }
 
 std::vector<std::string> OpRegistry::op_types() const {

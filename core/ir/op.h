@@ -13,6 +13,9 @@
 
 namespace rtinfer::ir {
 
+// The domain of the SDK's own ops (what passes introduce, e.g. rtinfer.NhwcConv).
+constexpr const char* kRtinferDomain = "rtinfer";
+
 // What infer sees of one input: its type, shape, and value when that is known (a constant at build time,
 // every input at run time).
 struct InputInfo {
@@ -125,11 +128,14 @@ struct OpKernel {
 class OpRegistry {
 public:
     Status add(const OpKernel& kernel);
+    // One kernel for every op type of a domain (plugin layers: the node carries what the op does).
+    Status add_domain(const std::string& domain, const OpKernel& kernel);
     const OpKernel* find(const std::string& domain, const std::string& op_type) const;
     std::vector<std::string> op_types() const;
 
 private:
     std::map<std::pair<std::string, std::string>, OpKernel> kernels_;
+    std::map<std::string, OpKernel> domain_kernels_;
 };
 
 // Normalizes "ai.onnx" to "".

@@ -54,13 +54,13 @@ Tensor Tensor::wrap(DType dtype, Shape shape, void* data, std::shared_ptr<void> 
 
 Tensor Tensor::from_int64s(const std::vector<int64_t>& values, Shape shape) {
     Tensor t(DType::kInt64, std::move(shape));
-    std::memcpy(t.raw(), values.data(), values.size() * sizeof(int64_t));
+    if (!values.empty()) std::memcpy(t.raw(), values.data(), values.size() * sizeof(int64_t));
     return t;
 }
 
 Tensor Tensor::from_floats(const std::vector<float>& values, Shape shape) {
     Tensor t(DType::kFloat32, std::move(shape));
-    std::memcpy(t.raw(), values.data(), values.size() * sizeof(float));
+    if (!values.empty()) std::memcpy(t.raw(), values.data(), values.size() * sizeof(float));
     return t;
 }
 

@@ -37,6 +37,24 @@ Status remove_identity(ir::Graph& graph, int* removed = nullptr);
 // weights and bias.
 Status fuse_conv_bn(ir::Graph& graph, int* fused = nullptr);
 
+// Folds the activation that alone consumes a Conv's (or rtinfer.NhwcConv's) output (Relu, Clip with constant bounds, Sigmoid,
+// SiLU as Mul(x, Sigmoid(x)), HardSwish, LeakyRelu) into the Conv as rt_fused_activation attributes.
+Status fuse_conv_activation(ir::Graph& graph, int* fused = nullptr);
+
+// Runs float32 layers that are safe in half precision in float16, with Casts where float32 values meet
+// them; graph inputs and outputs keep their types. The graph's value types must be inferred.
+Status convert_to_fp16(ir::Graph& graph, int* converted = nullptr);
+
+// Runs 2-D convolutions with symmetric padding and constant weights, and global average pools, channels-last
+// as rtinfer.NhwcConv (weights OHWI) and rtinfer.NhwcGlobalAveragePool between Transposes, then sinks and
+// cancels the Transposes through pointwise ops. half_only: only float16 layers. *converted: nodes
+// converted; *reformats: the Transposes left. Value shapes and types must be inferred.
+Status convert_to_nhwc(ir::Graph& graph, bool half_only, int* converted = nullptr, int* reformats = nullptr);
+
+// Folds Add(NhwcConv(...), z) into the convolution as its fourth input Z (same shape, no broadcast), when the
+// convolution has no fused activation yet and the Add is its only use.
+Status fuse_conv_residual(ir::Graph& graph, int* fused = nullptr);
+
 // Replaces every use of value `from` by `to` in node inputs.
 void replace_uses(ir::Graph& graph, const std::string& from, const std::string& to);
 

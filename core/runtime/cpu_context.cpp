@@ -1,243 +1,55 @@
-// The CPU execution context: runs the engine's graph with the reference kernels.
-//
-// prepare (on the first enqueue and when the batch changes): shapes for the batch, small shape
-// computations evaluated once, and an arena planned from tensor lifetimes. enqueue then runs the kernels
-// on views into that arena and into the caller's buffers, without allocating. A graph with a
-// data-dependent shape (NonZero, NonMaxSuppression...) runs in dynamic mode instead: each node's
-// outputs are allocated when its inputs are known.
-#include <algorithm>
-#include <cstring>
-#include <unordered_map>
+// The CPU execution context: runs the plan with the reference kernels on views into a host arena and
+// into the caller's buffers, without allocating. A graph with a data-dependent shape (NonZero,
+// NonMaxSuppression...) runs in the shared dynamic mode instead.
+#include <chrono>
 
 #include "core/kernels/ref/ref_backend.h"
-#include "core/planner/planner.h"
-#include "core/runtime/engine_impl.h"
+#include "core/runtime/context_impl.h"
 
 namespace rtinfer {
 
 namespace {
 
-// Shape computations up to this size are evaluated once at prepare instead of at every enqueue.
-constexpr int64_t kPrecomputeLimit = 4096;
+using runtime::SlotKind;
+using runtime::Step;
 
-struct Step {
-    const ir::Node* node = nullptr;
-    const ir::OpKernel* kernel = nullptr;
-    int64_t opset = 0;
-    std::vector<int> in;   // slot per input, -1 for omitted
-    std::vector<int> out;  // slot per output, -1 for omitted
-    bool precomputed = false;
+class CpuContext : public ExecutionContext::Impl {
+public:
+    using Impl::Impl;
+
+    Status allocate_arena(const std::vector<int>& slots, const std::vector<uint64_t>& offsets, uint64_t bytes) override {
+        arena_ = ir::Tensor(DataType::kUInt8, {static_cast<int64_t>(bytes)});
+        for (size_t r = 0; r < slots.size(); ++r) {
+            const int s = slots[r];
+            tensors[s] = ir::Tensor::wrap(dtypes[s], shapes[s], static_cast<uint8_t*>(arena_.raw()) + offsets[r]);
+        }
+        return Status();
+    }
+
+    Status run(void* /*stream: the CPU backend runs synchronously*/) override {
+        for (const auto& name : engine.data.graph.inputs) {
+            const int s = slot_of.at(name);
+            tensors[s] = ir::Tensor::wrap(dtypes[s], shapes[s], bound.at(name));
+        }
+        RT_RETURN_IF_ERROR(dynamic ? run_dynamic() : run_static(nullptr));
+        return finish_outputs();
+    }
+
+    Status run_profiled(void* /*stream*/, std::vector<LayerTiming>& layers) override {
+        for (const auto& name : engine.data.graph.inputs) {
+            const int s = slot_of.at(name);
+            tensors[s] = ir::Tensor::wrap(dtypes[s], shapes[s], bound.at(name));
+        }
+        RT_RETURN_IF_ERROR(run_static(&layers));
+        return finish_outputs();
+    }
+
+private:
+    Status run_static(std::vector<LayerTiming>* layers);
+    ir::Tensor arena_;
 };
 
-enum class SlotKind { kConstant, kInput, kIntermediate, kPrecomputed };
-
-}  // namespace
-
-struct ExecutionContext::Impl {
-    const Engine::Impl& engine;
-    int batch = 0;
-    bool prepared = false;
-    bool dynamic = false;
-    std::unordered_map<std::string, int> slot_of;
-    std::vector<std::string> slot_names;
-    std::vector<SlotKind> kinds;
-    std::vector<ir::Tensor> tensors;  // current tensor of each slot
-    std::vector<ir::Shape> shapes;
-    std::vector<ir::Shape> prepared_shapes;  // shapes as prepare knew them (-1 where data-dependent)
-    std::vector<DataType> dtypes;
-    std::vector<Step> steps;
-    ir::Tensor arena;
-    std::unordered_map<std::string, void*> bound;
-    std::unordered_map<std::string, ir::Tensor> owned_outputs;
-    uint64_t arena_bytes = 0;
-
-    explicit Impl(const Engine::Impl& e) : engine(e), batch(e.data.opt_batch) {}
-
-    int slot(const std::string& name) {
-        auto it = slot_of.find(name);
-        if (it != slot_of.end()) return it->second;
-        const int id = static_cast<int>(slot_names.size());
-        slot_of[name] = id;
-        slot_names.push_back(name);
-        kinds.push_back(SlotKind::kIntermediate);
-        tensors.emplace_back();
-        shapes.emplace_back();
-        dtypes.push_back(DataType::kUndefined);
-        return id;
-    }
-
-    // Outputs whose shape only run time knows: described as [-1] until a run fills them in.
-    void mark_unknown(const ir::Node& node, Step& step) {
-        for (const auto& name : node.outputs) {
-            const int s = name.empty() ? -1 : slot(name);
-            step.out.push_back(s);
-            if (s >= 0) shapes[s] = {-1};
-        }
-    }
-
-    bool is_graph_output(int s) const {
-        for (const auto& o : engine.data.graph.outputs) {
-            if (slot_of.at(o) == s) return true;
-        }
-        return false;
-    }
-
-    Status prepare();
-    Status run_static();
-    Status run_dynamic();
-    Status finish_outputs();
-};
-
-Status ExecutionContext::Impl::prepare() {
-    const ir::Graph& g = engine.data.graph;
-    const ir::OpRegistry& registry = ref::reference_registry();
-    slot_of.clear();
-    slot_names.clear();
-    kinds.clear();
-    tensors.clear();
-    shapes.clear();
-    dtypes.clear();
-    steps.clear();
-    dynamic = false;
-
-    for (const auto& name : g.inputs) {
-        const int s = slot(name);
-        kinds[s] = SlotKind::kInput;
-        const ir::Value& v = g.at(name);
-        shapes[s] = v.shape;
-        if (engine.data.dynamic_batch && !shapes[s].empty() && shapes[s][0] < 0) shapes[s][0] = batch;
-        dtypes[s] = v.dtype;
-    }
-    for (const auto& [name, v] : g.values()) {
-        if (!v.is_constant()) continue;
-        const int s = slot(name);
-        kinds[s] = SlotKind::kConstant;
-        tensors[s] = v.constant;
-        shapes[s] = v.constant.shape();
-        dtypes[s] = v.constant.dtype();
-    }
-    for (const auto& node : g.nodes) {
-        Step step;
-        step.node = &node;
-        step.kernel = registry.find(node.domain, node.op_type);
-        if (!step.kernel) return Status(StatusCode::kUnsupported, node.describe() + ": no CPU kernel implements this op");
-        step.opset = g.opset(ir::canonical_domain(node.domain));
-        std::vector<ir::InputInfo> infos;
-        bool all_values = true;
-        bool shapes_known = true;
-        bool shape_only = node.domain.empty() && (node.op_type == "Shape" || node.op_type == "Size");
-        std::vector<ir::Tensor> shape_dummies;
-        shape_dummies.reserve(node.inputs.size());
-        for (const auto& name : node.inputs) {
-            if (name.empty()) {
-                step.in.push_back(-1);
-                infos.emplace_back();
-                continue;
-            }
-            auto it = slot_of.find(name);
-            if (it == slot_of.end()) return Status(StatusCode::kInternal, node.describe() + ": input '" + name + "' has no producer");
-            const int s = it->second;
-            step.in.push_back(s);
-            const bool has_value = kinds[s] == SlotKind::kConstant || kinds[s] == SlotKind::kPrecomputed;
-            all_values = all_values && has_value;
-            if (shapes[s].size() && shapes[s][0] == -1) shapes_known = false;
-            infos.push_back(ir::InputInfo{dtypes[s], shapes[s], true, has_value ? &tensors[s] : nullptr});
-        }
-        if (!shapes_known || dynamic) {
-            dynamic = true;  // past a data-dependent shape, only run time can say
-            mark_unknown(node, step);
-            steps.push_back(std::move(step));
-            continue;
-        }
-        ir::InferContext ictx(node, step.opset, infos, node.outputs.size());
-        Status inferred = step.kernel->infer(ictx);
-        if (!inferred.is_ok() && ictx.value_missing()) {
-            dynamic = true;  // e.g. a Reshape whose shape is a graph input: known per run only
-            mark_unknown(node, step);
-            steps.push_back(std::move(step));
-            continue;
-        }
-        RT_RETURN_IF_ERROR(inferred);
-        bool small = true;
-        for (size_t i = 0; i < node.outputs.size(); ++i) {
-            if (node.outputs[i].empty()) {
-                step.out.push_back(-1);
-                continue;
-            }
-            const int s = slot(node.outputs[i]);
-            step.out.push_back(s);
-            const auto& info = ictx.outputs()[i];
-            dtypes[s] = info.dtype;
-            if (!info.shape_known) {
-                dynamic = true;
-                shapes[s] = ir::Shape(info.shape.size(), -1);
-                if (shapes[s].empty()) shapes[s] = {-1};
-            } else {
-                shapes[s] = info.shape;
-                small = small && ir::shape_numel(info.shape) <= kPrecomputeLimit;
-            }
-        }
-        const bool random = node.op_type.rfind("Random", 0) == 0 || node.op_type == "Bernoulli" || node.op_type == "Multinomial";
-        if (!dynamic && small && !random && (all_values || shape_only) && !node.inputs.empty()) {
-            // Shape arithmetic (Shape -> Gather -> Concat -> Reshape...) is done once here.
-            std::vector<const ir::Tensor*> ins;
-            for (int s : step.in) {
-                if (s < 0) {
-                    ins.push_back(nullptr);
-                } else if (shape_only) {
-                    shape_dummies.push_back(ir::Tensor::wrap(DataType::kFloat32, shapes[s], nullptr));
-                    ins.push_back(&shape_dummies.back());
-                } else {
-                    ins.push_back(&tensors[s]);
-                }
-            }
-            std::vector<ir::Tensor> outs;
-            RT_RETURN_IF_ERROR(ref::evaluate_node(*step.kernel, node, step.opset, ins, outs));
-            for (size_t i = 0; i < step.out.size(); ++i) {
-                if (step.out[i] < 0) continue;
-                kinds[step.out[i]] = SlotKind::kPrecomputed;
-                tensors[step.out[i]] = outs[i];
-            }
-            step.precomputed = true;
-        }
-        steps.push_back(std::move(step));
-    }
-
-    arena_bytes = 0;
-    if (!dynamic) {
-        // Lifetimes of intermediates (graph outputs live in the caller's memory).
-        std::vector<int> first(slot_names.size(), -1), last(slot_names.size(), -1);
-        for (size_t i = 0; i < steps.size(); ++i) {
-            if (steps[i].precomputed) continue;
-            for (int s : steps[i].out) {
-                if (s >= 0 && first[s] < 0) first[s] = last[s] = static_cast<int>(i);
-            }
-            for (int s : steps[i].in) {
-                if (s >= 0) last[s] = static_cast<int>(i);
-            }
-        }
-        std::vector<planner::BufferRequest> requests;
-        std::vector<int> request_slot;
-        for (size_t s = 0; s < slot_names.size(); ++s) {
-            if (kinds[s] != SlotKind::kIntermediate || first[s] < 0 || is_graph_output(static_cast<int>(s))) continue;
-            const uint64_t bytes = static_cast<uint64_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]);
-            requests.push_back({bytes, first[s], last[s]});
-            request_slot.push_back(static_cast<int>(s));
-        }
-        const planner::MemoryPlan plan = planner::plan_arena(requests, 64);
-        arena_bytes = plan.arena_bytes;
-        arena = ir::Tensor(DataType::kUInt8, {static_cast<int64_t>(plan.arena_bytes)});
-        for (size_t r = 0; r < requests.size(); ++r) {
-            const int s = request_slot[r];
-            tensors[s] = ir::Tensor::wrap(dtypes[s], shapes[s], static_cast<uint8_t*>(arena.raw()) + plan.offsets[r]);
-        }
-    }
-    prepared_shapes = shapes;
-    prepared = true;
-    return Status();
-}
-
-Status ExecutionContext::Impl::run_static() {
+Status CpuContext::run_static(std::vector<LayerTiming>* layers) {
     const ir::Graph& g = engine.data.graph;
     owned_outputs.clear();
     for (const auto& name : g.outputs) {
@@ -253,8 +65,10 @@ Status ExecutionContext::Impl::run_static() {
     }
     std::vector<const ir::Tensor*> ins;
     std::vector<ir::Tensor> outs;
+    size_t k = 0;
     for (const Step& step : steps) {
         if (step.precomputed) continue;
+        const auto t0 = std::chrono::steady_clock::now();
         ins.clear();
         for (int s : step.in) ins.push_back(s < 0 ? nullptr : &tensors[s]);
         outs.assign(step.out.size(), ir::Tensor());
@@ -262,120 +76,20 @@ Status ExecutionContext::Impl::run_static() {
             if (step.out[i] >= 0) outs[i] = tensors[step.out[i]];
         }
         RT_RETURN_IF_ERROR(ref::compute_node(*step.kernel, *step.node, step.opset, ins, outs));
-    }
-    return Status();
-}
-
-Status ExecutionContext::Impl::run_dynamic() {
-    std::vector<const ir::Tensor*> ins;
-    std::vector<ir::Tensor> outs;
-    for (const Step& step : steps) {
-        if (step.precomputed) continue;
-        ins.clear();
-        for (int s : step.in) ins.push_back(s < 0 ? nullptr : &tensors[s]);
-        RT_RETURN_IF_ERROR(ref::evaluate_node(*step.kernel, *step.node, step.opset, ins, outs));
-        for (size_t i = 0; i < step.out.size(); ++i) {
-            if (step.out[i] < 0 || i >= outs.size()) continue;
-            tensors[step.out[i]] = outs[i];
-            shapes[step.out[i]] = outs[i].shape();
-            dtypes[step.out[i]] = outs[i].dtype();
+        if (layers) {
+            if (layers->size() <= k) layers->push_back({step.node->name, step.node->op_type, "cpu", 0.0});
+            (*layers)[k++].ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         }
     }
     return Status();
 }
 
-// Graph outputs not written in place (constants, inputs, precomputed, dynamic results) are copied.
-Status ExecutionContext::Impl::finish_outputs() {
-    const ir::Graph& g = engine.data.graph;
-    for (const auto& name : g.outputs) {
-        const int s = slot_of.at(name);
-        const ir::Tensor& t = tensors[s];
-        if (!dynamic && kinds[s] == SlotKind::kIntermediate) continue;
-        auto it = bound.find(name);
-        if (it == bound.end()) {
-            owned_outputs[name] = t.clone();
-            continue;
-        }
-        const ir::Shape& planned = prepared_shapes[s];
-        if (planned != t.shape()) {
-            owned_outputs[name] = t.clone();
-            return Status(StatusCode::kInvalidArgument, "output '" + name + "' has a data-dependent shape (" +
-                                                            ir::shape_str(t.shape()) + " this time); read it with "
-                                                            "output_data() instead of binding an address");
-        }
-        if (it->second != t.raw() && t.nbytes()) std::memcpy(it->second, t.raw(), t.nbytes());
-    }
-    return Status();
-}
-
-ExecutionContext::ExecutionContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-ExecutionContext::~ExecutionContext() = default;
-
-Status ExecutionContext::set_batch(int batch) {
-    const auto& d = impl_->engine.data;
-    if (batch < d.min_batch || batch > d.max_batch) {
-        return Status(StatusCode::kInvalidArgument, "batch " + std::to_string(batch) + " is outside the engine's range [" +
-                                                        std::to_string(d.min_batch) + ", " + std::to_string(d.max_batch) + "]");
-    }
-    if (batch != impl_->batch) impl_->prepared = false;
-    impl_->batch = batch;
-    return Status();
-}
-
-int ExecutionContext::batch() const { return impl_->batch; }
-
-uint64_t ExecutionContext::activation_bytes() const {
-    if (!impl_->prepared && !impl_->prepare().is_ok()) return 0;
-    return impl_->arena_bytes;
-}
-
-Expected<TensorDesc> ExecutionContext::tensor_desc(const std::string& name) const {
-    if (!impl_->prepared) RT_RETURN_IF_ERROR(impl_->prepare());
-    auto it = impl_->slot_of.find(name);
-    const auto& g = impl_->engine.data.graph;
-    const bool io = std::find(g.inputs.begin(), g.inputs.end(), name) != g.inputs.end() ||
-                    std::find(g.outputs.begin(), g.outputs.end(), name) != g.outputs.end();
-    if (it == impl_->slot_of.end() || !io) return Status(StatusCode::kNotFound, "no input or output named '" + name + "'");
-    return TensorDesc{name, impl_->dtypes[it->second], impl_->shapes[it->second]};
-}
-
-Status ExecutionContext::set_tensor_address(const std::string& name, void* data) {
-    const auto& g = impl_->engine.data.graph;
-    const bool io = std::find(g.inputs.begin(), g.inputs.end(), name) != g.inputs.end() ||
-                    std::find(g.outputs.begin(), g.outputs.end(), name) != g.outputs.end();
-    if (!io) return Status(StatusCode::kNotFound, "no input or output named '" + name + "'");
-    if (!data) return Status(StatusCode::kInvalidArgument, "null address for tensor '" + name + "'");
-    impl_->bound[name] = data;
-    return Status();
-}
-
-Status ExecutionContext::enqueue(void* /*stream: the CPU backend runs synchronously*/) {
-    Impl& c = *impl_;
-    if (!c.prepared) RT_RETURN_IF_ERROR(c.prepare());
-    for (const auto& name : c.engine.data.graph.inputs) {
-        auto it = c.bound.find(name);
-        if (it == c.bound.end()) return Status(StatusCode::kInvalidArgument, "input '" + name + "' has no address; call set_tensor_address");
-        const int s = c.slot_of.at(name);
-        c.tensors[s] = ir::Tensor::wrap(c.dtypes[s], c.shapes[s], it->second);
-    }
-    RT_RETURN_IF_ERROR(c.dynamic ? c.run_dynamic() : c.run_static());
-    return c.finish_outputs();
-}
-
-Expected<const void*> ExecutionContext::output_data(const std::string& name) const {
-    auto it = impl_->bound.find(name);
-    const auto& outs = impl_->engine.data.graph.outputs;
-    if (std::find(outs.begin(), outs.end(), name) == outs.end()) return Status(StatusCode::kNotFound, "no output named '" + name + "'");
-    if (it != impl_->bound.end()) return static_cast<const void*>(it->second);
-    auto o = impl_->owned_outputs.find(name);
-    if (o == impl_->owned_outputs.end()) return Status(StatusCode::kInvalidArgument, "output '" + name + "' has no data yet; call enqueue first");
-    return static_cast<const void*>(o->second.raw());
-}
+}  // namespace
 
 namespace runtime {
 
 Expected<std::unique_ptr<ExecutionContext>> create_cpu_context(const Engine::Impl& engine) {
-    auto impl = std::make_unique<ExecutionContext::Impl>(engine);
+    auto impl = std::make_unique<CpuContext>(engine);
     RT_RETURN_IF_ERROR(impl->prepare());
     return std::make_unique<ExecutionContext>(std::move(impl));
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/plugins/resolve.h"
 #include "core/runtime/engine_impl.h"
 
 #ifdef RTINFER_HAVE_CUDA
@@ -58,6 +59,10 @@ Expected<std::unique_ptr<Engine>> finish_load(const uint8_t* data, size_t size, 
     if (*here != parsed.device_key) {
         return Status(StatusCode::kInvalidEngine, source + ": engine built for device '" + parsed.device_key +
                                                       "', this device is '" + *here + "'; rebuild the engine here");
+    }
+    {
+        Status s = plugins::attach_engine_plugins(parsed.graph);
+        if (!s.is_ok()) return s.with_context(source);
     }
     auto impl = std::make_shared<Engine::Impl>();
     impl->data = std::move(parsed);
@@ -138,7 +143,9 @@ std::string Engine::device_key() const { return impl_->data.device_key; }
 std::vector<LayerInfo> Engine::layers() const {
     std::vector<LayerInfo> layers;
     for (const auto& node : impl_->data.graph.nodes) {
-        layers.push_back({node.name, node.op_type, node.inputs, node.outputs, backend_name(impl_->data.backend)});
+        const bool fallback = node.attr_int("rt_cpu_fallback", 0) != 0;
+        layers.push_back({node.name, node.op_type, node.inputs, node.outputs,
+                          fallback ? "cpu" : backend_name(impl_->data.backend)});
     }
     return layers;
 }
@@ -154,7 +161,7 @@ MemoryInfo Engine::memory() const {
 
 Expected<std::unique_ptr<ExecutionContext>> Engine::create_context() const {
     if (impl_->data.backend == Backend::kCpu) return runtime::create_cpu_context(*impl_);
-    return Status(StatusCode::kUnsupported, "the CUDA backend's execution context is not available in this build");
+    return runtime::create_cuda_context(*impl_);
 }
 
 }  // namespace rtinfer

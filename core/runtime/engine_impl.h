@@ -2,7 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/serialize/engine_file.h"
@@ -15,6 +17,10 @@ struct Engine::Impl {
     std::vector<TensorDesc> inputs;
     std::vector<TensorDesc> outputs;
     Logger* logger = nullptr;
+    // Device copies of the weights, made once per engine by the first context that needs them and shared
+    // by all (a shared_ptr<void> owning device memory).
+    mutable std::mutex device_mutex;
+    mutable std::unordered_map<std::string, std::shared_ptr<void>> device_constants;
 };
 
 namespace runtime {
@@ -27,6 +33,8 @@ Expected<std::string> current_device_key(Backend backend);
 void describe_io(Engine::Impl& impl);
 // Creates the backend-specific execution context.
 Expected<std::unique_ptr<ExecutionContext>> create_cpu_context(const Engine::Impl& engine);
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine,
+                                                                void* timing_cache = nullptr);
 
 }  // namespace runtime
 }  // namespace rtinfer

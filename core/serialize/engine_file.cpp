@@ -181,6 +181,11 @@ Expected<std::vector<uint8_t>> write_engine(const EngineData& e) {
     m.u32(static_cast<uint32_t>(e.opt_batch));
     m.u32(static_cast<uint32_t>(e.max_batch));
     m.u64(e.activation_bytes);
+    m.u32(static_cast<uint32_t>(e.tactics.size()));
+    for (const auto& [sig, tactic] : e.tactics) {
+        m.str(sig);
+        m.i64(tactic);
+    }
     m.str(g.name);
     m.u32(static_cast<uint32_t>(g.opsets.size()));
     for (const auto& [domain, version] : g.opsets) {
@@ -277,6 +282,11 @@ Expected<EngineData> read_engine(const uint8_t* data, size_t size, std::shared_p
         weights_size > size - weights_off || weights_off % kWeightAlignment != 0) {
         return corrupt(source, "section bounds outside the file");
     }
+    if (meta_off + meta_size > weights_off && weights_size > 0) return corrupt(source, "sections overlap");
+    // The alignment padding between the sections is written as zeros; anything else is damage.
+    for (uint64_t i = meta_off + meta_size; i < weights_off; ++i) {
+        if (data[i] != 0) return corrupt(source, "non-zero padding at byte " + std::to_string(i));
+    }
     if (crc32_of(data + meta_off, meta_size) != meta_crc) return corrupt(source, "metadata checksum mismatch");
     if (crc32_of(data + weights_off, weights_size) != weights_crc) return corrupt(source, "weights checksum mismatch");
 
@@ -297,6 +307,11 @@ Expected<EngineData> read_engine(const uint8_t* data, size_t size, std::shared_p
     e.opt_batch = static_cast<int>(r.u32());
     e.max_batch = static_cast<int>(r.u32());
     e.activation_bytes = r.u64();
+    const uint32_t n_tactics = r.count(12);
+    for (uint32_t i = 0; i < n_tactics && r.ok(); ++i) {
+        std::string sig = r.str();
+        e.tactics.emplace_back(std::move(sig), r.i64());
+    }
     if (e.min_batch < 1 || e.min_batch > e.max_batch || e.opt_batch < e.min_batch || e.opt_batch > e.max_batch) {
         return corrupt(source, "invalid batch profile");
     }

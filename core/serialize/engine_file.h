@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ir/graph.h"
@@ -19,7 +20,7 @@
 
 namespace rtinfer::serialize {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kHeaderSize = 80;
 constexpr size_t kWeightAlignment = 64;
 
@@ -33,6 +34,8 @@ struct EngineData {
     int max_batch = 1;
     bool dynamic_batch = false;
     uint64_t activation_bytes = 0;
+    // Kernel tactics chosen at build time, by layer signature (CUDA): contexts use them instead of measuring.
+    std::vector<std::pair<std::string, int64_t>> tactics;
     ir::Graph graph;
 };
 

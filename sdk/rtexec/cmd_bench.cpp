@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -45,11 +46,12 @@ struct StreamResult {
     Status status;
     std::vector<double> latencies_ms;
     Clock::time_point end;
+    std::vector<rtinfer::LayerTiming> layers;  // stream 0 with --profile
 };
 
 // One stream's work: its own context, buffers and CUDA stream; warmup, then the timed iterations.
 void run_stream(const rtinfer::Engine& engine, int batch, bool set_batch, int stream_index, int64_t warmup,
-                int64_t iterations, StartGate& gate, StreamResult& result) {
+                int64_t iterations, bool profile, StartGate& gate, StreamResult& result) {
     auto prepare = [&](std::unique_ptr<rtinfer::ExecutionContext>& ctx, Stream& stream,
                        std::vector<TensorBuffer>& buffers) -> Status {
         RT_ASSIGN_OR_RETURN(ctx, engine.create_context());
@@ -94,6 +96,39 @@ void run_stream(const rtinfer::Engine& engine, int batch, bool set_batch, int st
         result.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
     result.end = Clock::now();
+    if (result.status && profile && stream_index == 0) {
+        auto layers = ctx->profile(static_cast<int>(std::min<int64_t>(iterations, 1000)), stream.handle());
+        if (layers) {
+            result.layers = std::move(layers).value();
+        } else {
+            result.status = layers.status().with_context("profile");
+        }
+    }
+}
+
+// The per-layer profile: time by op type, then the slowest layers.
+void print_profile(const std::vector<rtinfer::LayerTiming>& layers, size_t top) {
+    double total = 0.0;
+    std::map<std::string, std::pair<double, int>> by_type;
+    for (const auto& l : layers) {
+        total += l.ms;
+        auto& t = by_type[l.op_type + " (" + l.backend + ")"];
+        t.first += l.ms;
+        t.second += 1;
+    }
+    std::vector<std::pair<std::string, std::pair<double, int>>> types(by_type.begin(), by_type.end());
+    std::sort(types.begin(), types.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+    std::printf("profile: %zu layers, %.4f ms per inference summed layer by layer (no CUDA graph)\n", layers.size(), total);
+    std::printf("%-32s %7s %10s %7s\n", "op type (backend)", "layers", "ms", "share");
+    for (const auto& [name, t] : types) {
+        std::printf("%-32s %7d %10.4f %6.1f%%\n", name.c_str(), t.second, t.first, total > 0 ? 100.0 * t.first / total : 0.0);
+    }
+    std::vector<const rtinfer::LayerTiming*> order;
+    for (const auto& l : layers) order.push_back(&l);
+    std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->ms > b->ms; });
+    if (order.size() > top) order.resize(top);
+    std::printf("%-48s %-20s %10s\n", "slowest layers", "op type", "ms");
+    for (const auto* l : order) std::printf("%-48s %-20s %10.4f\n", l->name.c_str(), l->op_type.c_str(), l->ms);
 }
 
 // Nearest-rank percentile of sorted values.
@@ -109,6 +144,7 @@ double percentile(const std::vector<double>& sorted, double q) {
 int cmd_bench(const std::vector<std::string>& args) {
     const std::string cmd = "bench";
     std::string engine_path;
+    std::vector<std::string> plugins;
     int64_t batch = 0, streams = 1, iterations = 100, warmup = 10;
 
     ArgParser parser(cmd, "--engine m.engine [options]",
@@ -120,6 +156,11 @@ int cmd_bench(const std::vector<std::string>& args) {
     parser.add_int("streams", &streams, "N", "concurrent streams (default 1)", 1, 256);
     parser.add_int("iterations", &iterations, "K", "timed inferences per stream (default 100)", 1, 100000000);
     parser.add_int("warmup", &warmup, "W", "untimed inferences per stream first (default 10)", 0, 100000000);
+    bool profile = false;
+    parser.add_flag("profile", &profile,
+                    "afterwards, time every layer of stream 0 over the iterations and print time by op type and the "
+                    "slowest layers (before the JSON line)");
+    parser.add_strings("plugins", &plugins, "LIB", kPluginsHelp);
 
     Status s = parser.parse(args);
     if (!s) return usage_error(cmd, s);
@@ -132,6 +173,8 @@ int cmd_bench(const std::vector<std::string>& args) {
     s = check_readable(engine_path, "engine");
     if (!s) return runtime_error(cmd, s);
 
+    s = load_plugins(plugins);
+    if (!s) return runtime_error(cmd, s);
     rtinfer::StderrLogger logger;
     auto loaded = rtinfer::Engine::load_file(engine_path, &logger);
     if (!loaded) return runtime_error(cmd, loaded.status());
@@ -147,7 +190,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     std::vector<StreamResult> results(static_cast<size_t>(n));
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i) {
-        threads.emplace_back(run_stream, std::cref(engine), chosen_batch, set_batch, i, warmup, iterations,
+        threads.emplace_back(run_stream, std::cref(engine), chosen_batch, set_batch, i, warmup, iterations, profile,
                              std::ref(gate), std::ref(results[static_cast<size_t>(i)]));
     }
     for (auto& t : threads) t.join();
@@ -182,6 +225,7 @@ int cmd_bench(const std::vector<std::string>& args) {
                 "p99_ms", "min_ms", "max_ms", "infer/s", "items/s");
     std::printf("%7d %6d %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g %12.1f %12.1f\n", n, ran_batch, mean, p50, p90, p99,
                 all.front(), all.back(), ips, items);
+    if (profile) print_profile(results[0].layers, 25);
     std::printf(
         "{\"latency_ms\":{\"mean\":%.6f,\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"min\":%.6f,\"max\":%.6f},"
         "\"throughput_ips\":%.3f,\"items_per_s\":%.3f,\"batch\":%d,\"streams\":%d,\"iterations\":%lld}\n",

@@ -15,7 +15,8 @@ using rtinfer::StatusCode;
 
 int cmd_build(const std::vector<std::string>& args) {
     const std::string cmd = "build";
-    std::string onnx_path, out_path, backend_text = "cpu";
+    std::string onnx_path, out_path, backend_text = "cpu", timing_cache;
+    std::vector<std::string> plugins;
     bool fp16 = false, verbose = false;
     int64_t batch = 0, min_batch = 0, opt_batch = 0, max_batch = 0;
     uint64_t budget = 0;
@@ -33,6 +34,9 @@ int cmd_build(const std::vector<std::string>& args) {
     parser.add_int("max-batch", &max_batch, "N", "largest batch of the profile", 1, kMaxBatch);
     parser.add_string("backend", &backend_text, "cpu|cuda", "backend to build for (default cpu)");
     parser.add_bytes("memory-budget", &budget, "limit on engine memory, e.g. 512MiB (default: none)");
+    parser.add_string("timing-cache", &timing_cache, "FILE",
+                      "CUDA: tactics measured before are read from FILE, new ones written to it");
+    parser.add_strings("plugins", &plugins, "LIB", kPluginsHelp);
     parser.add_flag("verbose", &verbose, "print the builder's informational and verbose messages");
 
     Status s = parser.parse(args);
@@ -57,6 +61,8 @@ int cmd_build(const std::vector<std::string>& args) {
     config.backend = *backend;
     config.fp16 = fp16;
     config.memory_budget_bytes = budget;
+    config.timing_cache_path = timing_cache;
+    config.plugin_libraries = plugins;
     if (parser.given("batch")) {
         config.min_batch = config.opt_batch = config.max_batch = static_cast<int>(batch);
     } else if (profile) {

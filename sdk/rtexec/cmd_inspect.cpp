@@ -124,6 +124,7 @@ int inspect_engine(const std::string& cmd, const std::string& path) {
 int cmd_inspect(const std::vector<std::string>& args) {
     const std::string cmd = "inspect";
     std::string onnx_path, engine_path, backend_text = "cpu";
+    std::vector<std::string> plugins;
     bool capability = false;
 
     ArgParser parser(cmd, "(--onnx m.onnx [--capability] | --engine m.engine)",
@@ -134,6 +135,7 @@ int cmd_inspect(const std::vector<std::string>& args) {
     parser.add_flag("capability", &capability, "list the nodes the SDK cannot run (with --onnx)");
     parser.add_string("backend", &backend_text, "cpu|cuda", "backend for --capability (default cpu)");
     parser.add_string("engine", &engine_path, "FILE", "an engine file");
+    parser.add_strings("plugins", &plugins, "LIB", kPluginsHelp);
 
     Status s = parser.parse(args);
     if (!s) return usage_error(cmd, s);
@@ -151,6 +153,8 @@ int cmd_inspect(const std::vector<std::string>& args) {
     if (engine && (capability || parser.given("backend"))) {
         return usage_error(cmd, Status(StatusCode::kInvalidArgument, "--capability and --backend need --onnx"));
     }
+    s = load_plugins(plugins);
+    if (!s) return runtime_error(cmd, s);
     return onnx ? inspect_onnx(cmd, onnx_path, capability, *backend) : inspect_engine(cmd, engine_path);
 }
 

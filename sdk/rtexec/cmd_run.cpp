@@ -58,7 +58,7 @@ Status check_npy_input(const std::string& path, const NpyArray& array, const rti
 int cmd_run(const std::vector<std::string>& args) {
     const std::string cmd = "run";
     std::string engine_path, output_dir = ".";
-    std::vector<std::string> input_specs;
+    std::vector<std::string> input_specs, plugins;
     int64_t batch = 0, seed = 1;
 
     ArgParser parser(cmd, "--engine m.engine [--input NAME=file.npy ...] [options]",
@@ -71,6 +71,7 @@ int cmd_run(const std::vector<std::string>& args) {
     parser.add_int("batch", &batch, "N", "batch of a dynamic-batch engine (default: the .npy inputs' or the smallest)",
                    1, 1 << 20);
     parser.add_int("seed", &seed, "S", "seed of the random inputs (default 1)", 0, INT64_MAX);
+    parser.add_strings("plugins", &plugins, "LIB", kPluginsHelp);
 
     Status s = parser.parse(args);
     if (!s) return usage_error(cmd, s);
@@ -91,6 +92,8 @@ int cmd_run(const std::vector<std::string>& args) {
     }
 
     s = check_readable(engine_path, "engine");
+    if (!s) return runtime_error(cmd, s);
+    s = load_plugins(plugins);
     if (!s) return runtime_error(cmd, s);
     rtinfer::StderrLogger logger;
     auto loaded = rtinfer::Engine::load_file(engine_path, &logger);

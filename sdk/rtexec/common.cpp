@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "core/ir/half.h"
+#include "rtinfer/engine.h"
 
 #ifdef RTINFER_HAVE_CUDA
 #include <cuda_runtime_api.h>
@@ -46,6 +47,11 @@ Expected<Backend> parse_backend(const std::string& text) {
     if (text == "cpu") return Backend::kCpu;
     if (text == "cuda") return Backend::kCuda;
     return Status(StatusCode::kInvalidArgument, "--backend: unknown backend '" + text + "' (use cpu or cuda)");
+}
+
+Status load_plugins(const std::vector<std::string>& libraries) {
+    for (const auto& lib : libraries) RT_RETURN_IF_ERROR(rtinfer::load_plugin_library(lib));
+    return Status::ok();
 }
 
 std::string dims_str(const std::vector<int64_t>& dims) {

@@ -26,6 +26,9 @@ int runtime_error(const std::string& command, const rtinfer::Status& status);
 // kNotFound naming the file when it cannot be opened for reading (what: "ONNX model", "engine", ...).
 rtinfer::Status check_readable(const std::string& path, const std::string& what);
 rtinfer::Expected<rtinfer::Backend> parse_backend(const std::string& text);
+// The help of the repeatable --plugins flag, and loading what it names (errors name the library).
+constexpr const char* kPluginsHelp = "a plugin library to load (repeat for several; RTINFER_PLUGIN_PATH also works)";
+rtinfer::Status load_plugins(const std::vector<std::string>& libraries);
 
 // "[1,3,224,224]"; -1 dims print as "?" .
 std::string dims_str(const std::vector<int64_t>& dims);

@@ -34,6 +34,11 @@ extern "C" {
 const char* rt_last_error(void) { return g_last_error.c_str(); }
 const char* rt_version(void) { return RTINFER_VERSION; }
 
+rt_status rt_load_plugin_library(const char* path) {
+    if (!path) return null_argument("path");
+    return report(rtinfer::load_plugin_library(path));
+}
+
 rt_status rt_engine_build(const char* onnx_path, const rt_build_options* options, rt_engine** engine) {
     if (!onnx_path || !engine) return null_argument(!onnx_path ? "onnx_path" : "engine");
     rtinfer::BuilderConfig config;

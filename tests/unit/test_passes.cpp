@@ -162,3 +162,78 @@ TEST(Passes, FuseConvBnSkipsWhenConvOutputHasOtherUsers) {
     EXPECT_EQ(fused, 0);
     EXPECT_EQ(g.nodes.size(), 3u);
 }
+
+TEST(Passes, FuseConvActivationFoldsReluClipAndSilu) {
+    ir::Graph g;
+    g.opsets[""] = 17;
+    add_input(g, "x", {1, 1, 2, 2});
+    add_constant(g, "w", random_tensor({1, 1, 1, 1}, 1));
+    add_constant(g, "lo", ir::Tensor::from_floats({0.0f}, {}));
+    add_constant(g, "hi", ir::Tensor::from_floats({6.0f}, {}));
+    add_node(g, "Conv", {"x", "w"}, {"c1"}, "conv1");
+    add_node(g, "Relu", {"c1"}, {"r1"});
+    add_node(g, "Conv", {"r1", "w"}, {"c2"}, "conv2");
+    add_node(g, "Clip", {"c2", "lo", "hi"}, {"r2"});
+    add_node(g, "Conv", {"r2", "w"}, {"c3"}, "conv3");
+    add_node(g, "Sigmoid", {"c3"}, {"s3"});
+    add_node(g, "Mul", {"s3", "c3"}, {"y"});
+    g.outputs = {"y"};
+    int fused = 0;
+    ASSERT_TRUE(passes::fuse_conv_activation(g, &fused).is_ok());
+    EXPECT_EQ(fused, 3);
+    ASSERT_EQ(op_types(g), (std::vector<std::string>{"Conv", "Conv", "Conv"}));
+    EXPECT_EQ(g.nodes[0].attr_int("rt_fused_activation", 0), 1);
+    EXPECT_EQ(g.nodes[1].attr_int("rt_fused_activation", 0), 2);
+    EXPECT_FLOAT_EQ(g.nodes[1].attr_float("rt_clip_max", 0), 6.0f);
+    EXPECT_EQ(g.nodes[2].attr_int("rt_fused_activation", 0), 4);
+    EXPECT_EQ(g.nodes[2].outputs[0], "y");
+    EXPECT_EQ(g.nodes[1].inputs[0], "r1");
+    EXPECT_TRUE(g.validate().is_ok());
+}
+
+TEST(Passes, FuseConvActivationLeavesSharedOutputsAlone) {
+    ir::Graph g;
+    add_input(g, "x", {1, 1, 2, 2});
+    add_constant(g, "w", random_tensor({1, 1, 1, 1}, 1));
+    add_node(g, "Conv", {"x", "w"}, {"c"});
+    add_node(g, "Relu", {"c"}, {"r"});
+    add_node(g, "Add", {"c", "r"}, {"y"});  // c is needed unactivated too
+    g.outputs = {"y"};
+    int fused = 0;
+    ASSERT_TRUE(passes::fuse_conv_activation(g, &fused).is_ok());
+    EXPECT_EQ(fused, 0);
+    EXPECT_EQ(g.nodes.size(), 3u);
+}
+
+TEST(Passes, ConvertToFp16CastsAtTheEdgesOnly) {
+    ir::Graph g;
+    g.opsets[""] = 17;
+    add_input(g, "x", {1, 2, 4, 4});
+    add_constant(g, "w", random_tensor({2, 2, 1, 1}, 1));
+    add_constant(g, "k", ir::Tensor::from_int64s({2}, {1}));
+    add_node(g, "Conv", {"x", "w"}, {"c"});
+    add_node(g, "Relu", {"c"}, {"r"});
+    add_node(g, "Flatten", {"r"}, {"f"});
+    add_node(g, "TopK", {"f", "k"}, {"vals", "idx"});  // not a half op: gets float32 back
+    add_node(g, "Softmax", {"f"}, {"y"});
+    g.outputs = {"vals", "idx", "y"};
+    for (auto* name : {"c", "r", "f", "vals", "y"}) g.at(name).dtype = DataType::kFloat32;
+    g.at("idx").dtype = DataType::kInt64;
+    int converted = 0;
+    ASSERT_TRUE(passes::convert_to_fp16(g, &converted).is_ok());
+    EXPECT_EQ(converted, 4);  // Conv, Relu, Flatten, Softmax
+    // The weight became a float16 constant; the input is cast once.
+    const ir::Node* conv = nullptr;
+    int casts = 0;
+    for (const auto& n : g.nodes) {
+        if (n.op_type == "Conv") conv = &n;
+        casts += n.op_type == "Cast";
+    }
+    ASSERT_NE(conv, nullptr);
+    EXPECT_EQ(g.at(conv->inputs[1]).constant.dtype(), DataType::kFloat16);
+    EXPECT_EQ(casts, 3);  // x -> half, f -> float for TopK, y's half value -> float output
+    EXPECT_EQ(g.at("y").dtype, DataType::kFloat32);
+    EXPECT_EQ(g.at("r").dtype, DataType::kFloat16);
+    EXPECT_EQ(g.find("w"), nullptr);  // the float32 weight is gone
+    EXPECT_TRUE(g.validate().is_ok());
+}

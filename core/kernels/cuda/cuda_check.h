@@ -63,7 +63,25 @@ struct CudnnDeleter {
 struct CublasLtDeleter {
     void operator()(cublasLtContext* h) const { cublasLtDestroy(h); }
 };
+struct EventDeleter {
+    void operator()(CUevent_st* e) const { cudaEventDestroy(e); }
+};
 using CudnnHandle = std::unique_ptr<cudnnContext, CudnnDeleter>;
 using CublasLtHandle = std::unique_ptr<cublasLtContext, CublasLtDeleter>;
+
+// A CUDA event with timing, for profiling.
+class Event {
+public:
+    Status create() {
+        cudaEvent_t e = nullptr;
+        RT_CUDA_CHECK(cudaEventCreate(&e));
+        event_.reset(e);
+        return Status();
+    }
+    cudaEvent_t get() const { return event_.get(); }
+
+private:
+    std::unique_ptr<CUevent_st, EventDeleter> event_;
+};
 
 }  // namespace rtinfer::cuda

@@ -30,11 +30,15 @@ struct DeviceTensor {
 };
 
 // Library handles of one execution context; every op of the context enqueues on `stream`.
+class TimingCache;
+
 struct CudaLibs {
     cudaStream_t stream = nullptr;
     cudnnHandle_t cudnn = nullptr;
     cublasLtHandle_t cublaslt = nullptr;
     bool allow_tf32 = false;
+    // At build time: where measured tactics are looked up and recorded (may be null).
+    TimingCache* timing_cache = nullptr;
 };
 
 // What create() sees: the node and its inputs/outputs at concrete shapes. Constant inputs (weights,
@@ -56,6 +60,10 @@ public:
     virtual ~CudaOp() = default;
     // Scratch device memory enqueue() needs; the context provides it.
     virtual size_t workspace_bytes() const { return 0; }
+    // The tactic create() chose by measurement (-1: none to choose). create() looks its layer signature up in
+    // the timing cache first; the builder stores the signatures it used in the engine, so contexts of a
+    // loaded engine take the built tactics instead of measuring.
+    virtual int64_t tactic() const { return -1; }
     // Launches the op. inputs/outputs follow the node's order; omitted optional ones have data == nullptr.
     virtual Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs,
                            void* workspace, const CudaLibs& libs) = 0;

@@ -1,5 +1,9 @@
 #include "core/kernels/ref/ref_backend.h"
 
+#include "core/ir/fused_activation.h"
+#include "core/ir/half.h"
+#include "core/plugins/plugin_layer.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +23,7 @@ const ir::OpRegistry& reference_registry() {
                 std::abort();
             }
         }
+        if (!r.add_domain(plugins::kPluginDomain, plugins::plugin_reference_kernel()).is_ok()) std::abort();
         return r;
     }();
     return registry;
@@ -45,6 +50,30 @@ bool any_half(const std::vector<const ir::Tensor*>& tensors) {
 
 }  // namespace
 
+namespace {
+
+// An activation fused into the node by a pass is applied here after any kernel (float outputs only).
+Status apply_epilogue(const ir::Node& node, std::vector<ir::Tensor>& outputs) {
+    const ir::FusedActivationParams p = ir::fused_activation(node);
+    if (p.act == ir::FusedActivation::kNone || outputs.empty()) return Status();
+    ir::Tensor& y = outputs[0];
+    if (y.dtype() == ir::DType::kFloat32) {
+        float* d = y.data<float>();
+        for (int64_t i = 0; i < y.numel(); ++i) d[i] = ir::apply_fused_activation(p, d[i]);
+    } else if (y.dtype() == ir::DType::kFloat16) {
+        uint16_t* d = y.data<uint16_t>();
+        for (int64_t i = 0; i < y.numel(); ++i) d[i] = ir::float_to_half(ir::apply_fused_activation(p, ir::half_to_float(d[i])));
+    } else if (y.dtype() == ir::DType::kFloat64) {
+        double* d = y.data<double>();
+        for (int64_t i = 0; i < y.numel(); ++i) d[i] = ir::apply_fused_activation(p, static_cast<float>(d[i]));
+    } else {
+        return Status(StatusCode::kUnsupported, node.describe() + ": a fused activation needs a float output");
+    }
+    return Status();
+}
+
+}  // namespace
+
 Status compute_node(const ir::OpKernel& kernel, const ir::Node& node, int64_t opset,
                     const std::vector<const ir::Tensor*>& inputs, std::vector<ir::Tensor>& outputs) {
     const bool via_float = !(kernel.flags & ir::kOpNativeHalf) &&
@@ -54,7 +83,10 @@ Status compute_node(const ir::OpKernel& kernel, const ir::Node& node, int64_t op
                                }
                                return false;
                            }());
-    if (!via_float) return run_kernel(kernel, node, opset, inputs, outputs);
+    if (!via_float) {
+        RT_RETURN_IF_ERROR(run_kernel(kernel, node, opset, inputs, outputs));
+        return apply_epilogue(node, outputs);
+    }
 
     std::vector<ir::Tensor> widened(inputs.size());
     std::vector<const ir::Tensor*> in32(inputs.size(), nullptr);
@@ -89,7 +121,7 @@ Status compute_node(const ir::OpKernel& kernel, const ir::Node& node, int64_t op
             outputs[i] = narrowed;
         }
     }
-    return Status();
+    return apply_epilogue(node, outputs);
 }
 
 Status evaluate_node(const ir::OpKernel& kernel, const ir::Node& node, int64_t opset,

@@ -24,6 +24,11 @@ struct BuilderConfig {
     int opt_batch = 0;
     int max_batch = 0;
     uint64_t memory_budget_bytes = 0;  // 0 = no limit; otherwise the build fails or skips what exceeds it
+    // CUDA: a timing cache file read before and written after the build ("" = measure every layer).
+    std::string timing_cache_path;
+    // Plugin libraries to load before importing (as load_plugin_library does); ONNX nodes that no built-in
+    // op takes map to their plugins by op type and domain.
+    std::vector<std::string> plugin_libraries;
 };
 
 // One node the SDK cannot run, and why.

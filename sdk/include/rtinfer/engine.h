@@ -19,6 +19,13 @@ namespace rtinfer {
 
 class ExecutionContext;
 
+// Loads a plugin library (see rtinfer/plugin.h) into this process, for builds and for loading engines
+// whose layers use its plugins. Loading the same file again is a no-op; a plugin (name and namespace) that
+// another library named by the user already defines is an error; a user's plugin hides a built-in one of
+// the same name. Libraries stay loaded until the process exits. The SDK's built-in plugins and those of
+// the RTINFER_PLUGIN_PATH variable (colon-separated libraries or folders) are loaded without this call.
+Status load_plugin_library(const std::string& path);
+
 // One layer of an engine, as `rtexec inspect` shows it.
 struct LayerInfo {
     std::string name;
@@ -26,6 +33,14 @@ struct LayerInfo {
     std::vector<std::string> inputs;
     std::vector<std::string> outputs;
     std::string backend;  // "cpu" or "cuda"
+};
+
+// Time one layer took in a profiled run (rtexec bench --profile), averaged over the run's iterations.
+struct LayerTiming {
+    std::string name;
+    std::string op_type;
+    std::string backend;  // "cpu" or "cuda": where the layer ran
+    double ms = 0.0;
 };
 
 // Sizes an engine reports; activation_bytes is the planned arena at max batch.
@@ -96,11 +111,16 @@ public:
     // the shape found). Valid until the next enqueue.
     Expected<const void*> output_data(const std::string& name) const;
 
+    // Runs `iterations` inferences layer by layer, without a CUDA graph, timing each layer (CUDA events on
+    // the stream for the CUDA backend, the wall clock for the CPU backend); returns one entry per layer in
+    // execution order. Inputs and outputs must be bound as for enqueue(). Synchronizes the stream.
+    Expected<std::vector<LayerTiming>> profile(int iterations, void* stream = nullptr);
     // Bytes of activation memory (the planned arena) this context holds at its current batch.
     uint64_t activation_bytes() const;
 
     struct Impl;
     explicit ExecutionContext(std::unique_ptr<Impl> impl);
+    const Impl& impl() const { return *impl_; }
 
 private:
     std::unique_ptr<Impl> impl_;

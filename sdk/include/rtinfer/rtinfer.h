@@ -31,6 +31,9 @@ const char* rt_last_error(void);
 /* The SDK version, e.g. "0.1.0". */
 const char* rt_version(void);
 
+/* Loads a plugin library (rtinfer/plugin.h) for builds and engine loads in this process; see
+ * rtinfer::load_plugin_library. */
+rt_status rt_load_plugin_library(const char* path);
 /* Builds an engine from an ONNX file. options may be NULL (CPU, float32). *engine receives a new handle. */
 rt_status rt_engine_build(const char* onnx_path, const rt_build_options* options, rt_engine** engine);
 /* Loads a serialized engine file. */

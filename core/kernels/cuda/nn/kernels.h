@@ -1,4 +1,4 @@
-// The nn family of CUDA kernels: one CudaKernel per op (or tightly related group), in its own .cu file.
+// The nn family of CUDA kernels: one CudaKernel per op (or tightly related group), in its own file.
 #pragma once
 
 #include <vector>
@@ -7,9 +7,37 @@
 
 namespace rtinfer::cuda {
 
+extern const CudaKernel kConvCuda;
+extern const CudaKernel kConvTransposeCuda;
+extern const CudaKernel kMaxPoolCuda;
+extern const CudaKernel kAveragePoolCuda;
+extern const CudaKernel kGlobalAveragePoolCuda;
+extern const CudaKernel kGlobalMaxPoolCuda;
+extern const CudaKernel kGemmCuda;
+extern const CudaKernel kMatMulCuda;
+extern const CudaKernel kBatchNormalizationCuda;
+extern const CudaKernel kLayerNormalizationCuda;
+extern const CudaKernel kInstanceNormalizationCuda;
+extern const CudaKernel kGroupNormalizationCuda;
+extern const CudaKernel kNhwcConvCuda;
+extern const CudaKernel kNhwcGlobalAveragePoolCuda;
+
 // The table this family registers; add a line here for each new op file.
 inline std::vector<const CudaKernel*> nn_cuda_kernels() {
-    return {};
+    return {&kConvCuda,
+            &kConvTransposeCuda,
+            &kMaxPoolCuda,
+            &kAveragePoolCuda,
+            &kGlobalAveragePoolCuda,
+            &kGlobalMaxPoolCuda,
+            &kGemmCuda,
+            &kMatMulCuda,
+            &kBatchNormalizationCuda,
+            &kLayerNormalizationCuda,
+            &kInstanceNormalizationCuda,
+            &kGroupNormalizationCuda,
+            &kNhwcConvCuda,
+            &kNhwcGlobalAveragePoolCuda};
 }
 
 }  // namespace rtinfer::cuda

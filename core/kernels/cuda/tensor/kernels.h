@@ -7,9 +7,30 @@
 
 namespace rtinfer::cuda {
 
+extern const CudaKernel kReshapeCuda;
+extern const CudaKernel kFlattenCuda;
+extern const CudaKernel kSqueezeCuda;
+extern const CudaKernel kUnsqueezeCuda;
+extern const CudaKernel kIdentityCuda;
+extern const CudaKernel kDropoutCuda;
+extern const CudaKernel kTransposeCuda;
+extern const CudaKernel kConcatCuda;
+extern const CudaKernel kSplitCuda;
+extern const CudaKernel kSliceCuda;
+extern const CudaKernel kGatherCuda;
+extern const CudaKernel kPadCuda;
+extern const CudaKernel kExpandCuda;
+extern const CudaKernel kTileCuda;
+extern const CudaKernel kResizeCuda;
+extern const CudaKernel kUpsampleCuda;
+extern const CudaKernel kDepthToSpaceCuda;
+extern const CudaKernel kSpaceToDepthCuda;
+
 // The table this family registers; add a line here for each new op file.
 inline std::vector<const CudaKernel*> tensor_cuda_kernels() {
-    return {};
+    return {&kReshapeCuda,   &kFlattenCuda, &kSqueezeCuda, &kUnsqueezeCuda, &kIdentityCuda,     &kDropoutCuda,
+            &kTransposeCuda, &kConcatCuda,  &kSplitCuda,   &kSliceCuda,     &kGatherCuda,       &kPadCuda,
+            &kExpandCuda,    &kTileCuda,    &kResizeCuda,  &kUpsampleCuda,  &kDepthToSpaceCuda, &kSpaceToDepthCuda};
 }
 
 }  // namespace rtinfer::cuda

@@ -29,10 +29,14 @@ extern const ir::OpKernel kGroupNormalizationKernel;
 extern const ir::OpKernel kLrnKernel;
 extern const ir::OpKernel kMeanVarianceNormalizationKernel;
 extern const ir::OpKernel kMaxUnpoolKernel;
+extern const ir::OpKernel kNhwcConvKernel;
+extern const ir::OpKernel kNhwcGlobalAveragePoolKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> nn_kernels() {
     return {&kConvKernel,
+            &kNhwcConvKernel,
+            &kNhwcGlobalAveragePoolKernel,
             &kConvTransposeKernel,
             &kMaxPoolKernel,
             &kAveragePoolKernel,

@@ -1,0 +1,315 @@
+// rtinfer.NhwcConv on cuDNN: a 2-D convolution on channels-last tensors (X NHWC, W OHWI, Y NHWC, optional
+// residual Z) with symmetric padding, as convert_to_nhwc and fuse_conv_residual produce it. With a bias and a
+// ReLU, cuDNN's fused conv + bias + Z + ReLU call does it all (when it runs the configuration); otherwise bias, Z and the
+// activation follow in one channels-last pass. Channels-last is the layout tensor cores take half-precision convolutions in without cuDNN
+// transposing operands around every call.
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/kernels/cuda/nn/conv_algo.h"
+#include "core/kernels/cuda/nn/kernels.h"
+#include "core/kernels/cuda/nn/lt_matmul.h"
+#include "core/kernels/cuda/nn/nn_cuda_util.h"
+#include "core/kernels/ref/nn/nn_common.h"
+
+namespace rtinfer::cuda {
+namespace {
+
+namespace refnn = rtinfer::ref::nn;
+
+// RTINFER_CUDNN_FUSED=0 keeps the separate epilogue (for comparisons).
+bool fused_enabled() {
+    const char* v = std::getenv("RTINFER_CUDNN_FUSED");
+    return !(v && std::string(v) == "0");
+}
+
+// RTINFER_CONV_GEMM=0 keeps pointwise convolutions on cuDNN, =force puts them on cuBLASLt without measuring
+// (for comparisons and tests); otherwise the faster is kept.
+std::string gemm_mode() {
+    const char* v = std::getenv("RTINFER_CONV_GEMM");
+    return v ? v : "";
+}
+bool gemm_enabled() {
+    return gemm_mode() != "0";
+}
+
+// The tactic id of the cuBLASLt path (cuDNN tactics are algo * 16 + math, far below).
+constexpr int64_t kGemmTactic = int64_t(1) << 30;
+
+struct ActivationDescDeleter {
+    void operator()(cudnnActivationStruct* d) const { cudnnDestroyActivationDescriptor(d); }
+};
+using ActivationDesc = std::unique_ptr<cudnnActivationStruct, ActivationDescDeleter>;
+
+class NhwcConvOp : public CudaOp {
+public:
+    size_t workspace_bytes() const override { return std::max(algo_.workspace, gemm_ ? gemm_->workspace_bytes() : 0); }
+    int64_t tactic() const override { return use_gemm_ ? kGemmTactic : algo_.tactic(); }
+
+    Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void* workspace,
+                   const CudaLibs& libs) override {
+        RT_CUDNN_CHECK(cudnnSetStream(libs.cudnn, libs.stream));
+        const void* z = residual_ ? inputs[3].data : nullptr;
+        if (use_gemm_) return run_gemm(libs.cublaslt, inputs[0].data, z, outputs[0].data, workspace, libs.stream);
+        return run(libs.cudnn, inputs[0].data, weights_.get(inputs), z, outputs[0].data, workspace, libs.stream);
+    }
+
+    // A pointwise convolution as one cuBLASLt product: Y [pixels, M] = X [pixels, C] W^T + B (+ Z as C), with
+    // the ReLU in cuBLASLt's epilogue and any other activation in the channels-last pass.
+    Status run_gemm(cublasLtHandle_t handle, const void* x, const void* z, void* y, void* workspace,
+                    cudaStream_t stream) const {
+        RT_RETURN_IF_ERROR(gemm_->run(handle, stream, x, weights_.constant(), z, y, 1.0f, z ? 1.0f : 0.0f, workspace));
+        if (gemm_act_.kind != nn::kActNone) {
+            nn::ChannelsLastEpilogueParams p = epilogue_;
+            p.y = y;
+            p.z = nullptr;
+            p.bias = nullptr;
+            p.act = gemm_act_;
+            RT_RETURN_IF_ERROR(nn::launch_channels_last_epilogue(p, stream));
+        }
+        return Status();
+    }
+
+    // One convolution: cuDNN's fused conv + bias (+ Z) + ReLU when it was found to run, else the convolution
+    // followed by the channels-last epilogue.
+    Status run(cudnnHandle_t handle, const void* x, const void* w, const void* z, void* y, void* workspace,
+               cudaStream_t stream) const {
+        const float one = 1.0f, zero = 0.0f;
+        void* ws = algo_.workspace ? workspace : nullptr;
+        const auto algo = static_cast<cudnnConvolutionFwdAlgo_t>(algo_.algo);
+        if (fused_) {
+            const float alpha2 = z ? 1.0f : 0.0f;
+            RT_CUDNN_CHECK(cudnnConvolutionBiasActivationForward(
+                handle, &one, x_desc_.get(), x, w_desc_.get(), w, conv_desc_.get(), algo, ws, algo_.workspace,
+                &alpha2, y_desc_.get(), z ? z : y, bias_desc_.get(), bias_typed_.get(), act_desc_.get(), y_desc_.get(),
+                y));
+            return Status();
+        }
+        RT_CUDNN_CHECK(cudnnConvolutionForward(handle, &one, x_desc_.get(), x, w_desc_.get(), w, conv_desc_.get(), algo,
+                                               ws, algo_.workspace, &zero, y_desc_.get(), y));
+        if (epilogue_.bias || z || epilogue_.act.kind != nn::kActNone) {
+            nn::ChannelsLastEpilogueParams p = epilogue_;
+            p.y = y;
+            p.z = z;
+            RT_RETURN_IF_ERROR(nn::launch_channels_last_epilogue(p, stream));
+        }
+        return Status();
+    }
+
+    nn::TensorDesc x_desc_, y_desc_, bias_desc_;
+    nn::FilterDesc w_desc_;
+    nn::ConvDesc conv_desc_;
+    ActivationDesc act_desc_;
+    nn::ConvAlgo algo_;
+    nn::Operand weights_;
+    DeviceBuffer bias_;        // float32, for the epilogue
+    DeviceBuffer bias_typed_;  // in the activation type, for the fused cuDNN call
+    bool residual_ = false;    // input 3 (Z) is added before the activation
+    bool fused_ = false;
+    std::optional<nn::LtMatmul> gemm_;  // pointwise convolutions: the cuBLASLt candidate
+    nn::Activation gemm_act_;           // what the GEMM's epilogue leaves to the channels-last pass
+    bool use_gemm_ = false;
+    nn::ChannelsLastEpilogueParams epilogue_;
+};
+
+// Milliseconds per call of fn on the stream, after a warm-up.
+template <class Fn>
+Expected<float> time_ms(cudaStream_t stream, Fn fn) {
+    Event start, stop;
+    RT_RETURN_IF_ERROR(start.create());
+    RT_RETURN_IF_ERROR(stop.create());
+    for (int i = 0; i < 3; ++i) RT_RETURN_IF_ERROR(fn());
+    constexpr int kRuns = 10;
+    RT_CUDA_CHECK(cudaEventRecord(start.get(), stream));
+    for (int i = 0; i < kRuns; ++i) RT_RETURN_IF_ERROR(fn());
+    RT_CUDA_CHECK(cudaEventRecord(stop.get(), stream));
+    RT_CUDA_CHECK(cudaEventSynchronize(stop.get()));
+    float ms = 0.0f;
+    RT_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+    return ms / kRuns;
+}
+
+// Pointwise convolutions: measures the cuBLASLt product against the chosen cuDNN path on scratch buffers
+// and keeps the faster; the choice goes to the timing cache under the layer's signature.
+Status choose_path(NhwcConvOp& op, const CudaLibs& libs, const std::string& signature, size_t x_bytes, size_t y_bytes) {
+    const std::string key = signature + ":path";
+    if (gemm_mode() == "force") {
+        op.use_gemm_ = true;
+        return Status();
+    }
+    if (libs.timing_cache) {
+        if (auto known = libs.timing_cache->lookup(key)) {
+            op.use_gemm_ = *known == kGemmTactic;
+            return Status();
+        }
+    }
+    auto x = DeviceBuffer::allocate(x_bytes);
+    auto y = DeviceBuffer::allocate(y_bytes);
+    auto z = DeviceBuffer::allocate(op.residual_ ? y_bytes : 0);
+    auto ws = DeviceBuffer::allocate(op.workspace_bytes());
+    if (!x || !y || !z || !ws || cudaMemset(x->get(), 0, x_bytes) != cudaSuccess ||
+        (op.residual_ && cudaMemset(z->get(), 0, y_bytes) != cudaSuccess)) {
+        cudaGetLastError();
+        return Status();  // no scratch memory: keep cuDNN
+    }
+    const void* zp = op.residual_ ? z->get() : nullptr;
+    RT_ASSIGN_OR_RETURN(float cudnn_ms, time_ms(libs.stream, [&] {
+                            return op.run(libs.cudnn, x->get(), op.weights_.constant(), zp, y->get(), ws->get(),
+                                          libs.stream);
+                        }));
+    RT_ASSIGN_OR_RETURN(float gemm_ms, time_ms(libs.stream, [&] {
+                            return op.run_gemm(libs.cublaslt, x->get(), zp, y->get(), ws->get(), libs.stream);
+                        }));
+    op.use_gemm_ = gemm_ms < cudnn_ms;
+    if (libs.timing_cache) {
+        libs.timing_cache->record(key, op.use_gemm_ ? kGemmTactic : op.algo_.tactic(), std::min(gemm_ms, cudnn_ms));
+    }
+    return Status();
+}
+
+// Whether cuDNN's fused call runs this configuration: tried once on scratch buffers at create.
+bool try_fused(NhwcConvOp& op, cudnnHandle_t handle, size_t x_bytes, size_t y_bytes, bool residual) {
+    auto x = DeviceBuffer::allocate(x_bytes);
+    auto y = DeviceBuffer::allocate(y_bytes);
+    auto z = DeviceBuffer::allocate(residual ? y_bytes : 0);
+    auto ws = DeviceBuffer::allocate(op.algo_.workspace);
+    if (!x || !y || !z || !ws || cudaMemset(x->get(), 0, x_bytes) != cudaSuccess ||
+        (residual && cudaMemset(z->get(), 0, y_bytes) != cudaSuccess)) {
+        cudaGetLastError();
+        return false;
+    }
+    op.fused_ = true;
+    Status s = op.run(handle, x->get(), op.weights_.constant(), residual ? z->get() : nullptr, y->get(), ws->get(),
+                      nullptr);
+    if (s.is_ok() && cudaDeviceSynchronize() == cudaSuccess) return true;
+    cudaGetLastError();
+    op.fused_ = false;
+    return false;
+}
+
+ir::Shape nchw_of(const ir::Shape& nhwc) {
+    return {nhwc[0], nhwc[3], nhwc[1], nhwc[2]};
+}
+
+Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& libs) {
+    const DataType dtype = setup.inputs[0].dtype;
+    if (!nn::is_float_or_half(dtype) || setup.outputs[0].dtype != dtype) {
+        return setup.unsupported(std::string("type ") + data_type_name(dtype) + " is not supported on CUDA");
+    }
+    if (nn::has_empty_tensor(setup)) return setup.unsupported("empty tensors run on the reference");
+    const ir::Shape x = nchw_of(setup.inputs[0].shape), w = nchw_of(setup.inputs[1].shape);
+    const ir::Shape y = nchw_of(setup.outputs[0].shape);
+    refnn::Window win;
+    RT_RETURN_IF_ERROR(refnn::conv_geometry(setup.node, x, w, win));
+    for (int d = 1; d < refnn::kMaxSpatial; ++d) {
+        if (win.pad_begin[d] != win.pad_end[d]) return setup.unsupported("asymmetric padding");
+    }
+    for (int64_t v : {ir::shape_numel(x), ir::shape_numel(y), ir::shape_numel(w)}) {
+        if (!nn::fits_int(v)) return setup.unsupported("tensors beyond the int range of cuDNN");
+    }
+    const int group = static_cast<int>(setup.node.attr_int("group", 1));
+    auto as_int = [](const ir::Shape& s) { return std::vector<int>(s.begin(), s.end()); };
+
+    auto op = std::make_unique<NhwcConvOp>();
+    RT_ASSIGN_OR_RETURN(op->x_desc_, nn::make_tensor_desc_nhwc(dtype, as_int(x)));
+    RT_ASSIGN_OR_RETURN(op->y_desc_, nn::make_tensor_desc_nhwc(dtype, as_int(y)));
+    RT_ASSIGN_OR_RETURN(op->w_desc_, nn::make_filter_desc_nhwc(dtype, as_int(w)));
+    const std::vector<int> pads = {static_cast<int>(win.pad_begin[1]), static_cast<int>(win.pad_begin[2])};
+    const std::vector<int> strides = {static_cast<int>(win.stride[1]), static_cast<int>(win.stride[2])};
+    const std::vector<int> dilations = {static_cast<int>(win.dilation[1]), static_cast<int>(win.dilation[2])};
+    RT_ASSIGN_OR_RETURN(op->conv_desc_, nn::make_conv_desc(dtype, pads, strides, dilations, group, libs.allow_tf32));
+    std::vector<int> cudnn_out(4);
+    RT_CUDNN_CHECK(cudnnGetConvolutionNdForwardOutputDim(op->conv_desc_.get(), op->x_desc_.get(), op->w_desc_.get(), 4,
+                                                         cudnn_out.data()));
+    if (cudnn_out != as_int(y)) return setup.unsupported("cuDNN computes another output size for this geometry");
+
+    RT_ASSIGN_OR_RETURN(op->weights_, nn::Operand::make(setup, 1, dtype));
+    RT_ASSIGN_OR_RETURN(nn::Activation act, nn::fused_activation(setup));
+    op->residual_ = setup.has_input(3);
+    if (op->residual_ && (setup.inputs[3].dtype != dtype || setup.inputs[3].shape != setup.outputs[0].shape)) {
+        return setup.unsupported("residual Z must have the output's type and shape");
+    }
+    op->epilogue_.half = dtype == DataType::kFloat16;
+    op->epilogue_.count = ir::shape_numel(y);
+    op->epilogue_.channels = y[1];
+    op->epilogue_.act = act;
+    if (setup.has_input(2)) {
+        RT_ASSIGN_OR_RETURN(std::vector<float> bias, nn::constant_floats(setup, 2, "bias B"));
+        RT_ASSIGN_OR_RETURN(op->bias_, nn::upload_floats(bias));
+        op->epilogue_.bias = static_cast<const float*>(op->bias_.get());
+        if (act.kind == nn::kActRelu) {  // what cuDNN's fused call can apply with any algorithm
+            ir::Tensor host(DataType::kFloat32, {static_cast<int64_t>(bias.size())});
+            std::copy(bias.begin(), bias.end(), host.data<float>());
+            RT_ASSIGN_OR_RETURN(op->bias_typed_, nn::upload(host, dtype));
+            RT_ASSIGN_OR_RETURN(op->bias_desc_, nn::make_tensor_desc(dtype, {1, static_cast<int>(y[1]), 1, 1}));
+            cudnnActivationDescriptor_t raw = nullptr;
+            RT_CUDNN_CHECK(cudnnCreateActivationDescriptor(&raw));
+            op->act_desc_.reset(raw);
+            RT_CUDNN_CHECK(cudnnSetActivationDescriptor(raw, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0));
+        }
+    }
+
+    RT_CUDNN_CHECK(cudnnSetStream(libs.cudnn, libs.stream));
+    nn::ConvSearch search;
+    search.handle = libs.cudnn;
+    search.dtype = dtype;
+    search.allow_tf32 = libs.allow_tf32;
+    search.x = op->x_desc_.get();
+    search.w = op->w_desc_.get();
+    search.conv = op->conv_desc_.get();
+    search.y = op->y_desc_.get();
+    search.x_bytes = static_cast<size_t>(ir::shape_numel(x)) * data_type_size(dtype);
+    search.w_bytes = static_cast<size_t>(ir::shape_numel(w)) * data_type_size(dtype);
+    search.y_bytes = static_cast<size_t>(ir::shape_numel(y)) * data_type_size(dtype);
+    search.w_data = op->weights_.constant();
+    search.cache = libs.timing_cache;
+    search.signature = std::string("NhwcConv:") + data_type_name(dtype) + ":x" + ir::shape_str(x) + ":w" +
+                       ir::shape_str(w) + ":y" + ir::shape_str(y) + ":g" + std::to_string(group) + ":s" +
+                       ir::shape_str(setup.node.attr_ints("strides")) + ":d" +
+                       ir::shape_str(setup.node.attr_ints("dilations")) + ":p" + ir::shape_str(setup.node.attr_ints("pads")) +
+                       ":tf32=" + std::to_string(libs.allow_tf32);
+    RT_ASSIGN_OR_RETURN(op->algo_, nn::find_forward_algo(search));
+    if (op->act_desc_ && op->weights_.constant() && fused_enabled()) {
+        try_fused(*op, libs.cudnn, search.x_bytes, search.y_bytes, op->residual_);
+    }
+    const bool pointwise = w[2] == 1 && w[3] == 1 && group == 1 && win.stride[1] == 1 && win.stride[2] == 1 &&
+                           win.pad_begin[1] == 0 && win.pad_begin[2] == 0 && op->weights_.constant();
+    if (pointwise && gemm_enabled()) {
+        // Y [P, M] = X [P, C] times W [M, C] transposed, P = N * H * W.
+        nn::MatmulShape ms;
+        ms.dtype = dtype;
+        ms.trans_b = true;
+        ms.m = ir::shape_numel(x) / x[1];
+        ms.k = x[1];
+        ms.n = y[1];
+        ms.lda = ms.k;
+        ms.ldb = ms.k;
+        ms.ldc = ms.n;
+        if (setup.has_input(2)) {
+            if (!op->bias_typed_.get()) {
+                ir::Tensor host(DataType::kFloat32, {y[1]});
+                RT_ASSIGN_OR_RETURN(std::vector<float> bias, nn::constant_floats(setup, 2, "bias B"));
+                std::copy(bias.begin(), bias.end(), host.data<float>());
+                RT_ASSIGN_OR_RETURN(op->bias_typed_, nn::upload(host, dtype));
+            }
+            ms.bias = op->bias_typed_.get();
+        }
+        ms.relu = act.kind == nn::kActRelu;
+        op->gemm_act_ = ms.relu ? nn::Activation{} : act;
+        auto gemm = nn::LtMatmul::create(libs.cublaslt, ms, libs.allow_tf32);
+        if (gemm.has_value()) {
+            op->gemm_ = std::move(gemm).value();
+            RT_RETURN_IF_ERROR(choose_path(*op, libs, search.signature, search.x_bytes, search.y_bytes));
+        }
+    }
+    return std::unique_ptr<CudaOp>(std::move(op));
+}
+
+}  // namespace
+
+const CudaKernel kNhwcConvCuda = {"NhwcConv", ir::kRtinferDomain, create};
+
+}  // namespace rtinfer::cuda

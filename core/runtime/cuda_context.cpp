@@ -1,0 +1,381 @@
+// The CUDA execution context: runs the plan with CUDA kernels on a device arena and the caller's device
+// buffers. A node no CUDA kernel takes runs on the CPU reference kernel (its inputs copied to the host and
+// its outputs back); the build report lists those fallbacks. Weights go to the device once per engine.
+// Without fallbacks the whole enqueue is captured into a CUDA graph and replayed while the bound
+// addresses stay the same.
+#include "core/runtime/context_impl.h"
+
+#ifdef RTINFER_HAVE_CUDA
+
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/kernels/cuda/cuda_check.h"
+#include "core/kernels/cuda/cuda_op.h"
+#include "core/kernels/cuda/device_info.h"
+#include "core/kernels/cuda/timing_cache.h"
+#include "core/kernels/ref/ref_backend.h"
+#include "core/plugins/plugin_cuda_op.h"
+
+namespace rtinfer {
+
+namespace {
+
+using runtime::SlotKind;
+using runtime::Step;
+
+struct CudaStep {
+    const Step* step = nullptr;
+    std::unique_ptr<cuda::CudaOp> op;  // null: CPU fallback
+    std::vector<ir::Tensor> host_in;   // fallback staging (constants point at their host tensors)
+    std::vector<ir::Tensor> host_out;
+};
+
+bool graphs_enabled() {
+    const char* v = std::getenv("RTINFER_CUDA_GRAPHS");
+    return !(v && std::strcmp(v, "0") == 0);
+}
+
+class CudaContext : public ExecutionContext::Impl {
+public:
+    using Impl::Impl;
+
+    ~CudaContext() override {
+        // Ops and library handles are bound to the stream: release them before the stream itself.
+        reset_graph();
+        if (stream_) cudaStreamSynchronize(stream_);
+        steps_.clear();
+        cublaslt_.reset();
+        cudnn_.reset();
+        if (stream_) cudaStreamDestroy(stream_);
+    }
+
+    Status init() {
+        RT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+        cudnnHandle_t dnn = nullptr;
+        RT_CUDNN_CHECK(cudnnCreate(&dnn));
+        cudnn_.reset(dnn);
+        cublasLtHandle_t lt = nullptr;
+        RT_CUBLAS_CHECK(cublasLtCreate(&lt));
+        cublaslt_.reset(lt);
+        libs_.cudnn = dnn;
+        libs_.cublaslt = lt;
+        return Status();
+    }
+
+    Status allocate_arena(const std::vector<int>& slots, const std::vector<uint64_t>& offsets, uint64_t bytes) override {
+        reset_graph();
+        RT_ASSIGN_OR_RETURN(arena_, cuda::DeviceBuffer::allocate(bytes));
+        dev_.assign(slot_names.size(), nullptr);
+        for (size_t r = 0; r < slots.size(); ++r) dev_[slots[r]] = static_cast<uint8_t*>(arena_.get()) + offsets[r];
+        return create_steps();
+    }
+
+    Status run(void* stream) override {
+        libs_.stream = stream ? static_cast<cudaStream_t>(stream) : stream_;
+        if (dynamic) return run_on_host();
+        bool io_changed = false;
+        for (const auto& name : engine.data.graph.inputs) io_changed |= bind(name);
+        for (const auto& name : engine.data.graph.outputs) io_changed |= bind(name);
+        if (!fallbacks_.empty() || !graphs_enabled() || graph_failed_) return run_steps();
+        if (io_changed || !graph_exec_ || graph_stream_ != libs_.stream) {
+            reset_graph();
+            Status captured = capture();
+            if (!captured.is_ok()) {
+                graph_failed_ = true;  // some library call is not capturable: run eagerly from now on
+                engine.logger->log(Severity::kWarning, ("CUDA graph capture failed, running without: " + captured.message()).c_str());
+                return run_steps();
+            }
+        }
+        RT_CUDA_CHECK(cudaGraphLaunch(graph_exec_, libs_.stream));
+        return Status();
+    }
+
+    Status run_profiled(void* stream, std::vector<LayerTiming>& layers) override {
+        libs_.stream = stream ? static_cast<cudaStream_t>(stream) : stream_;
+        for (const auto& name : engine.data.graph.inputs) bind(name);
+        for (const auto& name : engine.data.graph.outputs) bind(name);
+        std::vector<cuda::Event> marks(steps_.size() + 1);
+        for (auto& m : marks) RT_RETURN_IF_ERROR(m.create());
+        RT_RETURN_IF_ERROR(run_steps(&marks));
+        RT_CUDA_CHECK(cudaEventSynchronize(marks.back().get()));
+        for (size_t k = 0; k < steps_.size(); ++k) {
+            if (layers.size() <= k) {
+                const ir::Node& node = *steps_[k].step->node;
+                layers.push_back({node.name, node.op_type, steps_[k].op ? "cuda" : "cpu", 0.0});
+            }
+            float ms = 0.0f;
+            RT_CUDA_CHECK(cudaEventElapsedTime(&ms, marks[k].get(), marks[k + 1].get()));
+            layers[k].ms += ms;
+        }
+        return Status();
+    }
+
+    std::vector<std::string> fallback_nodes() const override { return fallbacks_; }
+
+    std::vector<std::pair<std::string, int64_t>> tactics() const override {
+        std::vector<std::pair<std::string, int64_t>> out;
+        for (const CudaStep& cs : steps_) {
+            if (cs.op && cs.op->tactic() >= 0) out.emplace_back(cs.step->node->name, cs.op->tactic());
+        }
+        return out;
+    }
+
+    // The builder's cache while building; otherwise the engine's own tactics.
+    void set_timing_cache(cuda::TimingCache* cache) {
+        if (cache) {
+            libs_.timing_cache = cache;
+            return;
+        }
+        own_cache_.preload(engine.data.tactics);
+        libs_.timing_cache = &own_cache_;
+    }
+
+private:
+    // Points the slot of a graph input/output at the caller's device buffer; true if it moved.
+    bool bind(const std::string& name) {
+        const int s = slot_of.at(name);
+        if (kinds[s] != SlotKind::kIntermediate && kinds[s] != SlotKind::kInput) return false;
+        auto it = bound.find(name);
+        void* p = it == bound.end() ? nullptr : it->second;
+        const bool changed = dev_[s] != p;
+        dev_[s] = p;
+        return changed;
+    }
+
+    // Device memory of a constant or precomputed value, uploaded on first use.
+    Expected<void*> device_value(int s) {
+        if (dev_[s]) return dev_[s];
+        const ir::Tensor& host = tensors[s];
+        std::shared_ptr<void> mem;
+        if (kinds[s] == SlotKind::kConstant) {
+            std::lock_guard<std::mutex> lock(engine.device_mutex);
+            auto& cached = engine.device_constants[slot_names[s]];
+            if (!cached) {
+                RT_ASSIGN_OR_RETURN(cached, upload(host));
+            }
+            mem = cached;
+        } else {
+            RT_ASSIGN_OR_RETURN(mem, upload(host));
+        }
+        owned_.push_back(mem);
+        dev_[s] = mem.get();
+        return dev_[s];
+    }
+
+    static Expected<std::shared_ptr<void>> upload(const ir::Tensor& host) {
+        void* p = nullptr;
+        RT_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(host.nbytes(), 1)));
+        std::shared_ptr<void> mem(p, [](void* q) { cudaFree(q); });
+        if (host.nbytes()) RT_CUDA_CHECK(cudaMemcpy(p, host.raw(), host.nbytes(), cudaMemcpyHostToDevice));
+        return mem;
+    }
+
+    bool host_resident(int s) const { return kinds[s] == SlotKind::kConstant || kinds[s] == SlotKind::kPrecomputed; }
+
+    Status create_steps() {
+        steps_.clear();
+        fallbacks_.clear();
+        size_t workspace = 0;
+        const auto& registry = cuda::cuda_registry();
+        for (const Step& step : steps) {
+            if (step.precomputed) continue;
+            CudaStep cs;
+            cs.step = &step;
+            const ir::Node& node = *step.node;
+            // Plugin layers use the plugin's CUDA enqueue if it has one, else its CPU enqueue as a fallback.
+            if (const cuda::CudaKernel* kernel = node.plugin ? &plugins::plugin_cuda_kernel()
+                                                             : registry.find(node.domain, node.op_type)) {
+                cuda::OpSetup setup{node, step.opset, {}, {}};
+                for (int s : step.in) {
+                    if (s < 0) {
+                        setup.inputs.emplace_back();
+                    } else {
+                        setup.inputs.push_back({dtypes[s], shapes[s], true, host_resident(s) ? &tensors[s] : nullptr});
+                    }
+                }
+                for (int s : step.out) {
+                    if (s < 0) {
+                        setup.outputs.emplace_back();
+                    } else {
+                        setup.outputs.push_back({dtypes[s], shapes[s], true});
+                    }
+                }
+                auto op = kernel->create(setup, libs_);
+                if (op.has_value()) {
+                    cs.op = std::move(op).value();
+                    workspace = std::max(workspace, cs.op->workspace_bytes());
+                } else if (op.status().code() != StatusCode::kUnsupported) {
+                    return op.status();
+                }
+            }
+            if (cs.op) {
+                for (int s : step.in) {
+                    if (s >= 0 && host_resident(s)) RT_RETURN_IF_ERROR(device_value(s).status());
+                }
+            } else {
+                fallbacks_.push_back(node.name + " (" + node.op_type + ")");
+                for (int s : step.in) {
+                    cs.host_in.push_back(s < 0 ? ir::Tensor() : host_resident(s) ? tensors[s] : ir::Tensor(dtypes[s], shapes[s]));
+                }
+                for (int s : step.out) cs.host_out.push_back(s < 0 ? ir::Tensor() : ir::Tensor(dtypes[s], shapes[s]));
+            }
+            steps_.push_back(std::move(cs));
+        }
+        // Graph outputs that no step writes (constants, precomputed values) need device copies too.
+        for (const auto& name : engine.data.graph.outputs) {
+            const int s = slot_of.at(name);
+            if (host_resident(s)) RT_RETURN_IF_ERROR(device_value(s).status());
+        }
+        RT_ASSIGN_OR_RETURN(workspace_, cuda::DeviceBuffer::allocate(workspace));
+        return Status();
+    }
+
+    std::vector<cuda::DeviceTensor> device_tensors(const std::vector<int>& slots) const {
+        std::vector<cuda::DeviceTensor> out;
+        out.reserve(slots.size());
+        for (int s : slots) {
+            if (s < 0) {
+                out.emplace_back();
+            } else {
+                out.push_back({dev_[s], dtypes[s], shapes[s]});
+            }
+        }
+        return out;
+    }
+
+    // marks: when given, one event per step plus one, recorded before each step and after the last.
+    Status run_steps(std::vector<cuda::Event>* marks = nullptr) {
+        const cudaStream_t st = libs_.stream;
+        size_t k = 0;
+        for (CudaStep& cs : steps_) {
+            const Step& step = *cs.step;
+            if (marks) RT_CUDA_CHECK(cudaEventRecord((*marks)[k++].get(), st));
+            if (cs.op) {
+                RT_RETURN_IF_ERROR(cs.op->enqueue(device_tensors(step.in), device_tensors(step.out), workspace_.get(), libs_));
+                continue;
+            }
+            for (size_t i = 0; i < step.in.size(); ++i) {
+                const int s = step.in[i];
+                if (s < 0 || host_resident(s)) continue;
+                RT_CUDA_CHECK(cudaMemcpyAsync(cs.host_in[i].raw(), dev_[s], cs.host_in[i].nbytes(), cudaMemcpyDeviceToHost, st));
+            }
+            RT_CUDA_CHECK(cudaStreamSynchronize(st));
+            std::vector<const ir::Tensor*> ins;
+            for (size_t i = 0; i < step.in.size(); ++i) ins.push_back(step.in[i] < 0 ? nullptr : &cs.host_in[i]);
+            RT_RETURN_IF_ERROR(ref::compute_node(*step.kernel, *step.node, step.opset, ins, cs.host_out));
+            for (size_t i = 0; i < step.out.size(); ++i) {
+                const int s = step.out[i];
+                if (s < 0 || !dev_[s]) continue;
+                RT_CUDA_CHECK(cudaMemcpyAsync(dev_[s], cs.host_out[i].raw(), cs.host_out[i].nbytes(), cudaMemcpyHostToDevice, st));
+            }
+        }
+        if (marks) RT_CUDA_CHECK(cudaEventRecord(marks->back().get(), st));
+        // Outputs that are constants or inputs of the graph are copied to the caller's buffer.
+        for (const auto& name : engine.data.graph.outputs) {
+            const int s = slot_of.at(name);
+            auto it = bound.find(name);
+            if (it == bound.end()) return Status(StatusCode::kInvalidArgument, "output '" + name + "' has no address; call set_tensor_address");
+            if (kinds[s] == SlotKind::kIntermediate) continue;
+            const size_t bytes = static_cast<size_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]);
+            if (dev_[s] != it->second && bytes) RT_CUDA_CHECK(cudaMemcpyAsync(it->second, dev_[s], bytes, cudaMemcpyDeviceToDevice, st));
+        }
+        RT_CUDA_CHECK(cudaGetLastError());
+        return Status();
+    }
+
+    Status capture() {
+        RT_CUDA_CHECK(cudaStreamBeginCapture(libs_.stream, cudaStreamCaptureModeThreadLocal));
+        Status s = run_steps();
+        cudaGraph_t graph = nullptr;
+        cudaError_t end = cudaStreamEndCapture(libs_.stream, &graph);
+        if (!s.is_ok() || end != cudaSuccess) {
+            if (graph) cudaGraphDestroy(graph);
+            cudaGetLastError();
+            return s.is_ok() ? cuda::cuda_error(end, "cudaStreamEndCapture", __FILE__, __LINE__) : s;
+        }
+        cudaError_t inst = cudaGraphInstantiate(&graph_exec_, graph, 0);
+        cudaGraphDestroy(graph);
+        if (inst != cudaSuccess) {
+            graph_exec_ = nullptr;
+            return cuda::cuda_error(inst, "cudaGraphInstantiate", __FILE__, __LINE__);
+        }
+        graph_stream_ = libs_.stream;
+        return Status();
+    }
+
+    void reset_graph() {
+        if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
+        graph_exec_ = nullptr;
+    }
+
+    // Data-dependent shapes: the graph runs on the host reference kernels, inputs and outputs copied.
+    Status run_on_host() {
+        const cudaStream_t st = libs_.stream;
+        std::vector<ir::Tensor> host_inputs;
+        for (const auto& name : engine.data.graph.inputs) {
+            const int s = slot_of.at(name);
+            ir::Tensor t(dtypes[s], shapes[s]);
+            RT_CUDA_CHECK(cudaMemcpyAsync(t.raw(), bound.at(name), t.nbytes(), cudaMemcpyDeviceToHost, st));
+            tensors[s] = t;
+        }
+        RT_CUDA_CHECK(cudaStreamSynchronize(st));
+        RT_RETURN_IF_ERROR(run_dynamic());
+        owned_outputs.clear();
+        for (const auto& name : engine.data.graph.outputs) {
+            const ir::Tensor& t = tensors[slot_of.at(name)];
+            owned_outputs[name] = t.clone();  // readable through output_data() on the host
+            auto it = bound.find(name);
+            if (it != bound.end() && prepared_shapes[slot_of.at(name)] == t.shape() && t.nbytes()) {
+                RT_CUDA_CHECK(cudaMemcpyAsync(it->second, t.raw(), t.nbytes(), cudaMemcpyHostToDevice, st));
+            }
+        }
+        RT_CUDA_CHECK(cudaStreamSynchronize(st));
+        return Status();
+    }
+
+    cudaStream_t stream_ = nullptr;
+    cuda::TimingCache own_cache_;
+    cuda::CudnnHandle cudnn_;
+    cuda::CublasLtHandle cublaslt_;
+    cuda::CudaLibs libs_;
+    cuda::DeviceBuffer arena_;
+    cuda::DeviceBuffer workspace_;
+    std::vector<void*> dev_;  // device address of every slot
+    std::vector<std::shared_ptr<void>> owned_;
+    std::vector<CudaStep> steps_;
+    std::vector<std::string> fallbacks_;
+    cudaGraphExec_t graph_exec_ = nullptr;
+    cudaStream_t graph_stream_ = nullptr;
+    bool graph_failed_ = false;
+};
+
+}  // namespace
+
+namespace runtime {
+
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine, void* timing_cache) {
+    RT_RETURN_IF_ERROR(cuda::device_key(0).status());
+    auto impl = std::make_unique<CudaContext>(engine);
+    RT_RETURN_IF_ERROR(impl->init());
+    impl->set_timing_cache(static_cast<cuda::TimingCache*>(timing_cache));
+    RT_RETURN_IF_ERROR(impl->prepare());
+    return std::make_unique<ExecutionContext>(std::move(impl));
+}
+
+}  // namespace runtime
+}  // namespace rtinfer
+
+#else  // no CUDA in this build
+
+namespace rtinfer::runtime {
+
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl&, void*) {
+    return Status(StatusCode::kUnsupported, "this rtinfer was built without CUDA");
+}
+
+}  // namespace rtinfer::runtime
+
+#endif

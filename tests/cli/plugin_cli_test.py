@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""rtexec with plugins: a TensorRT-style model with EfficientNMS_TRT built and run without flags, a custom
+plugin given by --plugins or RTINFER_PLUGIN_PATH, and the errors when a plugin is missing.
+
+Usage: plugin_cli_test.py --rtexec PATH --test-plugin LIB --work DIR CASE   (--list prints the cases)
+Exit 0 = pass, 1 = fail, 77 = skipped (the onnx/numpy packages are missing).
+"""
+import argparse
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_test import Env, Failure, need_onnx  # noqa: E402
+
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+class PluginEnv(Env):
+    def __init__(self, rtexec, work, test_plugin):
+        super().__init__(rtexec, work)
+        self.test_plugin = test_plugin
+
+    def run_with(self, environ, args, code, **kw):
+        """env.run with extra environment variables."""
+        saved = {k: os.environ.get(k) for k in environ}
+        os.environ.update(environ)
+        try:
+            return self.run(args, code, **kw)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def save(path, graph, extra_opsets=()):
+    from onnx import helper
+    opsets = [helper.make_opsetid("", 13)] + [helper.make_opsetid(d, 1) for d in extra_opsets]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="rtexec-plugin-test")
+    model.ir_version = 7
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+    return path
+
+
+def nms_model(env, domain):
+    """A TensorRT-exported detector's tail: boxes [2,6,4], scores [2,6,2] -> EfficientNMS_TRT (K = 4)."""
+    from onnx import TensorProto, helper
+    vi = helper.make_tensor_value_info
+    node = helper.make_node("EfficientNMS_TRT", ["boxes", "scores"],
+                            ["num_detections", "detection_boxes", "detection_scores", "detection_classes"],
+                            name="batched_nms", domain=domain, background_class=-1, box_coding=0,
+                            iou_threshold=0.5, max_output_boxes=4, plugin_version="1", score_activation=0,
+                            score_threshold=0.25)
+    graph = helper.make_graph(
+        [node], "nms",
+        [vi("boxes", TensorProto.FLOAT, [2, 6, 4]), vi("scores", TensorProto.FLOAT, [2, 6, 2])],
+        [vi("num_detections", TensorProto.INT32, [2, 1]), vi("detection_boxes", TensorProto.FLOAT, [2, 4, 4]),
+         vi("detection_scores", TensorProto.FLOAT, [2, 4]), vi("detection_classes", TensorProto.INT32, [2, 4])])
+    return save(env.path(f"nms_{domain or 'default'}.onnx"), graph, [domain] if domain else [])
+
+
+@case
+def efficient_nms_without_flags(env):
+    need_onnx()
+    import numpy as np
+    boxes = np.zeros((2, 6, 4), np.float32)
+    scores = np.zeros((2, 6, 2), np.float32)
+    # Item 0: boxes 0 and 1 overlap (IoU 0.68), box 2 apart, box 3 below the threshold, 4 and 5 empty.
+    boxes[0, :4] = [[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60], [80, 80, 90, 90]]
+    scores[0, :4, 0] = [0.9, 0.8, 0.7, 0.1]
+    scores[0, 1, 1] = 0.6  # box 1 as class 1 survives: classes are separate
+    # Item 1: five disjoint boxes above the threshold: clipped to the best 4.
+    for i in range(6):
+        boxes[1, i] = [i * 20, 0, i * 20 + 10, 10]
+    scores[1, :, 1] = [0.3, 0.9, 0.5, 0.2, 0.8, 0.6]
+    np.save(env.path("boxes.npy"), boxes)
+    np.save(env.path("scores.npy"), scores)
+    for domain in ("TRT", ""):
+        model = nms_model(env, domain)
+        engine = env.path(f"nms_{domain or 'default'}.engine")
+        env.run(["build", "--onnx", model, "--out", engine], 0, stdout_has=["layers:      1"])
+        env.run(["inspect", "--engine", engine], 0, stdout_has=["batched_nms", "EfficientNMS_TRT"])
+        out = env.path(f"out_{domain or 'default'}")
+        env.run(["run", "--engine", engine, "--input", f"boxes={env.path('boxes.npy')}",
+                 "--input", f"scores={env.path('scores.npy')}", "--output-dir", out], 0,
+                stdout_has=["output 'num_detections' int32 [2,1]", "output 'detection_boxes' float32 [2,4,4]"])
+        num = np.load(os.path.join(out, "num_detections.npy"))
+        got_scores = np.load(os.path.join(out, "detection_scores.npy"))
+        got_classes = np.load(os.path.join(out, "detection_classes.npy"))
+        got_boxes = np.load(os.path.join(out, "detection_boxes.npy"))
+        if num.dtype != np.int32 or num.tolist() != [[3], [4]]:
+            raise Failure(f"num_detections {num.tolist()}, expected [[3], [4]]")
+        if not np.allclose(got_scores, [[0.9, 0.7, 0.6, 0], [0.9, 0.8, 0.6, 0.5]]):
+            raise Failure(f"detection_scores {got_scores.tolist()}")
+        if got_classes.tolist() != [[0, 0, 1, 0], [1, 1, 1, 1]]:
+            raise Failure(f"detection_classes {got_classes.tolist()}")
+        if not np.array_equal(got_boxes[0, :3], boxes[0, [0, 2, 1]]) or got_boxes[0, 3].any():
+            raise Failure(f"detection_boxes {got_boxes[0].tolist()}")
+        env.run(["bench", "--engine", engine, "--iterations", "5", "--warmup", "1"], 0, stdout_has=["p99_ms"])
+
+
+def scale_model(env):
+    """y = TestScale(x; factor 2, bias 0.5) from the test plugin, in domain test.ops."""
+    from onnx import TensorProto, helper
+    vi = helper.make_tensor_value_info
+    node = helper.make_node("TestScale", ["x"], ["y"], name="scale0", domain="test.ops", factor=2.0, bias=0.5)
+    graph = helper.make_graph([node], "scale", [vi("x", TensorProto.FLOAT, [2, 3])], [vi("y", TensorProto.FLOAT, [2, 3])])
+    return save(env.path("scale.onnx"), graph, ["test.ops"])
+
+
+@case
+def custom_plugin_flags_and_env(env):
+    need_onnx()
+    import numpy as np
+    model = scale_model(env)
+    engine = env.path("scale.engine")
+    env.run(["build", "--onnx", model, "--out", engine], 1,
+            stderr_has=["rtexec build: error:", "node 'scale0' (test.ops::TestScale)", "no kernel"])
+    env.run(["inspect", "--onnx", model, "--capability"], 1, stdout_has=["node 'scale0' (TestScale)", "1 unsupported"],
+            one_error_line=False)
+    env.run(["inspect", "--onnx", model, "--capability", "--plugins", env.test_plugin], 0,
+            stdout_has=["1 of 1 nodes supported"])
+    env.run(["build", "--onnx", model, "--out", engine, "--plugins", env.test_plugin], 0)
+    x = np.array([[-1.5, 2.0, -0.25], [3.0, -4.0, 0.5]], np.float32)
+    np.save(env.path("x.npy"), x)
+
+    # The engine names the plugin it needs; without it, run, bench and inspect say which and where.
+    for command in ("run", "bench", "inspect"):
+        env.run([command, "--engine", engine], 1,
+                stderr_has=[f"rtexec {command}: error: not found", engine,
+                            "layer 'scale0' needs plugin 'TestScale' (version 1, namespace 'test.ops'), which is not "
+                            "loaded"])
+    env.run(["run", "--engine", engine, "--plugins", env.test_plugin, "--input", f"x={env.path('x.npy')}",
+             "--output-dir", env.path("o1")], 0, stdout_has=["output 'y' float32 [2,3]"])
+    if not np.allclose(np.load(env.path("o1/y.npy")), x * 2 + 0.5):
+        raise Failure("wrong TestScale output with --plugins")
+    env.run_with({"RTINFER_PLUGIN_PATH": os.path.dirname(env.test_plugin) + "/nope.so:" + env.test_plugin},
+                 ["run", "--engine", engine], 1,
+                 stderr_has=["RTINFER_PLUGIN_PATH: plugin library '", "nope.so' not found"])
+    env.run_with({"RTINFER_PLUGIN_PATH": ":" + env.test_plugin},
+                 ["run", "--engine", engine, "--input", f"x={env.path('x.npy')}", "--output-dir", env.path("o2")], 0)
+    if not np.allclose(np.load(env.path("o2/y.npy")), x * 2 + 0.5):
+        raise Failure("wrong TestScale output with RTINFER_PLUGIN_PATH")
+    env.run(["bench", "--engine", engine, "--plugins", env.test_plugin, "--iterations", "3"], 0)
+    env.run(["inspect", "--engine", engine, "--plugins", env.test_plugin], 0, stdout_has=["scale0", "TestScale"])
+
+    # Library errors name the library.
+    env.run(["build", "--onnx", model, "--out", engine, "--plugins", env.path("missing.so")], 1,
+            stderr_has=["rtexec build: error: not found:", "plugin library '" + env.path("missing.so") + "' not found"])
+    with open(env.path("bogus.so"), "w") as f:
+        f.write("not an ELF file")
+    env.run(["run", "--engine", engine, "--plugins", env.path("bogus.so")], 1,
+            stderr_has=["plugin library '" + env.path("bogus.so") + "' cannot be loaded"])
+    env.run(["build", "--help"], 0, stdout_has=["--plugins"])
+    env.run(["run", "--help"], 0, stdout_has=["--plugins"])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--rtexec")
+    parser.add_argument("--test-plugin")
+    parser.add_argument("--work")
+    parser.add_argument("case", nargs="?")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(CASES))
+        return 0
+    if args.case not in CASES or not args.rtexec or not args.work or not args.test_plugin:
+        parser.error("need --rtexec, --test-plugin, --work and one of: " + ", ".join(CASES))
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    try:
+        CASES[args.case](PluginEnv(os.path.abspath(args.rtexec), os.path.abspath(args.work),
+                                   os.path.abspath(args.test_plugin)))
+    except Failure as e:
+        print(f"FAIL {args.case}: {e}")
+        return 1
+    print(f"PASS {args.case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+// convert_to_nhwc: the graph before and after, and the same numbers from both on the reference backend.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "core/ir/shape_inference.h"
+#include "core/kernels/ref/ref_backend.h"
+#include "core/passes/passes.h"
+#include "tests/unit/graph_builders.h"
+
+using namespace rtinfer;
+using namespace rtinfer::testing;
+
+namespace {
+
+ir::Attribute ints(std::vector<int64_t> v) {
+    ir::Attribute a;
+    a.kind = ir::Attribute::Kind::kInts;
+    a.ints = std::move(v);
+    return a;
+}
+
+int count_ops(const ir::Graph& g, const std::string& op) {
+    int n = 0;
+    for (const auto& node : g.nodes) n += node.op_type == op;
+    return n;
+}
+
+// Runs the graph node by node on the reference kernels; returns every value computed.
+std::map<std::string, ir::Tensor> run_reference(const ir::Graph& g, const std::map<std::string, ir::Tensor>& inputs) {
+    std::map<std::string, ir::Tensor> values = inputs;
+    for (const auto& [name, v] : g.values()) {
+        if (v.is_constant()) values[name] = v.constant;
+    }
+    for (const ir::Node& node : g.nodes) {
+        const ir::OpKernel* kernel = ref::reference_registry().find(node.domain, node.op_type);
+        EXPECT_NE(kernel, nullptr) << node.describe();
+        if (!kernel) return {};
+        std::vector<const ir::Tensor*> ins;
+        for (const auto& in : node.inputs) ins.push_back(in.empty() ? nullptr : &values.at(in));
+        std::vector<ir::Tensor> outs;
+        Status s = ref::evaluate_node(*kernel, node, g.opset(ir::canonical_domain(node.domain)), ins, outs);
+        EXPECT_TRUE(s.is_ok()) << s.to_string();
+        if (!s.is_ok()) return {};
+        for (size_t i = 0; i < node.outputs.size(); ++i) values[node.outputs[i]] = outs[i];
+    }
+    return values;
+}
+
+// x -> Conv 3x3 -> Relu -> Conv 1x1 -> Add(residual) -> Mul(per-channel constant) -> GlobalAveragePool
+//   -> Flatten: one channels-last region from the input to the pool.
+ir::Graph residual_block() {
+    ir::Graph g;
+    g.opsets[""] = 17;
+    add_input(g, "x", {2, 4, 6, 6});
+    add_constant(g, "w1", random_tensor({8, 4, 3, 3}, 1));
+    add_constant(g, "b1", random_tensor({8}, 2));
+    add_constant(g, "w2", random_tensor({8, 8, 1, 1}, 3));
+    add_constant(g, "w3", random_tensor({8, 4, 1, 1}, 4));
+    add_constant(g, "scale", random_tensor({8, 1, 1}, 5));
+    ir::Node& c1 = add_node(g, "Conv", {"x", "w1", "b1"}, {"c1"}, "conv1");
+    c1.attrs["pads"] = ints({1, 1, 1, 1});
+    add_node(g, "Relu", {"c1"}, {"r1"}, "relu1");
+    add_node(g, "Conv", {"r1", "w2"}, {"c2"}, "conv2");
+    add_node(g, "Conv", {"x", "w3"}, {"skip"}, "conv_skip");
+    add_node(g, "Add", {"c2", "skip"}, {"sum"}, "add");
+    add_node(g, "Mul", {"sum", "scale"}, {"scaled"}, "mul");
+    add_node(g, "GlobalAveragePool", {"scaled"}, {"pooled"}, "gap");
+    add_node(g, "Flatten", {"pooled"}, {"y"}, "flatten");
+    g.outputs = {"y"};
+    return g;
+}
+
+}  // namespace
+
+TEST(Passes, ConvertToNhwcLeavesOneReformatAtEachEdgeOfTheRegion) {
+    ir::Graph g = residual_block();
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    const ir::Tensor x = random_tensor({2, 4, 6, 6}, 9);
+    const auto before = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(before.empty());
+
+    int converted = 0, reformats = 0;
+    ASSERT_TRUE(passes::convert_to_nhwc(g, false, &converted, &reformats).is_ok());
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(g.validate().is_ok());
+    EXPECT_EQ(converted, 4);  // three convolutions and the pool
+    EXPECT_EQ(count_ops(g, "NhwcConv"), 3);
+    EXPECT_EQ(count_ops(g, "NhwcGlobalAveragePool"), 1);
+    EXPECT_EQ(count_ops(g, "Conv"), 0);
+    // One Transpose into channels-last at the input (shared by conv1 and the skip conv), one out after the pool.
+    EXPECT_EQ(count_ops(g, "Transpose"), 2);
+    EXPECT_EQ(reformats, 2);
+    EXPECT_EQ(g.find("w1"), nullptr);  // the OIHW weights are replaced by their OHWI copies
+    for (const auto& n : g.nodes) {
+        if (n.op_type == "NhwcConv") {
+            EXPECT_EQ(g.at(n.inputs[1]).shape[3], 4 + 4 * (n.name == "conv2"));  // OHWI
+        }
+    }
+    EXPECT_EQ(g.at("y").shape, (ir::Shape{2, 8}));
+
+    const auto after = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(after.empty());
+    const ir::Tensor& a = before.at("y");
+    const ir::Tensor& b = after.at("y");
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) EXPECT_NEAR(a.data<float>()[i], b.data<float>()[i], 1e-5) << i;
+}
+
+TEST(Passes, ConvertToNhwcHalfOnlySkipsFloat32AndAsymmetricPads) {
+    ir::Graph g = residual_block();
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    int converted = -1;
+    ASSERT_TRUE(passes::convert_to_nhwc(g, true, &converted).is_ok());
+    EXPECT_EQ(converted, 0);
+    EXPECT_EQ(count_ops(g, "Transpose"), 0);
+
+    ir::Graph h = residual_block();
+    h.nodes[0].attrs["pads"] = ints({2, 2, 0, 0});  // conv1: asymmetric (same size), stays NCHW
+    ASSERT_TRUE(ir::infer_shapes(h, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(passes::convert_to_nhwc(h, false, &converted).is_ok());
+    EXPECT_EQ(converted, 3);
+    EXPECT_EQ(count_ops(h, "Conv"), 1);
+    ASSERT_TRUE(ir::infer_shapes(h, ref::reference_registry()).is_ok());
+    EXPECT_TRUE(h.validate().is_ok());
+}
+
+TEST(Passes, FuseConvResidualTakesTheAddAndThenTheRelu) {
+    ir::Graph g = residual_block();
+    // Relu after the residual Add: conv2 -> Add(skip) -> Relu becomes one NhwcConv with Z and a fused ReLU.
+    for (auto& n : g.nodes) {
+        if (n.name == "mul") {
+            n.op_type = "Relu";
+            n.inputs = {"sum"};
+        }
+    }
+    g.erase_value("scale");
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    const ir::Tensor x = random_tensor({2, 4, 6, 6}, 11);
+    const auto before = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(before.empty());
+
+    ASSERT_TRUE(passes::convert_to_nhwc(g, false).is_ok());
+    int residual = 0, activations = 0;
+    ASSERT_TRUE(passes::fuse_conv_residual(g, &residual).is_ok());
+    EXPECT_EQ(residual, 1);
+    EXPECT_EQ(count_ops(g, "Add"), 0);
+    ASSERT_TRUE(passes::fuse_conv_activation(g, &activations).is_ok());
+    EXPECT_EQ(activations, 2);  // relu1, now right after conv1 in channels-last, and the Relu after the Add
+    EXPECT_EQ(count_ops(g, "Relu"), 0);
+    int with_z = 0;
+    for (const auto& n : g.nodes) {
+        if (n.op_type != "NhwcConv" || n.inputs.size() != 4) continue;
+        ++with_z;
+        EXPECT_TRUE(n.has_attr("rt_fused_activation")) << n.name;
+    }
+    EXPECT_EQ(with_z, 1);
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(g.validate().is_ok());
+    const auto after = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(after.empty());
+    const ir::Tensor& a = before.at("y");
+    const ir::Tensor& b = after.at("y");
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) EXPECT_NEAR(a.data<float>()[i], b.data<float>()[i], 1e-5) << i;
+}
