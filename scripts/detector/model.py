@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small YOLOv8-style anchor-free detector (PyTorch).
 
-Backbone: Conv-BN-SiLU stem and C2f stages down to strides 8/16/32, SPPF at the end.
+Backbone: a Conv-BN-SiLU patchify stem (stride 4) and Conv + C2f stages down to strides 8/16/32, SPPF at the end.
 Neck: a light PAN (nearest upsample + concat top-down, strided conv + concat bottom-up).
 Head: decoupled per level; the box branch predicts 4 x REG_MAX distribution logits (DFL), the class
 branch one logit per class.
@@ -23,9 +23,9 @@ DEFAULT_INPUT = 256
 
 
 class ConvBnAct(nn.Module):
-    def __init__(self, c1, c2, k=1, s=1):
+    def __init__(self, c1, c2, k=1, s=1, p=None):
         super().__init__()
-        self.conv = nn.Conv2d(c1, c2, k, s, k // 2, bias=False)
+        self.conv = nn.Conv2d(c1, c2, k, s, k // 2 if p is None else p, bias=False)
         self.bn = nn.BatchNorm2d(c2, eps=1e-3, momentum=0.03)
         self.act = nn.SiLU()
 
@@ -89,18 +89,17 @@ class SPPF(nn.Module):
 
 
 class Detector(nn.Module):
-    def __init__(self, num_classes, widths=(16, 32, 64, 96, 128), head_width=48, input_size=DEFAULT_INPUT):
+    def __init__(self, num_classes, widths=(32, 64, 96, 128), head_width=48, input_size=DEFAULT_INPUT):
         super().__init__()
-        w0, w1, w2, w3, w4 = widths
+        w1, w2, w3, w4 = widths
         self.num_classes = num_classes
         self.input_size = input_size
         self.reg_max = REG_MAX
         self.strides = STRIDES
-        # Backbone
-        self.stem = ConvBnAct(3, w0, 3, 2)  # /2
-        # No C2f at stride 4 and one bottleneck per stage: on a CPU the memory-bound work (BatchNorm, SiLU,
-        # concat) of the high-resolution stages dominates training time, and simple shapes need little depth.
-        self.s1 = ConvBnAct(w0, w1, 3, 2)  # /4
+        # Backbone. A 4x4 stride-4 "patchify" stem and one bottleneck per stage: on a CPU the memory-bound
+        # work (BatchNorm, SiLU, concat) of the high-resolution stages dominates training time, and simple
+        # shapes need little depth.
+        self.stem = ConvBnAct(3, w1, 4, 4, 0)  # /4
         self.s2 = nn.Sequential(ConvBnAct(w1, w2, 3, 2), C2f(w2, w2, 1))  # /8
         self.s3 = nn.Sequential(ConvBnAct(w2, w3, 3, 2), C2f(w3, w3, 1))  # /16
         self.s4 = nn.Sequential(ConvBnAct(w3, w4, 3, 2), C2f(w4, w4, 1), SPPF(w4, w4))  # /32
@@ -130,8 +129,7 @@ class Detector(nn.Module):
             ch[-1].bias.data[:] = math.log(5 / self.num_classes / (self.input_size / s) ** 2)
 
     def features(self, x):
-        x = self.s1(self.stem(x))
-        p3 = self.s2(x)
+        p3 = self.s2(self.stem(x))
         p4 = self.s3(p3)
         p5 = self.s4(p4)
         t4 = self.td4(torch.cat((self.up(p5), p4), 1))
@@ -142,9 +140,11 @@ class Detector(nn.Module):
 
     def forward(self, x):
         outs = []
-        for f, bh, ch in zip(self.features(x), self.box_heads, self.cls_heads):
-            b = f.shape[0]
-            outs.append(torch.cat((bh(f), ch(f)), 1).reshape(b, 4 * REG_MAX + self.num_classes, -1))
+        for f, bh, ch, s in zip(self.features(x), self.box_heads, self.cls_heads, self.strides):
+            # When exporting, sizes come from the configured input, not from f.shape, so that the graph has
+            # constant Reshape shapes (batch as -1) and no Shape/Gather chains.
+            cells = (self.input_size // s) ** 2 if torch.onnx.is_in_onnx_export() else f.shape[2] * f.shape[3]
+            outs.append(torch.cat((bh(f), ch(f)), 1).reshape(-1, 4 * REG_MAX + self.num_classes, cells))
         return torch.cat(outs, 2)
 
     def fuse(self):

@@ -6,7 +6,7 @@ classes int64 [N]). The same seed always gives the same scene. Boxes are the tig
 pixels of each shape; a shape is placed only where it hides at most a bounded part of the shapes
 already drawn, so every annotated object stays recognisable and every visible shape is annotated.
 
-CLI: scenes.py --out DIR --count N [--seed S] [--size 256] [--draw]
+CLI: scenes.py --out DIR --count N [--seed S] [--size 160] [--draw]
 writes DIR/scene_XXXXX.png, DIR/annotations.json and DIR/annotations.csv (and with --draw, preview
 images with the boxes drawn) for inspection.
 """
@@ -18,16 +18,21 @@ import zlib
 
 import numpy as np
 
-CLASS_NAMES = ("circle", "square", "triangle", "cross", "star", "ring")
+# Shapes the generator can draw; the class id of an object is its index in the class list a scene is
+# generated for (CLASS_NAMES by default: the default detector's four classes).
+SHAPES = ("circle", "square", "triangle", "cross", "star", "ring")
+CLASS_NAMES = ("circle", "square", "triangle", "cross")
 NUM_CLASSES = len(CLASS_NAMES)
-DEFAULT_SIZE = 256
-# Disjoint seed ranges: training draws scenes from TRAIN_SEED upwards, the per-epoch validation and the
-# held-out test set (evaluate.py) from their own bases.
+DEFAULT_SIZE = 160
+# Disjoint seed ranges: training draws scenes from TRAIN_SEED upwards, the per-epoch validation, the
+# held-out test set (evaluate.py) and the scenes of the tests / reference batch (CHECK_SEED) from their own.
 TEST_SEED = 500_000
 VAL_SEED = 600_000
+CHECK_SEED = 700_000
 TRAIN_SEED = 1_000_000
+# Object extent (circumscribed diameter) is log-uniform in [MIN_OBJECT, MAX_OBJECT_FRACTION * size] pixels.
 MIN_OBJECT = 12.0
-MAX_OBJECT = 120.0
+MAX_OBJECT_FRACTION = 0.5
 # An object must keep this fraction of its pixels visible, else the placement of the occluder is retried.
 MIN_VISIBLE = 0.6
 
@@ -126,8 +131,8 @@ def _shape_vertices(cls, r, angle):
 
 
 def _render_shape(rng, cls, size):
-    """Coverage (alpha) of one shape in the full image, or None if it fell outside."""
-    extent = float(np.exp(rng.uniform(np.log(MIN_OBJECT), np.log(MAX_OBJECT))))
+    """Coverage (alpha) of one shape (an index into SHAPES) in the full image, or None if it fell outside."""
+    extent = float(np.exp(rng.uniform(np.log(MIN_OBJECT), np.log(MAX_OBJECT_FRACTION * size))))
     r = extent / 2
     # Centres may lie near the border so that truncated objects occur too, but never more than about
     # a third of an object is cut off (a half circle would be hard to tell from other classes).
@@ -166,8 +171,11 @@ def _box_of(mask):
     return np.array([xs[0], ys[0], xs[-1] + 1, ys[-1] + 1], np.float32)
 
 
-def generate_scene(seed, size=DEFAULT_SIZE, max_objects=8):
-    """One scene: (image uint8 [size,size,3], boxes float32 [N,4] x1y1x2y2, classes int64 [N])."""
+def generate_scene(seed, size=DEFAULT_SIZE, max_objects=8, class_names=CLASS_NAMES):
+    """One scene: (image uint8 [size,size,3], boxes float32 [N,4] x1y1x2y2, classes int64 [N]).
+
+    Class ids index class_names (names from SHAPES)."""
+    shape_ids = [SHAPES.index(n) for n in class_names]
     rng = np.random.default_rng(seed)
     img = _background(rng, size)
     visible = []  # per object: bool mask of its visible pixels
@@ -178,8 +186,8 @@ def generate_scene(seed, size=DEFAULT_SIZE, max_objects=8):
     attempts = 0
     while len(classes) < target and attempts < target * 6:
         attempts += 1
-        cls = int(rng.integers(0, NUM_CLASSES))
-        alpha = _render_shape(rng, cls, size)
+        cls = int(rng.integers(0, len(shape_ids)))
+        alpha = _render_shape(rng, shape_ids[cls], size)
         if alpha is None:
             continue
         mask = alpha > 0.5
