@@ -113,6 +113,7 @@ def export_decoded(model, cfg, path, x):
     for o in m.graph.output:
         set_shape(o, ["batch", a, 4 if o.name == "boxes" else model.num_classes])
     helper.set_model_props(m, metadata(model, cfg, "decoded"))
+    m.graph.name = "rtinfer_default_detector"
     m.doc_string = "rtinfer default detector: decoded boxes and class scores per anchor, no NMS"
     onnx.save(m, path)
     return m

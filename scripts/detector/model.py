@@ -19,7 +19,7 @@ import torch.nn as nn
 
 REG_MAX = 16
 STRIDES = (8, 16, 32)
-DEFAULT_INPUT = 256
+DEFAULT_INPUT = 160
 
 
 class ConvBnAct(nn.Module):
@@ -189,6 +189,6 @@ def param_count(model):
 
 
 if __name__ == "__main__":
-    m = Detector(6)
+    m = Detector(4)
     x = torch.zeros(1, 3, DEFAULT_INPUT, DEFAULT_INPUT)
     print("params", param_count(m), "head", tuple(m(x).shape))

@@ -19,9 +19,9 @@ import zlib
 import numpy as np
 
 # Shapes the generator can draw; the class id of an object is its index in the class list a scene is
-# generated for (CLASS_NAMES by default: the default detector's four classes).
+# generated for (CLASS_NAMES by default: all six, the default detector's classes).
 SHAPES = ("circle", "square", "triangle", "cross", "star", "ring")
-CLASS_NAMES = ("circle", "square", "triangle", "cross")
+CLASS_NAMES = SHAPES
 NUM_CLASSES = len(CLASS_NAMES)
 DEFAULT_SIZE = 160
 # Disjoint seed ranges: training draws scenes from TRAIN_SEED upwards, the per-epoch validation, the

@@ -2,8 +2,8 @@
 """Train the default detector on generated scenes, on the CPU (Debian's python3-torch).
 
 Recipe (the defaults; README.md in models/detector records the run that produced the shipped model):
-  * data: --scenes 16000 scenes of 160x160 px (scenes.py: 4 classes, circle / square / triangle / cross, 1-8
-    objects of 12-80 px per scene, varied colours, shading, overlap and backgrounds) from seeds TRAIN_SEED.. ,
+  * data: --scenes 16000 scenes of 160x160 px (scenes.py: 6 classes, circle / square / triangle / cross / star /
+    ring, 1-8 objects of 12-80 px per scene, varied colours, shading, overlap and backgrounds) from TRAIN_SEED.. ,
     generated once by --workers processes and cached as .npz in --cache-dir (generation is ~10 ms a scene,
     so a cache keeps it out of the training loop); each sample gets one of the 8 symmetries of the square
     (quarter turns and mirrors; boxes transformed exactly). Validation: --val scenes from VAL_SEED.

@@ -31,7 +31,7 @@ SKIP = 77
 
 # nms_scenes: what counts as found, and the bars. The shipped model reaches mAP@0.5 ~0.9 on the held-out set;
 # the bars leave room for the luck of a small sample.
-NUM_SCENES = 16
+NUM_SCENES = 32
 SCENE_OFFSET = 100  # scenes CHECK_SEED + 100 ..: not the reference batch
 SCORE = 0.3
 MIN_RECALL = 0.8
