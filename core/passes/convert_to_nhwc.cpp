@@ -1,4 +1,4 @@
-// 2-D convolutions (and the global average pools between them) run channels-last, where tensor cores take
+// 2-D convolutions (and the max and global average pools between them) run channels-last, where tensor cores take
 // half-precision convolutions without cuDNN transposing every operand. The pass makes the layout change
 // explicit in the graph:
 //   Conv(x NCHW) -> y   becomes   Transpose(x, 0231) -> rtinfer.NhwcConv -> Transpose(., 0312) -> y
@@ -83,6 +83,17 @@ bool convertible_global_pool(const ir::Graph& g, const ir::Node& n, bool half_on
     const ir::Value* x = g.find(n.inputs[0]);
     if (!x || !x->shape_known || x->shape.size() != 4) return false;
     return !half_only || x->dtype == DataType::kFloat16;
+}
+
+// A 2-D MaxPool without the Indices output.
+bool convertible_max_pool(const ir::Graph& g, const ir::Node& n, bool half_only) {
+    if (n.op_type != "MaxPool" || !n.domain.empty() || n.inputs.empty()) return false;
+    if (n.outputs.size() > 1 && !n.outputs[1].empty()) return false;
+    const ir::Value* x = g.find(n.inputs[0]);
+    if (!x || !x->shape_known || x->shape.size() != 4) return false;
+    if (n.attr_ints("kernel_shape", {}).size() != 2) return false;
+    if (x->dtype != DataType::kFloat16 && (half_only || x->dtype != DataType::kFloat32)) return false;
+    return true;
 }
 
 ir::Shape permuted(const ir::Shape& s, const std::vector<int64_t>& perm) {
@@ -206,7 +217,8 @@ int convert_nodes(ir::Graph& g, bool half_only, Rewriter& rw) {
     out.reserve(g.nodes.size());
     for (ir::Node& n : g.nodes) {
         const bool conv = convertible_conv(g, n, half_only);
-        if (!conv && !convertible_global_pool(g, n, half_only)) {
+        const bool max_pool = !conv && convertible_max_pool(g, n, half_only);
+        if (!conv && !max_pool && !convertible_global_pool(g, n, half_only)) {
             out.push_back(std::move(n));
             continue;
         }
@@ -223,6 +235,9 @@ int convert_nodes(ir::Graph& g, bool half_only, Rewriter& rw) {
             nw.shape_known = true;
             n.inputs[1] = wname;
             n.op_type = "NhwcConv";
+        } else if (max_pool) {
+            n.op_type = "NhwcMaxPool";
+            n.outputs.resize(1);
         } else {
             n.op_type = "NhwcGlobalAveragePool";
         }

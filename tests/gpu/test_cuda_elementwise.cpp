@@ -344,7 +344,8 @@ void check_unsupported(const Case& c) {
 const DataType kFloatTypes[] = {DataType::kFloat32, DataType::kFloat16};
 const DataType kIntTypes[] = {DataType::kInt32, DataType::kInt64};
 
-// Broadcast pairs of input shapes: equal, row, crossed, scalar either side, per-channel, 6-D alternating.
+// Broadcast pairs of input shapes: equal, row, crossed, scalar either side, per-channel, 6-D alternating,
+// and pairings for the float16 half2 path.
 const std::vector<std::pair<ir::Shape, ir::Shape>> kShapePairs = {
     {{2, 3, 33}, {2, 3, 33}},
     {{2, 3, 4}, {4}},
@@ -355,6 +356,11 @@ const std::vector<std::pair<ir::Shape, ir::Shape>> kShapePairs = {
     {{1, 3, 1, 1}, {2, 3, 5, 7}},
     {{2, 1, 2, 1, 3, 1}, {1, 2, 1, 3, 1, 2}},
     {{1}, {1}},
+    // float16 runs these through half2 pairs: per-channel scale in channels-last, a broadcast inner dim,
+    // a crossed pair whose broadcast operand has an odd outer stride.
+    {{2, 5, 6, 8}, {2, 1, 1, 8}},
+    {{4, 6}, {4, 1}},
+    {{1, 8}, {3, 1}},
 };
 
 // ---- unary -------------------------------------------------------------------------------------------

@@ -154,6 +154,23 @@ __global__ void binary_kernel(BinaryArgs args, Op op) {
     }
 }
 
+// float16 pairs (see pair_broadcast): args.bc is the pair table, y is written as half2.
+template <class Op>
+__global__ void binary_half2_kernel(BinaryArgs args, bool vec_a, bool vec_b, Op op) {
+    const __half* a = static_cast<const __half*>(args.a);
+    const __half* b = static_cast<const __half*>(args.b);
+    __half2* y = static_cast<__half2*>(args.y);
+    RT_EW_FOR_EACH(j, args.bc.n) {
+        int64_t off[2];
+        broadcast_offsets(args.bc, j, off);
+        const float2 x = vec_a ? __half22float2(*reinterpret_cast<const __half2*>(a + off[0]))
+                               : make_float2(__half2float(a[off[0]]), __half2float(a[off[0]]));
+        const float2 z = vec_b ? __half22float2(*reinterpret_cast<const __half2*>(b + off[1]))
+                               : make_float2(__half2float(b[off[1]]), __half2float(b[off[1]]));
+        y[j] = __floats2half2_rn(static_cast<float>(op(x.x, z.x)), static_cast<float>(op(x.y, z.y)));
+    }
+}
+
 template <class T, class R, class Op>
 Status launch_unary(const UnaryArgs& args, const Op& op, cudaStream_t stream) {
     if (args.n == 0) return Status();
@@ -166,6 +183,14 @@ template <class T, class R, class Op>
 Status launch_binary(const BinaryArgs& args, const Op& op, cudaStream_t stream) {
     if (args.bc.n == 0) return Status();
     binary_kernel<Op, T, R><<<blocks_for(args.bc.n), kThreads, 0, stream>>>(args, op);
+    RT_CUDA_CHECK_LAUNCH();
+    return Status();
+}
+
+template <class Op>
+Status launch_binary_half2(const BinaryArgs& pair_args, bool vec_a, bool vec_b, const Op& op, cudaStream_t stream) {
+    if (pair_args.bc.n == 0) return Status();
+    binary_half2_kernel<Op><<<blocks_for(pair_args.bc.n), kThreads, 0, stream>>>(pair_args, vec_a, vec_b, op);
     RT_CUDA_CHECK_LAUNCH();
     return Status();
 }
@@ -246,7 +271,9 @@ private:
 template <class Op, uint32_t Mask, bool BoolOut = false>
 class BinaryCudaOp final : public CudaOp {
 public:
-    BinaryCudaOp(const Op& op, DataType dtype, const Broadcast<2>& bc) : op_(op), dtype_(dtype), bc_(bc) {}
+    BinaryCudaOp(const Op& op, DataType dtype, const Broadcast<2>& bc) : op_(op), dtype_(dtype), bc_(bc) {
+        paired_ = !BoolOut && dtype == DataType::kFloat16 && pair_broadcast(bc_, &pairs_, vec_);
+    }
 
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
                    const CudaLibs& libs) override {
@@ -255,6 +282,13 @@ public:
         args.b = inputs[1].data;
         args.y = outputs[0].data;
         args.bc = bc_;
+        if constexpr (!BoolOut && (Mask & type_bit(DataType::kFloat16)) != 0) {
+            const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 4 == 0; };
+            if (paired_ && aligned(args.y) && (!vec_[0] || aligned(args.a)) && (!vec_[1] || aligned(args.b))) {
+                args.bc = pairs_;
+                return launch_binary_half2(args, vec_[0], vec_[1], op_, libs.stream);
+            }
+        }
         Status status;
         const bool handled = dispatch<Mask>(dtype_, [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -267,6 +301,10 @@ private:
     Op op_;
     DataType dtype_;
     Broadcast<2> bc_;
+    // float16 with an even inner dim: the half2 kernel over pairs_ when the pointers allow.
+    bool paired_ = false;
+    Broadcast<2> pairs_;
+    bool vec_[2] = {false, false};
 };
 
 // ---- create helpers ----------------------------------------------------------------------------------
