@@ -15,6 +15,7 @@
 
 #include "core/runtime/context_impl.h"
 #include "rtinfer/builder.h"
+#include "tests/gpu/builtin_plugin_path.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/gpu/plugin_abi_runner.h"
 #include "tests/unit/plugin_test_util.h"
@@ -79,7 +80,7 @@ std::string first_difference(const std::vector<float>& got, const std::vector<fl
 // Runs both enqueues and expects the same outputs; *kept (if given) receives the detections of the batch.
 void expect_cuda_matches_cpu(const NmsConfig& c, const NmsInputs& in, const std::string& what, int* kept = nullptr,
                              bool graph = false) {
-    PluginUnderTest plugin(RTINFER_NMS_PLUGIN, "EfficientNMS_TRT", attrs_of(c));
+    PluginUnderTest plugin(rtinfer::testing::nms_plugin_path(), "EfficientNMS_TRT", attrs_of(c));
     ASSERT_TRUE(plugin.error().empty()) << plugin.error();
     ASSERT_TRUE(plugin.has_cuda()) << "the NMS plugin was built without its CUDA enqueue";
     const int64_t n = c.batch, a = c.boxes, k = c.classes;
@@ -438,6 +439,8 @@ TEST(CudaEfficientNms, CudaEngineRunsThePluginOnTheGpu) {
     std::mt19937 rng(61);
     NmsInputs in{cluster_boxes(c, rng), uniform_scores(c, rng)};
     const std::string bytes = nms_model(c).bytes();
+    // The SDK finds its built-in plugins by itself; this covers test binaries run away from their build.
+    ASSERT_TRUE(rtinfer::load_plugin_library(rtinfer::testing::nms_plugin_path()).is_ok());
     RecordingLogger logger;
     rtinfer::Builder builder(&logger);
     rtinfer::BuilderConfig config;

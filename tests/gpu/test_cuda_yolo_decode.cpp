@@ -15,6 +15,7 @@
 
 #include "core/runtime/context_impl.h"
 #include "rtinfer/builder.h"
+#include "tests/gpu/builtin_plugin_path.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/gpu/plugin_abi_runner.h"
 #include "tests/unit/plugin_test_util.h"
@@ -92,7 +93,7 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
 }
 
 void expect_cuda_matches_cpu(const Head& h, bool graph = false) {
-    PluginUnderTest plugin(RTINFER_YOLO_PLUGIN, "YoloDecode", h.attrs());
+    PluginUnderTest plugin(rtinfer::testing::yolo_plugin_path(), "YoloDecode", h.attrs());
     ASSERT_TRUE(plugin.error().empty()) << h.describe() << ": " << plugin.error();
     ASSERT_TRUE(plugin.has_cuda()) << "the YoloDecode plugin was built without its CUDA enqueue";
     const std::vector<HostTensor> inputs = {HostTensor::of(RT_PLUGIN_DTYPE_FLOAT32, h.dims(), h.random(7))};
@@ -242,6 +243,9 @@ TEST(CudaYoloDecode, ChainedIntoEfficientNmsOnTheGpu) {
     Head h;
     h.classes = 10;
     const auto head = h.random(11);
+    // The SDK finds its built-in plugins by itself; this covers test binaries run away from their build.
+    ASSERT_TRUE(rtinfer::load_plugin_library(rtinfer::testing::nms_plugin_path()).is_ok());
+    ASSERT_TRUE(rtinfer::load_plugin_library(rtinfer::testing::yolo_plugin_path()).is_ok());
     auto chained = build_cuda(chained_model(h));
     auto decoder = build_cuda(decode_model(h));
     ASSERT_TRUE(chained && decoder);
@@ -259,7 +263,7 @@ TEST(CudaYoloDecode, ChainedIntoEfficientNmsOnTheGpu) {
     // The NMS plugin's CPU enqueue on the decoder's GPU outputs: the chain must give exactly that.
     PluginAttrs nms_attrs;
     nms_attrs.f("score_threshold", 0.25f).f("iou_threshold", 0.45f).i("max_output_boxes", kDetections);
-    PluginUnderTest nms(RTINFER_NMS_PLUGIN, "EfficientNMS_TRT", nms_attrs);
+    PluginUnderTest nms(rtinfer::testing::nms_plugin_path(), "EfficientNMS_TRT", nms_attrs);
     ASSERT_TRUE(nms.error().empty()) << nms.error();
     const int64_t N = h.batch, A = h.candidates(), C = h.classes;
     const auto want = nms.run_cpu({HostTensor::of(RT_PLUGIN_DTYPE_FLOAT32, {N, A, 4}, as<float>(decoded[0])),

@@ -8,6 +8,7 @@
 //
 //   nms_bench [--plugin PATH] [--iterations N] [--cpu-iterations N] [--batch N] [--boxes N] [--seed N]
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,8 +27,24 @@
 
 namespace {
 
+// The plugin this build wrote, else one beside the program (bin/../lib/rtinfer/plugins or bin/), for a
+// copy of the binaries on another machine.
+std::string default_plugin() {
+    const std::string built = RTINFER_NMS_PLUGIN_PATH, file = "librtinfer_plugin_nms.so";
+    if (::access(built.c_str(), R_OK) == 0) return built;
+    char exe[4096] = {};
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) return built;
+    std::string dir(exe, static_cast<size_t>(n));
+    dir = dir.substr(0, dir.rfind('/'));
+    for (const std::string& candidate : {dir + "/../lib/rtinfer/plugins/" + file, dir + "/" + file}) {
+        if (::access(candidate.c_str(), R_OK) == 0) return candidate;
+    }
+    return built;
+}
+
 struct Options {
-    std::string plugin = RTINFER_NMS_PLUGIN_PATH;
+    std::string plugin = default_plugin();
     int iterations = 200;  // GPU
     int cpu_iterations = 10;
     int batch = 8;
