@@ -3,7 +3,9 @@
 // in its bias, which cuBLASLt's epilogue adds, instead of a separate pass over its (expanded, large) output:
 // the expand -> depthwise pairs of MobileNet and EfficientNet blocks. ReLU stays where it is, since cuDNN and
 // cuBLASLt fuse it already. Only the direct CUDA depthwise kernel reads input activations, so the pass runs
-// for CUDA engines, after fuse_conv_activation.
+// for CUDA engines, after fuse_conv_activation, and only when RTINFER_INPUT_ACTIVATION=1: measured on whole
+// networks it is a loss so far (the kernel applies the activation once per tap it loads, which SiLU makes
+// expensive, and loses the cuDNN depthwise path); see the builder.
 #include <algorithm>
 
 #include "core/ir/fused_activation.h"
