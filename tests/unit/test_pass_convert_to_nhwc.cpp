@@ -266,3 +266,36 @@ TEST(Passes, FuseInputActivationLeavesReluAndSharedOutputsAlone) {
         }
     }
 }
+
+TEST(Passes, ConvertToNhwcPadsFloat16StemChannelsToEight) {
+    ir::Graph g = residual_block();
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(passes::convert_to_fp16(g).is_ok());
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    int converted = 0;
+    ASSERT_TRUE(passes::convert_to_nhwc(g, true, &converted).is_ok());
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(g.validate().is_ok());
+    EXPECT_EQ(converted, 5);
+    // conv1 and the skip conv read x (4 channels): one shared Pad to 8 channels, their weights padded too.
+    EXPECT_EQ(count_ops(g, "Pad"), 1);
+    int padded = 0;
+    for (const auto& n : g.nodes) {
+        if (n.op_type != "NhwcConv") continue;
+        const ir::Value& w = g.at(n.inputs[1]);
+        const ir::Value& x = g.at(n.inputs[0]);
+        EXPECT_EQ(w.shape[3], x.shape[3]) << n.name;
+        if (n.name == "conv1" || n.name == "conv_skip") {
+            EXPECT_EQ(w.shape[3], 8) << n.name;
+            // The added input channels have zero weights.
+            const auto* h = w.constant.data<uint16_t>();
+            for (int64_t i = 0; i < w.constant.numel(); ++i) {
+                if (i % 8 >= 4) {
+                    EXPECT_EQ(h[i], 0) << n.name << " " << i;
+                }
+            }
+            ++padded;
+        }
+    }
+    EXPECT_EQ(padded, 2);
+}

@@ -154,20 +154,40 @@ __global__ void binary_kernel(BinaryArgs args, Op op) {
     }
 }
 
-// float16 pairs (see pair_broadcast): args.bc is the pair table, y is written as half2.
-template <class Op>
-__global__ void binary_half2_kernel(BinaryArgs args, bool vec_a, bool vec_b, Op op) {
+// float16 groups of W elements (see group_broadcast): args.bc is the group table; W = 2 moves half2, W = 8
+// moves 16 bytes.
+template <int W>
+struct alignas(2 * W) HalfGroup {
+    __half h[W];
+};
+
+template <int W, class Op>
+__global__ void binary_half_group_kernel(BinaryArgs args, bool vec_a, bool vec_b, Op op) {
+    using G = HalfGroup<W>;
     const __half* a = static_cast<const __half*>(args.a);
     const __half* b = static_cast<const __half*>(args.b);
-    __half2* y = static_cast<__half2*>(args.y);
+    G* y = static_cast<G*>(args.y);
     RT_EW_FOR_EACH(j, args.bc.n) {
         int64_t off[2];
         broadcast_offsets(args.bc, j, off);
-        const float2 x = vec_a ? __half22float2(*reinterpret_cast<const __half2*>(a + off[0]))
-                               : make_float2(__half2float(a[off[0]]), __half2float(a[off[0]]));
-        const float2 z = vec_b ? __half22float2(*reinterpret_cast<const __half2*>(b + off[1]))
-                               : make_float2(__half2float(b[off[1]]), __half2float(b[off[1]]));
-        y[j] = __floats2half2_rn(static_cast<float>(op(x.x, z.x)), static_cast<float>(op(x.y, z.y)));
+        G ga, gb, gy;
+        if (vec_a) {
+            ga = *reinterpret_cast<const G*>(a + off[0]);
+        } else {
+#pragma unroll
+            for (int e = 0; e < W; ++e) ga.h[e] = a[off[0]];
+        }
+        if (vec_b) {
+            gb = *reinterpret_cast<const G*>(b + off[1]);
+        } else {
+#pragma unroll
+            for (int e = 0; e < W; ++e) gb.h[e] = b[off[1]];
+        }
+#pragma unroll
+        for (int e = 0; e < W; ++e) {
+            gy.h[e] = __float2half_rn(static_cast<float>(op(__half2float(ga.h[e]), __half2float(gb.h[e]))));
+        }
+        y[j] = gy;
     }
 }
 
@@ -188,9 +208,15 @@ Status launch_binary(const BinaryArgs& args, const Op& op, cudaStream_t stream) 
 }
 
 template <class Op>
-Status launch_binary_half2(const BinaryArgs& pair_args, bool vec_a, bool vec_b, const Op& op, cudaStream_t stream) {
-    if (pair_args.bc.n == 0) return Status();
-    binary_half2_kernel<Op><<<blocks_for(pair_args.bc.n), kThreads, 0, stream>>>(pair_args, vec_a, vec_b, op);
+Status launch_binary_half_group(const BinaryArgs& group_args, int width, bool vec_a, bool vec_b, const Op& op,
+                                cudaStream_t stream) {
+    if (group_args.bc.n == 0) return Status();
+    const unsigned blocks = blocks_for(group_args.bc.n);
+    if (width == 8) {
+        binary_half_group_kernel<8, Op><<<blocks, kThreads, 0, stream>>>(group_args, vec_a, vec_b, op);
+    } else {
+        binary_half_group_kernel<2, Op><<<blocks, kThreads, 0, stream>>>(group_args, vec_a, vec_b, op);
+    }
     RT_CUDA_CHECK_LAUNCH();
     return Status();
 }
@@ -272,7 +298,14 @@ template <class Op, uint32_t Mask, bool BoolOut = false>
 class BinaryCudaOp final : public CudaOp {
 public:
     BinaryCudaOp(const Op& op, DataType dtype, const Broadcast<2>& bc) : op_(op), dtype_(dtype), bc_(bc) {
-        paired_ = !BoolOut && dtype == DataType::kFloat16 && pair_broadcast(bc_, &pairs_, vec_);
+        if (!BoolOut && dtype == DataType::kFloat16) {
+            for (int width : {8, 2}) {
+                if (group_broadcast(bc_, width, &groups_, vec_)) {
+                    width_ = width;
+                    break;
+                }
+            }
+        }
     }
 
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
@@ -283,10 +316,11 @@ public:
         args.y = outputs[0].data;
         args.bc = bc_;
         if constexpr (!BoolOut && (Mask & type_bit(DataType::kFloat16)) != 0) {
-            const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 4 == 0; };
-            if (paired_ && aligned(args.y) && (!vec_[0] || aligned(args.a)) && (!vec_[1] || aligned(args.b))) {
-                args.bc = pairs_;
-                return launch_binary_half2(args, vec_[0], vec_[1], op_, libs.stream);
+            const size_t bytes = 2 * static_cast<size_t>(width_);
+            const auto aligned = [bytes](const void* p) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; };
+            if (width_ > 1 && aligned(args.y) && (!vec_[0] || aligned(args.a)) && (!vec_[1] || aligned(args.b))) {
+                args.bc = groups_;
+                return launch_binary_half_group(args, width_, vec_[0], vec_[1], op_, libs.stream);
             }
         }
         Status status;
@@ -301,9 +335,10 @@ private:
     Op op_;
     DataType dtype_;
     Broadcast<2> bc_;
-    // float16 with an even inner dim: the half2 kernel over pairs_ when the pointers allow.
-    bool paired_ = false;
-    Broadcast<2> pairs_;
+    // float16 with an inner dim that is a multiple of width_ (8, else 2): the group kernel over groups_ when
+    // the pointers allow; width_ 1: none.
+    int width_ = 1;
+    Broadcast<2> groups_;
     bool vec_[2] = {false, false};
 };
 

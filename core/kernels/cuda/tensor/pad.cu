@@ -112,6 +112,10 @@ private:
     bool wide_;
 };
 
+Expected<std::unique_ptr<CudaOp>> make_pad_op(const OpSetup& setup, PadParams p, const ir::Shape& in,
+                                              const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
+                                              const std::string& mode_name, size_t elem_size);
+
 Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) {
     const ir::InputInfo& x = setup.inputs[0];
     const ir::Shape& in = x.shape;
@@ -164,10 +168,38 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
         begin[static_cast<size_t>(axes[k])] = pads[k];
         end[static_cast<size_t>(axes[k])] = pads[k + axes.size()];
     }
+    ir::Shape out_shape(in.size());
+    for (size_t d = 0; d < in.size(); ++d) out_shape[d] = in[d] + begin[d] + end[d];
+    if (!setup.outputs.empty() && setup.outputs[0].shape_known && setup.outputs[0].shape != out_shape &&
+        std::all_of(out_shape.begin(), out_shape.end(), [](int64_t v) { return v >= 0; })) {
+        return setup_error(setup, "output " + ir::shape_str(setup.outputs[0].shape) + " differs from the padded " +
+                                      ir::shape_str(out_shape));
+    }
+    // Neighbouring unpadded dims index as one (an NHWC image padded along C is [N * H * W, C]): fewer
+    // divisions per element.
+    ir::Shape merged_in;
+    std::vector<int64_t> merged_begin, merged_end;
+    for (size_t d = 0; d < in.size(); ++d) {
+        const bool unpadded = begin[d] == 0 && end[d] == 0;
+        if (unpadded && !merged_in.empty() && merged_begin.back() == 0 && merged_end.back() == 0) {
+            merged_in.back() *= in[d];
+            continue;
+        }
+        merged_in.push_back(in[d]);
+        merged_begin.push_back(begin[d]);
+        merged_end.push_back(end[d]);
+    }
     PadParams p{};
-    p.rank = rank;
+    p.rank = static_cast<int>(merged_in.size());
     p.mode = mode;
     p.fill = fill;
+    return make_pad_op(setup, p, merged_in, merged_begin, merged_end, mode_name, data_type_size(x.dtype));
+}
+
+Expected<std::unique_ptr<CudaOp>> make_pad_op(const OpSetup& setup, PadParams p, const ir::Shape& in,
+                                              const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
+                                              const std::string& mode_name, size_t elem_size) {
+    const int mode = p.mode;
     const auto strides = ir::shape_strides(in);
     ir::Shape out(in.size());
     for (size_t d = 0; d < in.size(); ++d) {
@@ -183,16 +215,12 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
         }
     }
     p.count = ir::shape_numel(out);
-    if (!setup.outputs.empty() && setup.outputs[0].shape_known && setup.outputs[0].shape != out) {
-        return setup_error(setup, "output " + ir::shape_str(setup.outputs[0].shape) + " differs from the padded " +
-                                      ir::shape_str(out));
-    }
     constexpr int64_t kNarrowLimit = INT32_MAX / 4;
     bool wide = p.count > kNarrowLimit || ir::shape_numel(in) > kNarrowLimit;
     int64_t span = 0;  // bounds |source offset|, also for the coordinates outside the kept block
     for (size_t d = 0; d < in.size(); ++d) span += (p.lo[d] + p.at[d] + std::max(out[d], p.kept[d])) * strides[d];
     wide = wide || span > kNarrowLimit;
-    return std::unique_ptr<CudaOp>(new PadOp(p, data_type_size(x.dtype), wide));
+    return std::unique_ptr<CudaOp>(new PadOp(p, elem_size, wide));
 }
 
 }  // namespace
