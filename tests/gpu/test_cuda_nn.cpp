@@ -542,6 +542,38 @@ TEST(CudaNn, NhwcConvDepthwiseInputActivation) {
     }
 }
 
+// Pointwise convolutions with few input channels on the direct float16 kernel: an odd pixel count (the last
+// thread has one pixel), ReLU6 and SiLU fused, with and without bias and residual.
+TEST(CudaNn, NhwcConvDirectPointwise) {
+    RT_REQUIRE_GPU();
+    setenv("RTINFER_CONV_POINTWISE", "force", 1);
+    for (const auto& [k, m] : std::vector<std::pair<int64_t, int64_t>>{{16, 96}, {2, 6}, {32, 24}}) {
+        for (int act : {0, 2, 4}) {
+            // (bias, residual): Z comes after B, so a residual case has a bias too.
+            for (const auto& [bias, residual] : std::vector<std::pair<bool, bool>>{{false, false}, {true, false}, {true, true}}) {
+                {
+                    Rng rng;
+                    Node node = make_node("NhwcConv", residual ? 4 : (bias ? 3 : 2), 1);
+                    node.domain = rtinfer::ir::kRtinferDomain;
+                    if (act) node.attrs["rt_fused_activation"] = attr_i(act);
+                    if (act == 2) {
+                        node.attrs["rt_clip_min"] = attr_f(0.0f);
+                        node.attrs["rt_clip_max"] = attr_f(6.0f);
+                    }
+                    std::vector<Input> in = {runtime(random_tensor({3, 5, 7, k}, rng)),
+                                             constant(random_tensor({m, 1, 1, k}, rng))};
+                    if (bias) in.push_back(constant(random_tensor({m}, rng)));
+                    if (residual) in.push_back(runtime(random_tensor({3, 5, 7, m}, rng)));
+                    check(node, in, DType::kFloat16,
+                          "NhwcConv direct 1x1 K " + std::to_string(k) + " M " + std::to_string(m) + " act " +
+                              std::to_string(act) + (bias ? " bias" : "") + (residual ? " residual" : ""));
+                }
+            }
+        }
+    }
+    unsetenv("RTINFER_CONV_POINTWISE");
+}
+
 TEST(CudaNn, NhwcGlobalAveragePool) {
     RT_REQUIRE_GPU();
     for (const Shape& x : {Shape{2, 7, 7, 64}, Shape{3, 5, 4, 3}, Shape{1, 1, 1, 8}, Shape{2, 56, 56, 144},

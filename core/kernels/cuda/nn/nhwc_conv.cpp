@@ -5,6 +5,7 @@
 //   cuDNN: with a bias and a ReLU, cuDNN's fused conv + bias + Z + ReLU call (when it runs the configuration);
 //          otherwise the convolution, then bias, Z and the activation in one channels-last pass;
 //   pointwise convolutions: one cuBLASLt product with its bias (+ ReLU) epilogue;
+//   pointwise convolutions with few input channels (float16): the direct kernel of pointwise_conv.cu;
 //   depthwise convolutions: the direct kernel of depthwise_conv.cu, everything fused into its store.
 #include <algorithm>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include "core/kernels/cuda/nn/kernels.h"
 #include "core/kernels/cuda/nn/lt_matmul.h"
 #include "core/kernels/cuda/nn/nn_cuda_util.h"
+#include "core/kernels/cuda/nn/pointwise_conv.h"
 #include "core/kernels/ref/nn/nn_common.h"
 
 namespace rtinfer::cuda {
@@ -32,8 +34,9 @@ bool fused_enabled() {
     return !(v && std::string(v) == "0");
 }
 
-// RTINFER_CONV_GEMM (pointwise layers on cuBLASLt): =0 keeps those layers on cuDNN, =force takes the path
-// without measuring (for comparisons and tests); otherwise the faster is kept.
+// RTINFER_CONV_GEMM (pointwise layers on cuBLASLt) and RTINFER_CONV_POINTWISE (pointwise layers with few
+// inputs on the direct kernel): =0 leaves that path out, =force takes it without measuring (for comparisons
+// and tests); otherwise the fastest is kept.
 // RTINFER_CONV_DEPTHWISE (depthwise layers on the direct kernel): off unless =auto (measure) or =force. Its
 // measurement on scratch buffers that stay in L2 favours it, and in whole networks it lost to cuDNN (H100,
 // MobileNetV2 batch 32: 1.24 ms with it measured in, 1.16 ms without), so cuDNN is the default.
@@ -45,8 +48,13 @@ std::string path_mode(const char* variable) {
 // The tactic ids of the other paths (cuDNN tactics are algo * 16 + math, far below).
 constexpr int64_t kGemmTactic = int64_t(1) << 30;
 constexpr int64_t kDepthwiseTactic = kGemmTactic + 1;
+constexpr int64_t kPointwiseTactic = kGemmTactic + 2;
 
-enum class Path { kCudnn, kGemm, kDepthwise };
+enum class Path { kCudnn, kGemm, kDepthwise, kPointwise };
+
+int64_t tactic_of(Path path) {
+    return path == Path::kGemm ? kGemmTactic : path == Path::kDepthwise ? kDepthwiseTactic : kPointwiseTactic;
+}
 
 struct ActivationDescDeleter {
     void operator()(cudnnActivationStruct* d) const { cudnnDestroyActivationDescriptor(d); }
@@ -56,9 +64,7 @@ using ActivationDesc = std::unique_ptr<cudnnActivationStruct, ActivationDescDele
 class NhwcConvOp : public CudaOp {
 public:
     size_t workspace_bytes() const override { return std::max(algo_.workspace, gemm_ ? gemm_->workspace_bytes() : 0); }
-    int64_t tactic() const override {
-        return path_ == Path::kGemm ? kGemmTactic : path_ == Path::kDepthwise ? kDepthwiseTactic : algo_.tactic();
-    }
+    int64_t tactic() const override { return path_ == Path::kCudnn ? algo_.tactic() : tactic_of(path_); }
 
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void* workspace,
                    const CudaLibs& libs) override {
@@ -66,6 +72,7 @@ public:
         const void* z = residual_ ? inputs[3].data : nullptr;
         if (path_ == Path::kGemm) return run_gemm(libs.cublaslt, inputs[0].data, z, outputs[0].data, workspace, libs.stream);
         if (path_ == Path::kDepthwise) return run_depthwise(inputs[0].data, z, outputs[0].data, libs.stream);
+        if (path_ == Path::kPointwise) return run_pointwise(inputs[0].data, z, outputs[0].data, libs.stream);
         return run(libs.cudnn, inputs[0].data, weights_.get(inputs), z, outputs[0].data, workspace, libs.stream);
     }
 
@@ -91,6 +98,29 @@ public:
         p.z = z;
         p.y = y;
         return nn::launch_depthwise_nhwc(p, stream);
+    }
+
+    Status run_pointwise(const void* x, const void* z, void* y, cudaStream_t stream) const {
+        nn::PointwiseParams p = pointwise_;
+        p.x = x;
+        p.z = z;
+        p.y = y;
+        return nn::launch_pointwise_nhwc(p, stream);
+    }
+
+    // Runs the given path.
+    Status run_path(Path path, const CudaLibs& libs, const void* x, const void* z, void* y, void* ws) const {
+        switch (path) {
+            case Path::kGemm:
+                return run_gemm(libs.cublaslt, x, z, y, ws, libs.stream);
+            case Path::kDepthwise:
+                return run_depthwise(x, z, y, libs.stream);
+            case Path::kPointwise:
+                return run_pointwise(x, z, y, libs.stream);
+            case Path::kCudnn:
+                break;
+        }
+        return run(libs.cudnn, x, weights_.constant(), z, y, ws, libs.stream);
     }
 
     // One convolution: cuDNN's fused conv + bias (+ Z) + ReLU when it was found to run, else the convolution
@@ -133,6 +163,7 @@ public:
     nn::Activation gemm_act_;           // what the GEMM's epilogue leaves to the channels-last pass
     nn::DepthwiseParams depthwise_;
     DeviceBuffer depthwise_weights_;  // [KH * KW, C]
+    nn::PointwiseParams pointwise_;   // pointwise convolutions with few inputs: the direct kernel
     Path path_ = Path::kCudnn;
     nn::ChannelsLastEpilogueParams epilogue_;
 };
@@ -157,20 +188,24 @@ Expected<float> time_ms(cudaStream_t stream, Fn fn) {
     return ms / kRuns;
 }
 
-// Pointwise and depthwise convolutions: measures the other path (cuBLASLt product, direct depthwise kernel)
-// against the chosen cuDNN path on scratch buffers and keeps the faster; the choice goes to the timing cache
-// under the layer's signature.
-Status choose_path(NhwcConvOp& op, Path other, const CudaLibs& libs, const std::string& signature, size_t x_bytes,
-                   size_t y_bytes) {
+// Pointwise and depthwise convolutions: measures the other paths (cuBLASLt product, direct kernels) against
+// the chosen cuDNN path on scratch buffers and keeps the fastest; the choice goes to the timing cache under
+// the layer's signature. A path whose variable (see path_mode) says force is taken without measuring.
+Status choose_path(NhwcConvOp& op, const std::vector<std::pair<Path, const char*>>& others, const CudaLibs& libs,
+                   const std::string& signature, size_t x_bytes, size_t y_bytes) {
     const std::string key = signature + ":path";
-    const int64_t other_tactic = other == Path::kGemm ? kGemmTactic : kDepthwiseTactic;
-    if (path_mode(other == Path::kGemm ? "RTINFER_CONV_GEMM" : "RTINFER_CONV_DEPTHWISE") == "force") {
-        op.path_ = other;
-        return Status();
+    for (const auto& [path, variable] : others) {
+        if (path_mode(variable) == "force") {
+            op.path_ = path;
+            return Status();
+        }
     }
     if (libs.timing_cache) {
         if (auto known = libs.timing_cache->lookup(key)) {
-            op.path_ = *known == other_tactic ? other : Path::kCudnn;
+            op.path_ = Path::kCudnn;
+            for (const auto& other : others) {
+                if (*known == tactic_of(other.first)) op.path_ = other.first;
+            }
             return Status();
         }
     }
@@ -184,18 +219,20 @@ Status choose_path(NhwcConvOp& op, Path other, const CudaLibs& libs, const std::
         return Status();  // no scratch memory: keep cuDNN
     }
     const void* zp = op.residual_ ? z->get() : nullptr;
-    RT_ASSIGN_OR_RETURN(float cudnn_ms, time_ms(libs.stream, [&] {
-                            return op.run(libs.cudnn, x->get(), op.weights_.constant(), zp, y->get(), ws->get(),
-                                          libs.stream);
-                        }));
-    RT_ASSIGN_OR_RETURN(float other_ms, time_ms(libs.stream, [&] {
-                            return other == Path::kGemm
-                                       ? op.run_gemm(libs.cublaslt, x->get(), zp, y->get(), ws->get(), libs.stream)
-                                       : op.run_depthwise(x->get(), zp, y->get(), libs.stream);
-                        }));
-    op.path_ = other_ms < cudnn_ms ? other : Path::kCudnn;
+    auto measure = [&](Path path) {
+        return time_ms(libs.stream, [&] { return op.run_path(path, libs, x->get(), zp, y->get(), ws->get()); });
+    };
+    RT_ASSIGN_OR_RETURN(float best_ms, measure(Path::kCudnn));
+    op.path_ = Path::kCudnn;
+    for (const auto& other : others) {
+        RT_ASSIGN_OR_RETURN(float ms, measure(other.first));
+        if (ms < best_ms) {
+            best_ms = ms;
+            op.path_ = other.first;
+        }
+    }
     if (libs.timing_cache) {
-        libs.timing_cache->record(key, op.path_ == other ? other_tactic : op.algo_.tactic(), std::min(other_ms, cudnn_ms));
+        libs.timing_cache->record(key, op.path_ == Path::kCudnn ? op.algo_.tactic() : tactic_of(op.path_), best_ms);
     }
     return Status();
 }
@@ -320,6 +357,18 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     }
     const bool pointwise = w[2] == 1 && w[3] == 1 && group == 1 && win.stride[1] == 1 && win.stride[2] == 1 &&
                            win.pad_begin[1] == 0 && win.pad_begin[2] == 0 && op->weights_.constant();
+    std::vector<std::pair<Path, const char*>> others;
+    if (pointwise && dtype == DataType::kFloat16 && path_mode("RTINFER_CONV_POINTWISE") != "0" &&
+        nn::pointwise_supported(static_cast<int>(x[1]), static_cast<int>(y[1]))) {
+        nn::PointwiseParams& pw = op->pointwise_;
+        pw.w = op->weights_.constant();
+        pw.bias = op->epilogue_.bias;
+        pw.pixels = ir::shape_numel(x) / x[1];
+        pw.inputs = static_cast<int>(x[1]);
+        pw.outputs = static_cast<int>(y[1]);
+        pw.act = act;
+        others.emplace_back(Path::kPointwise, "RTINFER_CONV_POINTWISE");
+    }
     if (pointwise && path_mode("RTINFER_CONV_GEMM") != "0") {
         // Y [P, M] = X [P, C] times W [M, C] transposed, P = N * H * W.
         nn::MatmulShape ms;
@@ -345,8 +394,11 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
         auto gemm = nn::LtMatmul::create(libs.cublaslt, ms, libs.allow_tf32);
         if (gemm.has_value()) {
             op->gemm_ = std::move(gemm).value();
-            RT_RETURN_IF_ERROR(choose_path(*op, Path::kGemm, libs, search.signature, search.x_bytes, search.y_bytes));
+            others.emplace_back(Path::kGemm, "RTINFER_CONV_GEMM");
         }
+    }
+    if (!others.empty()) {
+        RT_RETURN_IF_ERROR(choose_path(*op, others, libs, search.signature, search.x_bytes, search.y_bytes));
     }
     // Depthwise: one filter per channel (group == C == M). An input activation only this path applies.
     const bool depthwise = group > 1 && group == x[1] && w[0] == group && w[1] == 1 && setup.inputs[1].value &&
@@ -381,7 +433,8 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
         if (in_act.kind != nn::kActNone) {
             op->path_ = Path::kDepthwise;
         } else {
-            RT_RETURN_IF_ERROR(choose_path(*op, Path::kDepthwise, libs, search.signature, search.x_bytes, search.y_bytes));
+            RT_RETURN_IF_ERROR(choose_path(*op, {{Path::kDepthwise, "RTINFER_CONV_DEPTHWISE"}}, libs, search.signature,
+                                           search.x_bytes, search.y_bytes));
         }
     }
     return std::unique_ptr<CudaOp>(std::move(op));

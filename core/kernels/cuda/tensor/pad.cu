@@ -82,6 +82,25 @@ Status launch(const PadParams& p, bool wide, cudaStream_t stream) {
     return Status();
 }
 
+// Rows of `in_cols` 2-byte elements widened with the fill to rows of 8 (16 bytes, one store): a channels-last
+// image padded along C to 8 channels for tensor cores (see convert_to_nhwc).
+__global__ void pad_rows_to_8_kernel(const uint16_t* src, uint4* dst, int64_t rows, int in_cols, uint16_t fill) {
+    for (int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; r < rows; r += int64_t(gridDim.x) * blockDim.x) {
+        uint16_t v[8];
+#pragma unroll
+        for (int c = 0; c < 8; ++c) v[c] = c < in_cols ? src[r * in_cols + c] : fill;
+        uint4 out;
+        memcpy(&out, v, sizeof(out));
+        dst[r] = out;
+    }
+}
+
+// The row case above: constant mode, two dims after merging, only the inner one padded, at its end, to 8.
+bool is_row_pad_to_8(const PadParams& p, size_t elem_size) {
+    return p.mode == kConstant && p.rank == 2 && elem_size == 2 && p.out_size[1] == 8 && p.at[0] == 0 &&
+           p.at[1] == 0 && p.lo[0] == 0 && p.lo[1] == 0 && p.kept[0] == p.out_size[0] && p.kept[1] < 8;
+}
+
 class PadOp final : public CudaOp {
 public:
     PadOp(PadParams params, size_t elem_size, bool wide) : params_(params), elem_size_(elem_size), wide_(wide) {}
@@ -91,6 +110,16 @@ public:
         PadParams p = params_;
         p.src = inputs[0].data;
         p.dst = outputs[0].data;
+        if (is_row_pad_to_8(p, elem_size_) && reinterpret_cast<uintptr_t>(p.dst) % 16 == 0) {
+            const int64_t rows = p.out_size[0];
+            const unsigned grid = static_cast<unsigned>(std::min<int64_t>((rows + 255) / 256, 1 << 20));
+            pad_rows_to_8_kernel<<<grid, 256, 0, libs.stream>>>(static_cast<const uint16_t*>(p.src),
+                                                                static_cast<uint4*>(p.dst), rows,
+                                                                static_cast<int>(p.kept[1]),
+                                                                static_cast<uint16_t>(p.fill));
+            RT_CUDA_CHECK_LAUNCH();
+            return Status();
+        }
         switch (elem_size_) {
             case 1:
                 return launch<uint8_t>(p, wide_, libs.stream);
