@@ -221,6 +221,8 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
             RT_RETURN_IF_ERROR(passes::fuse_conv_residual(shaped, &residual));
             RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &activations));
             fused_act += activations;
+            int reformats_fused = 0;
+            RT_RETURN_IF_ERROR(passes::fuse_input_reformat(shaped, &reformats_fused));
             int input_acts = 0;
             if (input_activation_enabled()) RT_RETURN_IF_ERROR(passes::fuse_input_activation(shaped, &input_acts));
             s = ir::infer_shapes(shaped, ref::reference_registry());

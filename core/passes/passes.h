@@ -51,6 +51,10 @@ Status convert_to_fp16(ir::Graph& graph, int* converted = nullptr);
 // layers. *converted: nodes converted; *reformats: the Transposes left. Value shapes and types must be inferred.
 Status convert_to_nhwc(ir::Graph& graph, bool half_only, int* converted = nullptr, int* reformats = nullptr);
 
+// Cast(float32 -> float16) -> Transpose(0231) -> Pad(zero channels at the end), or a Transpose(0231) with
+// either neighbour, becomes one rtinfer.NchwToNhwc. Run after convert_to_nhwc; shapes must be inferred.
+Status fuse_input_reformat(ir::Graph& graph, int* fused = nullptr);
+
 // Moves a non-ReLU fused activation of an NhwcConv into its only consumer when that is a depthwise NhwcConv
 // (rt_input_activation: applied to X as it is read). For CUDA engines, after fuse_conv_activation.
 Status fuse_input_activation(ir::Graph& graph, int* moved = nullptr);

@@ -574,6 +574,23 @@ TEST(CudaNn, NhwcConvDirectPointwise) {
     unsetenv("RTINFER_CONV_POINTWISE");
 }
 
+// The fused entry reformat of a channels-last region: NCHW -> NHWC, zero channels up to `channels`, float16
+// output with to_half (the 16-byte store for 8 float16 channels) or the input's type.
+TEST(CudaNn, NchwToNhwc) {
+    RT_REQUIRE_GPU();
+    for (int64_t channels : {3, 5, 8}) {
+        for (int to_half : {0, 1}) {
+            for (DType t : kBoth) {
+                Rng rng;
+                Node node = make_node("NchwToNhwc", 1, 1, {{"channels", attr_i(channels)}, {"to_half", attr_i(to_half)}});
+                node.domain = rtinfer::ir::kRtinferDomain;
+                check(node, {runtime(random_tensor({2, 3, 7, 9}, rng))}, t,
+                      "NchwToNhwc channels " + std::to_string(channels) + " to_half " + std::to_string(to_half));
+            }
+        }
+    }
+}
+
 TEST(CudaNn, NhwcGlobalAveragePool) {
     RT_REQUIRE_GPU();
     for (const Shape& x : {Shape{2, 7, 7, 64}, Shape{3, 5, 4, 3}, Shape{1, 1, 1, 8}, Shape{2, 56, 56, 144},

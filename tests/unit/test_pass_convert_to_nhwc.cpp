@@ -298,4 +298,52 @@ TEST(Passes, ConvertToNhwcPadsFloat16StemChannelsToEight) {
         }
     }
     EXPECT_EQ(padded, 2);
+
+    // The entry reformat Cast -> Transpose -> Pad becomes one NchwToNhwc.
+    const int casts = count_ops(g, "Cast");
+    int fused = 0;
+    ASSERT_TRUE(passes::fuse_input_reformat(g, &fused).is_ok());
+    EXPECT_EQ(fused, 1);
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(g.validate().is_ok());
+    EXPECT_EQ(count_ops(g, "Pad"), 0);
+    EXPECT_EQ(count_ops(g, "Cast"), casts - 1);
+    ASSERT_EQ(count_ops(g, "NchwToNhwc"), 1);
+    for (const auto& n : g.nodes) {
+        if (n.op_type != "NchwToNhwc") continue;
+        EXPECT_EQ(n.inputs[0], "x");
+        EXPECT_EQ(n.attr_int("channels", 0), 8);
+        EXPECT_EQ(n.attr_int("to_half", 0), 1);
+        EXPECT_EQ(g.at(n.outputs[0]).dtype, DataType::kFloat16);
+        EXPECT_EQ(g.at(n.outputs[0]).shape, (ir::Shape{2, 6, 6, 8}));
+    }
+}
+
+TEST(Passes, NchwToNhwcReferencePermutesAndZeroPads) {
+    ir::Node node;
+    node.name = "reformat";
+    node.op_type = "NchwToNhwc";
+    node.domain = ir::kRtinferDomain;
+    node.inputs = {"x"};
+    node.outputs = {"y"};
+    node.attrs["channels"] = ir::Attribute{};
+    node.attrs["channels"].kind = ir::Attribute::Kind::kInt;
+    node.attrs["channels"].i = 4;
+    const ir::Tensor x = random_tensor({2, 3, 2, 5}, 41);
+    const ir::OpKernel* k = ref::reference_registry().find(ir::kRtinferDomain, "NchwToNhwc");
+    ASSERT_NE(k, nullptr);
+    std::vector<ir::Tensor> out;
+    ASSERT_TRUE(ref::evaluate_node(*k, node, 17, {&x}, out).is_ok());
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].shape(), (ir::Shape{2, 2, 5, 4}));
+    for (int64_t n = 0; n < 2; ++n) {
+        for (int64_t h = 0; h < 2; ++h) {
+            for (int64_t w = 0; w < 5; ++w) {
+                for (int64_t c = 0; c < 4; ++c) {
+                    const float want = c < 3 ? x.data<float>()[((n * 3 + c) * 2 + h) * 5 + w] : 0.0f;
+                    EXPECT_EQ(out[0].data<float>()[((n * 2 + h) * 5 + w) * 4 + c], want);
+                }
+            }
+        }
+    }
 }
