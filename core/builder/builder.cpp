@@ -130,7 +130,17 @@ Status make_build_context(const Engine& engine, const Engine::Impl& impl, const 
     }
     const size_t known = timing->size();
     cache = timing;
-    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, timing.get()));
+    // Progress while layers are tuned: a line at most every second.
+    auto last = t0;
+    auto progress = [&](size_t done, size_t total) {
+        const auto now = std::chrono::steady_clock::now();
+        if (std::chrono::duration<double>(now - last).count() < 1.0) return;
+        last = now;
+        const double s = std::chrono::duration<double>(now - t0).count();
+        log(logger, Severity::kInfo, name + ": tuning layers " + std::to_string(done) + "/" + std::to_string(total) +
+                                         " (" + std::to_string(s).substr(0, 5) + " s)");
+    };
+    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, timing.get(), progress));
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo, name + ": tuned " + std::to_string(ctx->impl().tactics().size()) + " layers in " +
                                      std::to_string(s).substr(0, 5) + " s (" + std::to_string(timing->hits()) +
