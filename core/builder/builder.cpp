@@ -95,6 +95,14 @@ bool channels_last_enabled() {
     return !(v && std::string(v) == "0");
 }
 
+// RTINFER_INPUT_ACTIVATION=1 moves activations into the depthwise convolutions that read them. Off by
+// default: the direct depthwise kernel then recomputes the activation for every tap and lost in whole
+// networks (H100, batch 32: EfficientNet-B0 3.75 ms with it, 1.89 ms without; MobileNetV2 1.42 vs 1.24 ms).
+bool input_activation_enabled() {
+    const char* v = std::getenv("RTINFER_INPUT_ACTIVATION");
+    return v && std::string(v) == "1";
+}
+
 // The context the builder measures and describes the engine with; for CUDA it carries the timing cache,
 // which `cache` keeps alive for as long as the context is used.
 Status make_build_context(const Engine& engine, const Engine::Impl& impl, const BuilderConfig& config,
@@ -108,13 +116,31 @@ Status make_build_context(const Engine& engine, const Engine::Impl& impl, const 
     const auto t0 = std::chrono::steady_clock::now();
     auto timing = std::make_shared<cuda::TimingCache>();
     if (!config.timing_cache_path.empty()) {
+        // A cache that cannot be used is rejected with a warning; the build measures every layer instead.
         std::string skipped;
-        RT_ASSIGN_OR_RETURN(*timing, cuda::TimingCache::load(config.timing_cache_path, impl.data.device_key, &skipped));
-        if (!skipped.empty()) log(logger, Severity::kWarning, skipped);
+        auto loaded = cuda::TimingCache::load(config.timing_cache_path, impl.data.device_key, &skipped);
+        if (!loaded) skipped = loaded.status().message();
+        if (loaded && skipped.empty()) {
+            *timing = std::move(loaded).value();
+        } else {
+            log(logger, Severity::kWarning, "timing cache rejected: " + skipped +
+                                                "; building without it (the file is left as it is)");
+            timing->keep_file_as_is();
+        }
     }
     const size_t known = timing->size();
     cache = timing;
-    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, timing.get()));
+    // Progress while layers are tuned: a line at most every second.
+    auto last = t0;
+    auto progress = [&](size_t done, size_t total) {
+        const auto now = std::chrono::steady_clock::now();
+        if (std::chrono::duration<double>(now - last).count() < 1.0) return;
+        last = now;
+        const double s = std::chrono::duration<double>(now - t0).count();
+        log(logger, Severity::kInfo, name + ": tuning layers " + std::to_string(done) + "/" + std::to_string(total) +
+                                         " (" + std::to_string(s).substr(0, 5) + " s)");
+    };
+    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, timing.get(), progress));
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo, name + ": tuned " + std::to_string(ctx->impl().tactics().size()) + " layers in " +
                                      std::to_string(s).substr(0, 5) + " s (" + std::to_string(timing->hits()) +
@@ -135,7 +161,7 @@ Status finish_build_cache(const std::shared_ptr<void>& cache, const BuilderConfi
     if (!cache) return Status();
     auto* timing = static_cast<cuda::TimingCache*>(cache.get());
     d.tactics = timing->used();
-    if (!config.timing_cache_path.empty()) return timing->save(config.timing_cache_path, d.device_key);
+    if (!config.timing_cache_path.empty() && timing->write_back()) return timing->save(config.timing_cache_path, d.device_key);
 #else
     (void)cache;
     (void)config;
@@ -205,12 +231,18 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
             RT_RETURN_IF_ERROR(passes::fuse_conv_residual(shaped, &residual));
             RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &activations));
             fused_act += activations;
+            int reformats_fused = 0;
+            RT_RETURN_IF_ERROR(passes::fuse_input_reformat(shaped, &reformats_fused));
+            int input_acts = 0;
+            if (input_activation_enabled()) RT_RETURN_IF_ERROR(passes::fuse_input_activation(shaped, &input_acts));
             s = ir::infer_shapes(shaped, ref::reference_registry());
             if (!s.is_ok()) return s.with_context(name + ": after the channels-last conversion");
             if (nhwc > 0) {
                 log(logger, Severity::kInfo, name + ": " + std::to_string(nhwc) + " layers run channels-last (NHWC), " +
                                                  std::to_string(reformats) + " layout reformats, " +
-                                                 std::to_string(residual) + " residual adds fused into convolutions");
+                                                 std::to_string(residual) + " residual adds fused into convolutions, " +
+                                                 std::to_string(input_acts) +
+                                                 " activations moved into the depthwise convolutions that read them");
             }
         }
     }

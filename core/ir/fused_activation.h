@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "core/ir/graph.h"
 
@@ -18,13 +19,18 @@ struct FusedActivationParams {
     float clip_max = 0.0f;
 };
 
-inline FusedActivationParams fused_activation(const Node& node) {
+// The activation stored under `code` with its parameters under `prefix` + alpha / clip_min / clip_max.
+inline FusedActivationParams read_activation(const Node& node, const std::string& code, const std::string& prefix) {
     FusedActivationParams p;
-    p.act = static_cast<FusedActivation>(node.attr_int("rt_fused_activation", 0));
-    p.alpha = node.attr_float("rt_alpha", 0.01f);
-    p.clip_min = node.attr_float("rt_clip_min", 0.0f);
-    p.clip_max = node.attr_float("rt_clip_max", 0.0f);
+    p.act = static_cast<FusedActivation>(node.attr_int(code, 0));
+    p.alpha = node.attr_float(prefix + "alpha", 0.01f);
+    p.clip_min = node.attr_float(prefix + "clip_min", 0.0f);
+    p.clip_max = node.attr_float(prefix + "clip_max", 0.0f);
     return p;
+}
+
+inline FusedActivationParams fused_activation(const Node& node) {
+    return read_activation(node, "rt_fused_activation", "rt_");
 }
 
 // a: LeakyRelu alpha or Clip min; b: Clip max.
@@ -43,6 +49,24 @@ inline void set_fused_activation(Node& node, FusedActivation act, float a, float
         node.attrs["rt_clip_min"] = f;
         f.f = b;
         node.attrs["rt_clip_max"] = f;
+    }
+}
+
+// An activation a consumer applies to its input X as it reads it (rt_input_activation, rt_input_alpha,
+// rt_input_clip_min, rt_input_clip_max): see passes::fuse_input_activation.
+inline FusedActivationParams input_activation(const Node& node) {
+    return read_activation(node, "rt_input_activation", "rt_input_");
+}
+
+// Moves node `from`'s fused activation to node `to` as its input activation.
+inline void move_activation_to_input(Node& from, Node& to) {
+    for (const char* name : {"rt_fused_activation", "rt_alpha", "rt_clip_min", "rt_clip_max"}) {
+        auto it = from.attrs.find(name);
+        if (it == from.attrs.end()) continue;
+        const std::string key = std::string(name) == "rt_fused_activation" ? "rt_input_activation"
+                                                                            : "rt_input_" + std::string(name).substr(3);
+        to.attrs[key] = it->second;
+        from.attrs.erase(it);
     }
 }
 

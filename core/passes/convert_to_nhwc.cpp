@@ -1,4 +1,4 @@
-// 2-D convolutions (and the global average pools between them) run channels-last, where tensor cores take
+// 2-D convolutions (and the max and global average pools between them) run channels-last, where tensor cores take
 // half-precision convolutions without cuDNN transposing every operand. The pass makes the layout change
 // explicit in the graph:
 //   Conv(x NCHW) -> y   becomes   Transpose(x, 0231) -> rtinfer.NhwcConv -> Transpose(., 0312) -> y
@@ -85,6 +85,17 @@ bool convertible_global_pool(const ir::Graph& g, const ir::Node& n, bool half_on
     return !half_only || x->dtype == DataType::kFloat16;
 }
 
+// A 2-D MaxPool without the Indices output.
+bool convertible_max_pool(const ir::Graph& g, const ir::Node& n, bool half_only) {
+    if (n.op_type != "MaxPool" || !n.domain.empty() || n.inputs.empty()) return false;
+    if (n.outputs.size() > 1 && !n.outputs[1].empty()) return false;
+    const ir::Value* x = g.find(n.inputs[0]);
+    if (!x || !x->shape_known || x->shape.size() != 4) return false;
+    if (n.attr_ints("kernel_shape", {}).size() != 2) return false;
+    if (x->dtype != DataType::kFloat16 && (half_only || x->dtype != DataType::kFloat32)) return false;
+    return true;
+}
+
 ir::Shape permuted(const ir::Shape& s, const std::vector<int64_t>& perm) {
     ir::Shape out;
     for (int64_t p : perm) out.push_back(s[static_cast<size_t>(p)]);
@@ -119,6 +130,37 @@ public:
         add_value(y, xv, xv.shape_known ? permuted(xv.shape, perm) : ir::Shape{});
         created.insert(t.name);
         out.push_back(std::move(t));
+        made_[key] = y;
+        return y;
+    }
+
+    // x [N, H, W, C] zero-padded to `channels` along C (Pad), shared by the convolutions that read x.
+    std::string pad_channels(const std::string& x, int64_t channels, std::vector<ir::Node>& out) {
+        const std::string key = x + "#pad" + std::to_string(channels);
+        auto it = made_.find(key);
+        if (it != made_.end()) return it->second;
+        const ir::Value& xv = g_.at(x);
+        const std::vector<int64_t> pads = {0, 0, 0, 0, 0, 0, 0, channels - xv.shape[3]};
+        ir::Node p;
+        p.name = g_.unique_name(x + "/pad_channels");
+        p.op_type = "Pad";
+        p.inputs = {x};
+        if (g_.opset("") >= 11) {
+            const std::string pname = g_.unique_name(p.name + ":pads");
+            ir::Value& pv = g_.add_value(pname);
+            pv.constant = ir::Tensor(DataType::kInt64, {8});
+            std::copy(pads.begin(), pads.end(), pv.constant.data<int64_t>());
+            pv.dtype = DataType::kInt64;
+            pv.shape = {8};
+            pv.shape_known = true;
+            p.inputs.push_back(pname);
+        } else {
+            p.attrs["pads"] = ints_attr(pads);
+        }
+        const std::string y = g_.unique_name(p.name + ":0");
+        p.outputs = {y};
+        add_value(y, xv, {xv.shape[0], xv.shape[1], xv.shape[2], channels});
+        out.push_back(std::move(p));
         made_[key] = y;
         return y;
     }
@@ -178,19 +220,21 @@ private:
     std::unordered_map<std::string, std::string> made_;
 };
 
-// OIHW weights as OHWI (the channels-last filter layout).
-ir::Tensor weights_ohwi(const ir::Tensor& w) {
+// OIHW weights as OHWI (the channels-last filter layout), with zero input channels up to `channels`.
+ir::Tensor weights_ohwi(const ir::Tensor& w, int64_t channels) {
     const ir::Shape& s = w.shape();
-    ir::Tensor out(w.dtype(), {s[0], s[2], s[3], s[1]});
+    const int64_t ci = std::max(channels, s[1]);
+    ir::Tensor out(w.dtype(), {s[0], s[2], s[3], ci});
     const size_t elem = data_type_size(w.dtype());
     const auto* src = static_cast<const uint8_t*>(w.raw());
     auto* dst = static_cast<uint8_t*>(out.raw());
+    std::fill_n(dst, out.nbytes(), uint8_t{0});
     for (int64_t o = 0; o < s[0]; ++o) {
         for (int64_t i = 0; i < s[1]; ++i) {
             for (int64_t h = 0; h < s[2]; ++h) {
                 for (int64_t x = 0; x < s[3]; ++x) {
                     const int64_t from = ((o * s[1] + i) * s[2] + h) * s[3] + x;
-                    const int64_t to = ((o * s[2] + h) * s[3] + x) * s[1] + i;
+                    const int64_t to = ((o * s[2] + h) * s[3] + x) * ci + i;
                     std::copy_n(src + from * elem, elem, dst + to * elem);
                 }
             }
@@ -206,7 +250,8 @@ int convert_nodes(ir::Graph& g, bool half_only, Rewriter& rw) {
     out.reserve(g.nodes.size());
     for (ir::Node& n : g.nodes) {
         const bool conv = convertible_conv(g, n, half_only);
-        if (!conv && !convertible_global_pool(g, n, half_only)) {
+        const bool max_pool = !conv && convertible_max_pool(g, n, half_only);
+        if (!conv && !max_pool && !convertible_global_pool(g, n, half_only)) {
             out.push_back(std::move(n));
             continue;
         }
@@ -215,14 +260,27 @@ int convert_nodes(ir::Graph& g, bool half_only, Rewriter& rw) {
         n.inputs[0] = rw.transpose(n.inputs[0], kToNhwc, out);
         if (conv) {
             const ir::Value& w = g.at(n.inputs[1]);
+            // Float16 tensor-core kernels take input channels in multiples of 8: an image stem with 1 to 7
+            // channels gets zero channels (in X and W) rather than a slow kernel. Not worth a Pad for a
+            // 1x1 image (squeeze-excitation convolutions).
+            int64_t channels = 0;
+            const ir::Value& xv = g.at(n.inputs[0]);
+            if (xv.dtype == DataType::kFloat16 && n.attr_int("group", 1) == 1 && xv.shape[3] < 8 &&
+                xv.shape[1] * xv.shape[2] > 1) {
+                channels = 8;
+                n.inputs[0] = rw.pad_channels(n.inputs[0], channels, out);
+            }
             const std::string wname = g.unique_name(n.inputs[1] + "_ohwi");
             ir::Value& nw = g.add_value(wname);
-            nw.constant = weights_ohwi(w.constant);
+            nw.constant = weights_ohwi(w.constant, channels);
             nw.dtype = w.dtype;
             nw.shape = nw.constant.shape();
             nw.shape_known = true;
             n.inputs[1] = wname;
             n.op_type = "NhwcConv";
+        } else if (max_pool) {
+            n.op_type = "NhwcMaxPool";
+            n.outputs.resize(1);
         } else {
             n.op_type = "NhwcGlobalAveragePool";
         }

@@ -45,11 +45,19 @@ Status fuse_conv_activation(ir::Graph& graph, int* fused = nullptr);
 // them; graph inputs and outputs keep their types. The graph's value types must be inferred.
 Status convert_to_fp16(ir::Graph& graph, int* converted = nullptr);
 
-// Runs 2-D convolutions with symmetric padding and constant weights, and global average pools, channels-last
-// as rtinfer.NhwcConv (weights OHWI) and rtinfer.NhwcGlobalAveragePool between Transposes, then sinks and
-// cancels the Transposes through pointwise ops. half_only: only float16 layers. *converted: nodes
-// converted; *reformats: the Transposes left. Value shapes and types must be inferred.
+// Runs 2-D convolutions with symmetric padding and constant weights, 2-D max pools and global average pools,
+// channels-last as rtinfer.NhwcConv (weights OHWI), rtinfer.NhwcMaxPool and rtinfer.NhwcGlobalAveragePool
+// between Transposes, then sinks and cancels the Transposes through pointwise ops. half_only: only float16
+// layers. *converted: nodes converted; *reformats: the Transposes left. Value shapes and types must be inferred.
 Status convert_to_nhwc(ir::Graph& graph, bool half_only, int* converted = nullptr, int* reformats = nullptr);
+
+// Cast(float32 -> float16) -> Transpose(0231) -> Pad(zero channels at the end), or a Transpose(0231) with
+// either neighbour, becomes one rtinfer.NchwToNhwc. Run after convert_to_nhwc; shapes must be inferred.
+Status fuse_input_reformat(ir::Graph& graph, int* fused = nullptr);
+
+// Moves a non-ReLU fused activation of an NhwcConv into its only consumer when that is a depthwise NhwcConv
+// (rt_input_activation: applied to X as it is read). For CUDA engines, after fuse_conv_activation.
+Status fuse_input_activation(ir::Graph& graph, int* moved = nullptr);
 
 // Folds Add(NhwcConv(...), z) into the convolution as its fourth input Z (same shape, no broadcast), when the
 // convolution has no fused activation yet and the Add is its only use.

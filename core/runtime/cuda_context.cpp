@@ -9,6 +9,7 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -99,6 +100,9 @@ public:
         for (const auto& name : engine.data.graph.outputs) bind(name);
         std::vector<cuda::Event> marks(steps_.size() + 1);
         for (auto& m : marks) RT_RETURN_IF_ERROR(m.create());
+        // The GPU waits while the host enqueues every layer, so that layers run back to back as in a CUDA graph.
+        const double hold_us = std::clamp(40.0 * static_cast<double>(steps_.size()), 1000.0, 50000.0);
+        RT_RETURN_IF_ERROR(cuda::hold_stream(libs_.stream, hold_us));
         RT_RETURN_IF_ERROR(run_steps(&marks));
         RT_CUDA_CHECK(cudaEventSynchronize(marks.back().get()));
         for (size_t k = 0; k < steps_.size(); ++k) {
@@ -122,6 +126,8 @@ public:
         }
         return out;
     }
+
+    void set_progress(const runtime::LayerProgress& progress) { progress_ = progress; }
 
     // The builder's cache while building; otherwise the engine's own tactics.
     void set_timing_cache(cuda::TimingCache* cache) {
@@ -180,7 +186,9 @@ private:
         fallbacks_.clear();
         size_t workspace = 0;
         const auto& registry = cuda::cuda_registry();
+        size_t done = 0;
         for (const Step& step : steps) {
+            if (progress_) progress_(done++, steps.size());
             if (step.precomputed) continue;
             CudaStep cs;
             cs.step = &step;
@@ -349,6 +357,7 @@ private:
     std::vector<std::string> fallbacks_;
     cudaGraphExec_t graph_exec_ = nullptr;
     cudaStream_t graph_stream_ = nullptr;
+    runtime::LayerProgress progress_;  // the builder's progress report while layers are prepared
     bool graph_failed_ = false;
 };
 
@@ -356,12 +365,15 @@ private:
 
 namespace runtime {
 
-Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine, void* timing_cache) {
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine, void* timing_cache,
+                                                                const LayerProgress& progress) {
     RT_RETURN_IF_ERROR(cuda::device_key(0).status());
     auto impl = std::make_unique<CudaContext>(engine);
     RT_RETURN_IF_ERROR(impl->init());
     impl->set_timing_cache(static_cast<cuda::TimingCache*>(timing_cache));
+    impl->set_progress(progress);
     RT_RETURN_IF_ERROR(impl->prepare());
+    impl->set_progress(nullptr);  // later re-prepares (another batch) report nothing
     return std::make_unique<ExecutionContext>(std::move(impl));
 }
 
@@ -372,7 +384,7 @@ Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Im
 
 namespace rtinfer::runtime {
 
-Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl&, void*) {
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl&, void*, const LayerProgress&) {
     return Status(StatusCode::kUnsupported, "this rtinfer was built without CUDA");
 }
 

@@ -1,6 +1,8 @@
 // What an Engine holds: the optimized graph and its build settings, immutable once made.
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,8 +35,11 @@ Expected<std::string> current_device_key(Backend backend);
 void describe_io(Engine::Impl& impl);
 // Creates the backend-specific execution context.
 Expected<std::unique_ptr<ExecutionContext>> create_cpu_context(const Engine::Impl& engine);
+// Called while a context prepares its layers (the builder's tuning): layers done, layers in all.
+using LayerProgress = std::function<void(size_t done, size_t total)>;
 Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine,
-                                                                void* timing_cache = nullptr);
+                                                                void* timing_cache = nullptr,
+                                                                const LayerProgress& progress = nullptr);
 
 }  // namespace runtime
 }  // namespace rtinfer

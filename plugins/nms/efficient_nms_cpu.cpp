@@ -5,8 +5,9 @@
 #include "efficient_nms_cpu.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
+
+#include "nms_math.h"
 
 namespace rtinfer_nms {
 
@@ -17,35 +18,6 @@ struct Candidate {
     int32_t box;
     int32_t cls;
 };
-
-struct Corners {
-    float x1, y1, x2, y2;
-};
-
-// The box as x1 y1 x2 y2 in its given order (what the output holds).
-Corners decode(const float* b, BoxCoding coding) {
-    if (coding == BoxCoding::kCenterSize) {
-        const float hw = b[2] * 0.5f, hh = b[3] * 0.5f;
-        return {b[0] - hw, b[1] - hh, b[0] + hw, b[1] + hh};
-    }
-    return {b[0], b[1], b[2], b[3]};
-}
-
-float iou(const Corners& a, const Corners& b) {
-    // Either diagonal pair of corners is accepted, as TensorRT does.
-    const float ax1 = std::min(a.x1, a.x2), ax2 = std::max(a.x1, a.x2);
-    const float ay1 = std::min(a.y1, a.y2), ay2 = std::max(a.y1, a.y2);
-    const float bx1 = std::min(b.x1, b.x2), bx2 = std::max(b.x1, b.x2);
-    const float by1 = std::min(b.y1, b.y2), by2 = std::max(b.y1, b.y2);
-    const float iw = std::min(ax2, bx2) - std::max(ax1, bx1);
-    const float ih = std::min(ay2, by2) - std::max(ay1, by1);
-    if (iw <= 0.0f || ih <= 0.0f) return 0.0f;
-    const float inter = iw * ih;
-    const float uni = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
-    return uni > 0.0f ? inter / uni : 0.0f;
-}
-
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 }  // namespace
 
@@ -66,9 +38,8 @@ void efficient_nms_cpu(const EfficientNmsParams& p, const EfficientNmsShape& sha
         for (int64_t a = 0; a < A; ++a) {
             for (int64_t c = 0; c < C; ++c) {
                 if (c == p.background_class) continue;
-                float s = scores[a * C + c];
-                if (p.score_activation) s = sigmoid(s);
-                if (!(s > p.score_threshold)) continue;  // NaN scores never pass
+                float s = 0.0f;
+                if (!passes_threshold(scores[a * C + c], p.score_activation, p.score_threshold, &s)) continue;
                 candidates[count++] = {s, static_cast<int32_t>(a), static_cast<int32_t>(c)};
             }
         }
@@ -85,11 +56,11 @@ void efficient_nms_cpu(const EfficientNmsParams& p, const EfficientNmsShape& sha
         for (int64_t i = 0; i < count && kept < K; ++i) {
             const Candidate& cand = candidates[i];
             const int64_t row = shape.boxes_per_class ? cand.box * C + cand.cls : cand.box;
-            const Corners box = decode(boxes + row * 4, p.box_coding);
+            const Corners box = decode_box(boxes + row * 4, p.box_coding);
             bool suppressed = false;
             for (int32_t k = 0; k < kept && !suppressed; ++k) {
                 if (!p.class_agnostic && out_classes[k] != cand.cls) continue;
-                suppressed = iou(kept_boxes[k], box) > p.iou_threshold;
+                suppressed = box_iou(kept_boxes[k], box) > p.iou_threshold;
             }
             if (suppressed) continue;
             kept_boxes[kept] = box;

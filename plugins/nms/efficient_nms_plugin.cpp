@@ -1,15 +1,26 @@
 // The EfficientNMS_TRT plugin: attributes, shapes, serialization and the rtinfer plugin ABI glue around
-// efficient_nms_cpu. Built on rtinfer/plugin.h alone. Every ABI function is noexcept: nothing throws out.
-#include <cstring>
-#include <new>
+// efficient_nms_cpu and (built with CUDA) efficient_nms_cuda. Built on rtinfer/plugin.h alone. Every ABI
+// function is noexcept: nothing throws out.
+#include <algorithm>
 #include <string>
 
+#include "common/plugin_attrs.h"
+#include "common/plugin_bytes.h"
+#include "common/plugin_instance.h"
 #include "efficient_nms_cpu.h"
 #include "rtinfer/plugin.h"
+#ifdef RTINFER_PLUGIN_CUDA
+#include "efficient_nms_cuda.h"
+#endif
 
 namespace rtinfer_nms {
 
 namespace {
+
+using rtinfer_plugin_common::ByteReader;
+using rtinfer_plugin_common::ByteWriter;
+using rtinfer_plugin_common::read_flag;
+using rtinfer_plugin_common::read_int32;
 
 constexpr const char* kName = "EfficientNMS_TRT";
 constexpr const char* kVersion = "1";
@@ -25,12 +36,9 @@ const rt_plugin_field kFields[] = {
     {"box_coding", RT_PLUGIN_ATTR_INT, 0},          {"plugin_version", RT_PLUGIN_ATTR_STRING, 0},
 };
 
-struct Layer {
-    rt_plugin api;
-    EfficientNmsParams params;
-};
-
-const EfficientNmsParams& params_of(const rt_plugin* self) { return static_cast<const Layer*>(self->state)->params; }
+const EfficientNmsParams& params_of(const rt_plugin* self) {
+    return rtinfer_plugin_common::instance_params<EfficientNmsParams>(self);
+}
 
 int32_t check_params(const EfficientNmsParams& p, rt_plugin_error* error) {
     if (!(p.iou_threshold >= 0.0f && p.iou_threshold <= 1.0f)) {
@@ -53,24 +61,6 @@ int32_t check_params(const EfficientNmsParams& p, rt_plugin_error* error) {
                                    "box_coding must be 0 (corners) or 1 (center and size), got %d",
                                    static_cast<int>(p.box_coding));
     }
-    return RT_PLUGIN_OK;
-}
-
-// Boolean attributes must be 0 or 1.
-int32_t read_flag(const rt_plugin_attr& a, bool* out, rt_plugin_error* error) {
-    if (a.i != 0 && a.i != 1) {
-        return rt_plugin_set_error(error, RT_PLUGIN_INVALID_ARGUMENT, "%s must be 0 or 1, got %lld", a.name,
-                                   static_cast<long long>(a.i));
-    }
-    *out = a.i == 1;
-    return RT_PLUGIN_OK;
-}
-
-int32_t read_int32(const rt_plugin_attr& a, int32_t* out, rt_plugin_error* error) {
-    if (a.i < INT32_MIN || a.i > INT32_MAX) {
-        return rt_plugin_set_error(error, RT_PLUGIN_INVALID_ARGUMENT, "%s is out of range", a.name);
-    }
-    *out = static_cast<int32_t>(a.i);
     return RT_PLUGIN_OK;
 }
 
@@ -107,27 +97,6 @@ int32_t parse_attrs(const rt_plugin_attr* attrs, int32_t n, EfficientNmsParams* 
         if (code != RT_PLUGIN_OK) return code;
     }
     return check_params(*p, error);
-}
-
-// --- serialization: little-endian 32-bit fields -------------------------------------------------------
-
-void put_u32(uint8_t*& out, uint32_t v) {
-    for (int i = 0; i < 4; ++i) *out++ = static_cast<uint8_t>(v >> (8 * i));
-}
-uint32_t get_u32(const uint8_t*& in) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(*in++) << (8 * i);
-    return v;
-}
-uint32_t float_bits(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    return u;
-}
-float bits_float(uint32_t u) {
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
 }
 
 // --- shapes -------------------------------------------------------------------------------------------
@@ -206,7 +175,12 @@ size_t get_workspace_size(const rt_plugin* self, const rt_plugin_tensor_desc* in
                           const rt_plugin_tensor_desc*, int32_t) {
     EfficientNmsShape shape;
     if (read_shape(in, n_in, &shape, nullptr) != RT_PLUGIN_OK) return 0;
-    return efficient_nms_cpu_workspace(params_of(self), shape);
+    // One answer serves both enqueues (the ABI does not say which will run): the larger need.
+    size_t bytes = efficient_nms_cpu_workspace(params_of(self), shape);
+#ifdef RTINFER_PLUGIN_CUDA
+    bytes = std::max(bytes, efficient_nms_cuda_layout(params_of(self), shape).total);
+#endif
+    return bytes;
 }
 
 size_t get_serialized_size(const rt_plugin*) { return kSerializedSize; }
@@ -214,31 +188,38 @@ size_t get_serialized_size(const rt_plugin*) { return kSerializedSize; }
 int32_t serialize(const rt_plugin* self, void* buffer, size_t size, rt_plugin_error* error) {
     if (size < kSerializedSize) return rt_plugin_set_error(error, RT_PLUGIN_INTERNAL, "serialize buffer too small");
     const EfficientNmsParams& p = params_of(self);
-    auto* out = static_cast<uint8_t*>(buffer);
-    put_u32(out, kMagic);
-    put_u32(out, kFormat);
-    put_u32(out, float_bits(p.score_threshold));
-    put_u32(out, float_bits(p.iou_threshold));
-    put_u32(out, static_cast<uint32_t>(p.max_output_boxes));
-    put_u32(out, static_cast<uint32_t>(p.background_class));
-    put_u32(out, p.score_activation ? 1u : 0u);
-    put_u32(out, p.class_agnostic ? 1u : 0u);
-    put_u32(out, static_cast<uint32_t>(p.box_coding));
+    ByteWriter out(buffer, size);
+    out.u32(kMagic);
+    out.u32(kFormat);
+    out.f32(p.score_threshold);
+    out.f32(p.iou_threshold);
+    out.i32(p.max_output_boxes);
+    out.i32(p.background_class);
+    out.u32(p.score_activation ? 1u : 0u);
+    out.u32(p.class_agnostic ? 1u : 0u);
+    out.u32(static_cast<uint32_t>(p.box_coding));
+    return RT_PLUGIN_OK;
+}
+
+// The shape and buffers of one enqueue (host or device pointers alike).
+int32_t read_io(const rt_plugin_io* io, EfficientNmsShape* shape, EfficientNmsBuffers* b, rt_plugin_error* error) {
+    const int32_t code = read_shape(io->input_descs, io->num_inputs, shape, error);
+    if (code != RT_PLUGIN_OK) return code;
+    if (io->num_outputs != kNumOutputs) return rt_plugin_set_error(error, RT_PLUGIN_INTERNAL, "has 4 outputs");
+    b->boxes = static_cast<const float*>(io->inputs[0]);
+    b->scores = static_cast<const float*>(io->inputs[1]);
+    b->num_detections = static_cast<int32_t*>(io->outputs[0]);
+    b->detection_boxes = static_cast<float*>(io->outputs[1]);
+    b->detection_scores = static_cast<float*>(io->outputs[2]);
+    b->detection_classes = static_cast<int32_t*>(io->outputs[3]);
     return RT_PLUGIN_OK;
 }
 
 int32_t enqueue_cpu(const rt_plugin* self, const rt_plugin_io* io, rt_plugin_error* error) {
     EfficientNmsShape shape;
-    const int32_t code = read_shape(io->input_descs, io->num_inputs, &shape, error);
-    if (code != RT_PLUGIN_OK) return code;
-    if (io->num_outputs != kNumOutputs) return rt_plugin_set_error(error, RT_PLUGIN_INTERNAL, "has 4 outputs");
     EfficientNmsBuffers b;
-    b.boxes = static_cast<const float*>(io->inputs[0]);
-    b.scores = static_cast<const float*>(io->inputs[1]);
-    b.num_detections = static_cast<int32_t*>(io->outputs[0]);
-    b.detection_boxes = static_cast<float*>(io->outputs[1]);
-    b.detection_scores = static_cast<float*>(io->outputs[2]);
-    b.detection_classes = static_cast<int32_t*>(io->outputs[3]);
+    const int32_t code = read_io(io, &shape, &b, error);
+    if (code != RT_PLUGIN_OK) return code;
     const EfficientNmsParams& p = params_of(self);
     if (io->workspace_size < efficient_nms_cpu_workspace(p, shape) || (shape.batch > 0 && !io->workspace)) {
         return rt_plugin_set_error(error, RT_PLUGIN_INTERNAL, "workspace too small");
@@ -247,42 +228,42 @@ int32_t enqueue_cpu(const rt_plugin* self, const rt_plugin_io* io, rt_plugin_err
     return RT_PLUGIN_OK;
 }
 
-void destroy(rt_plugin* self) { delete static_cast<Layer*>(self->state); }
+#ifdef RTINFER_PLUGIN_CUDA
+int32_t enqueue_cuda(const rt_plugin* self, const rt_plugin_io* io, rt_plugin_error* error) {
+    EfficientNmsShape shape;
+    EfficientNmsBuffers b;
+    const int32_t code = read_io(io, &shape, &b, error);
+    if (code != RT_PLUGIN_OK) return code;
+    const NmsCudaResult r =
+        efficient_nms_cuda(params_of(self), shape, b, io->workspace, io->workspace_size, io->stream);
+    if (r.code == NmsCudaResult::kOk) return RT_PLUGIN_OK;
+    const int32_t failure = r.code == NmsCudaResult::kUnsupported ? RT_PLUGIN_UNSUPPORTED : RT_PLUGIN_INTERNAL;
+    return rt_plugin_set_error(error, failure, "%s", r.message);
+}
+#endif
 
-rt_plugin* make_layer(const EfficientNmsParams& params, rt_plugin_error* error) {
-    Layer* layer = new (std::nothrow) Layer{};
-    if (!layer) {
-        rt_plugin_set_error(error, RT_PLUGIN_INTERNAL, "out of memory");
-        return nullptr;
-    }
-    layer->params = params;
-    rt_plugin& api = layer->api;
-    api.abi_version = RT_PLUGIN_ABI_VERSION;
-    api.struct_size = sizeof(rt_plugin);
-    api.state = layer;
-    api.get_num_outputs = get_num_outputs;
-    api.get_output_descs = get_output_descs;
-    api.supports = supports;
-    api.get_workspace_size = get_workspace_size;
-    api.get_serialized_size = get_serialized_size;
-    api.serialize = serialize;
-    api.enqueue_cpu = enqueue_cpu;
-    api.enqueue_cuda = nullptr;  // CUDA comes later; rtinfer runs enqueue_cpu as a fallback meanwhile
-    api.destroy = destroy;
-    return &layer->api;
+// The instance's entry points (make_instance fills in the rest).
+rt_plugin functions() {
+    rt_plugin f{};
+    f.get_num_outputs = get_num_outputs;
+    f.get_output_descs = get_output_descs;
+    f.supports = supports;
+    f.get_workspace_size = get_workspace_size;
+    f.get_serialized_size = get_serialized_size;
+    f.serialize = serialize;
+    f.enqueue_cpu = enqueue_cpu;
+#ifdef RTINFER_PLUGIN_CUDA
+    f.enqueue_cuda = enqueue_cuda;
+#else
+    f.enqueue_cuda = nullptr;  // built without CUDA: a CUDA engine runs enqueue_cpu as a fallback
+#endif
+    return f;
 }
 
 // --- the creator ----------------------------------------------------------------------------------------
 
 rt_plugin* create(const rt_plugin_creator*, const char*, const rt_plugin_attr* attrs, int32_t n, rt_plugin_error* error) {
-    EfficientNmsParams params;
-    try {
-        if (parse_attrs(attrs, n, &params, error) != RT_PLUGIN_OK) return nullptr;
-    } catch (const std::exception& e) {
-        rt_plugin_set_error(error, RT_PLUGIN_INTERNAL, "%s", e.what());
-        return nullptr;
-    }
-    return make_layer(params, error);
+    return rtinfer_plugin_common::create_instance<EfficientNmsParams>(parse_attrs, attrs, n, functions(), error);
 }
 
 rt_plugin* deserialize(const rt_plugin_creator*, const char*, const void* data, size_t size, rt_plugin_error* error) {
@@ -291,18 +272,18 @@ rt_plugin* deserialize(const rt_plugin_creator*, const char*, const void* data, 
                             kSerializedSize);
         return nullptr;
     }
-    const auto* in = static_cast<const uint8_t*>(data);
-    if (get_u32(in) != kMagic || get_u32(in) != kFormat) {
+    ByteReader in(data, size);
+    if (in.u32() != kMagic || in.u32() != kFormat) {
         rt_plugin_set_error(error, RT_PLUGIN_INVALID_ARGUMENT, "stored parameters are not EfficientNMS format %u", kFormat);
         return nullptr;
     }
     EfficientNmsParams p;
-    p.score_threshold = bits_float(get_u32(in));
-    p.iou_threshold = bits_float(get_u32(in));
-    p.max_output_boxes = static_cast<int32_t>(get_u32(in));
-    p.background_class = static_cast<int32_t>(get_u32(in));
-    const uint32_t activation = get_u32(in), agnostic = get_u32(in);
-    p.box_coding = static_cast<BoxCoding>(get_u32(in));
+    p.score_threshold = in.f32();
+    p.iou_threshold = in.f32();
+    p.max_output_boxes = in.i32();
+    p.background_class = in.i32();
+    const uint32_t activation = in.u32(), agnostic = in.u32();
+    p.box_coding = static_cast<BoxCoding>(in.u32());
     if (activation > 1 || agnostic > 1) {
         rt_plugin_set_error(error, RT_PLUGIN_INVALID_ARGUMENT, "stored flags are not 0 or 1");
         return nullptr;
@@ -310,7 +291,7 @@ rt_plugin* deserialize(const rt_plugin_creator*, const char*, const void* data, 
     p.score_activation = activation == 1;
     p.class_agnostic = agnostic == 1;
     if (check_params(p, error) != RT_PLUGIN_OK) return nullptr;
-    return make_layer(p, error);
+    return rtinfer_plugin_common::make_instance(p, functions(), error);
 }
 
 const rt_plugin_creator kCreator = {

@@ -3,7 +3,9 @@
 # node conformance cases on the CUDA backend, and the torchvision models on the CUDA backend against
 # PyTorch. Logs go to LOG_DIR; the last lines printed are a summary.
 #   gpu_checks.sh BIN_DIR NODE_TEST_DIR LOG_DIR [MODELS...]
-#   BIN_DIR holds rtexec and rtinfer_gpu_tests; MODELS default: resnet18 mobilenet_v2 efficientnet_b0 vit_b_16
+#   BIN_DIR holds rtexec and rtinfer_gpu_tests, and optionally nms_bench (EfficientNMS_TRT latency, whose
+#   rows go to the summary); the built-in plugins lie in BIN_DIR/../lib/rtinfer/plugins (as installed) or in
+#   the build tree the binaries came from. MODELS default: resnet18 mobilenet_v2 efficientnet_b0 vit_b_16
 set -uo pipefail
 bin="$1"; node_dir="$2"; logs="$3"; shift 3
 models=("$@")
@@ -18,6 +20,12 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 "$bin/rtinfer_gpu_tests" > "$logs/gpu_tests.log" 2>&1
 echo "gpu tests (rc=$?): $(grep -E '^\[  (PASSED|FAILED) ' "$logs/gpu_tests.log" | tr '\n' ' ') $(grep -c '^\[  SKIPPED' "$logs/gpu_tests.log") skipped lines" | tee -a "$summary"
 grep -E '^\[  FAILED  \]' "$logs/gpu_tests.log" | head -n 30 | tee -a "$summary"
+
+if [ -x "$bin/nms_bench" ]; then
+  "$bin/nms_bench" > "$logs/nms_bench.log" 2>&1
+  echo "nms_bench (rc=$?):" | tee -a "$summary"
+  grep -E '^GPU:|^ *(classes|[0-9])' "$logs/nms_bench.log" | tee -a "$summary"
+fi
 
 "$bin/rtexec" conformance --dir "$node_dir" --backend cuda > "$logs/conformance_cuda.log" 2>&1
 echo "conformance cuda: $(tail -n 1 "$logs/conformance_cuda.log")" | tee -a "$summary"

@@ -51,7 +51,7 @@ struct StreamResult {
 
 // One stream's work: its own context, buffers and CUDA stream; warmup, then the timed iterations.
 void run_stream(const rtinfer::Engine& engine, int batch, bool set_batch, int stream_index, int64_t warmup,
-                int64_t iterations, bool profile, StartGate& gate, StreamResult& result) {
+                int64_t iterations, bool profile, StartGate& gate, DeviceMemoryMeter& memory, StreamResult& result) {
     auto prepare = [&](std::unique_ptr<rtinfer::ExecutionContext>& ctx, Stream& stream,
                        std::vector<TensorBuffer>& buffers) -> Status {
         RT_ASSIGN_OR_RETURN(ctx, engine.create_context());
@@ -86,7 +86,9 @@ void run_stream(const rtinfer::Engine& engine, int batch, bool set_batch, int st
     Stream stream;
     std::vector<TensorBuffer> buffers;
     result.status = prepare(ctx, stream, buffers);
+    memory.sample();
     for (int64_t i = 0; result.status && i < warmup; ++i) result.status = infer(*ctx, stream);
+    memory.sample();
     // Arrive even after a failure, or the other streams would wait forever.
     gate.arrive_and_wait();
     result.latencies_ms.reserve(static_cast<size_t>(iterations));
@@ -96,6 +98,7 @@ void run_stream(const rtinfer::Engine& engine, int batch, bool set_batch, int st
         result.latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
     result.end = Clock::now();
+    memory.sample();
     if (result.status && profile && stream_index == 0) {
         auto layers = ctx->profile(static_cast<int>(std::min<int64_t>(iterations, 1000)), stream.handle());
         if (layers) {
@@ -118,7 +121,7 @@ void print_profile(const std::vector<rtinfer::LayerTiming>& layers, size_t top) 
     }
     std::vector<std::pair<std::string, std::pair<double, int>>> types(by_type.begin(), by_type.end());
     std::sort(types.begin(), types.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-    std::printf("profile: %zu layers, %.4f ms per inference summed layer by layer (no CUDA graph)\n", layers.size(), total);
+    std::printf("profile: %zu layers, %.4f ms per inference summed layer by layer (queued back to back, no CUDA graph)\n", layers.size(), total);
     std::printf("%-32s %7s %10s %7s\n", "op type (backend)", "layers", "ms", "share");
     for (const auto& [name, t] : types) {
         std::printf("%-32s %7d %10.4f %6.1f%%\n", name.c_str(), t.second, t.first, total > 0 ? 100.0 * t.first / total : 0.0);
@@ -186,12 +189,13 @@ int cmd_bench(const std::vector<std::string>& args) {
     const int chosen_batch = parser.given("batch") ? static_cast<int>(batch) : std::max(1, engine.min_batch());
 
     const int n = static_cast<int>(streams);
+    DeviceMemoryMeter memory(engine.backend());
     StartGate gate(n);
     std::vector<StreamResult> results(static_cast<size_t>(n));
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i) {
         threads.emplace_back(run_stream, std::cref(engine), chosen_batch, set_batch, i, warmup, iterations, profile,
-                             std::ref(gate), std::ref(results[static_cast<size_t>(i)]));
+                             std::ref(gate), std::ref(memory), std::ref(results[static_cast<size_t>(i)]));
     }
     for (auto& t : threads) t.join();
 
@@ -225,11 +229,22 @@ int cmd_bench(const std::vector<std::string>& args) {
                 "p99_ms", "min_ms", "max_ms", "infer/s", "items/s");
     std::printf("%7d %6d %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g %12.1f %12.1f\n", n, ran_batch, mean, p50, p90, p99,
                 all.front(), all.back(), ips, items);
+    const rtinfer::MemoryInfo planned = engine.memory();
+    const double mib = 1.0 / (1024.0 * 1024.0);
+    if (memory.active()) {
+        std::printf("device memory: %.1f MiB peak measured (the fall in free device memory from before the first "
+                    "context to the last sample, all streams); planned per context: weights %.1f MiB, activations "
+                    "%.1f MiB, workspace %.1f MiB\n",
+                    static_cast<double>(memory.peak_bytes()) * mib, static_cast<double>(planned.weight_bytes) * mib,
+                    static_cast<double>(planned.activation_bytes) * mib, static_cast<double>(planned.workspace_bytes) * mib);
+    }
     if (profile) print_profile(results[0].layers, 25);
     std::printf(
         "{\"latency_ms\":{\"mean\":%.6f,\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"min\":%.6f,\"max\":%.6f},"
-        "\"throughput_ips\":%.3f,\"items_per_s\":%.3f,\"batch\":%d,\"streams\":%d,\"iterations\":%lld}\n",
-        mean, p50, p90, p99, all.front(), all.back(), ips, items, ran_batch, n, static_cast<long long>(iterations));
+        "\"throughput_ips\":%.3f,\"items_per_s\":%.3f,\"batch\":%d,\"streams\":%d,\"iterations\":%lld,"
+        "\"peak_device_bytes\":%llu}\n",
+        mean, p50, p90, p99, all.front(), all.back(), ips, items, ran_batch, n, static_cast<long long>(iterations),
+        static_cast<unsigned long long>(memory.peak_bytes()));
     return kExitOk;
 }
 

@@ -323,4 +323,32 @@ Status Stream::synchronize() const {
     return Status::ok();
 }
 
+
+DeviceMemoryMeter::DeviceMemoryMeter(Backend backend) {
+#ifdef RTINFER_HAVE_CUDA
+    size_t free_bytes = 0, total = 0;
+    // cudaFree(nullptr) creates the context first, so that the baseline excludes it.
+    if (backend == Backend::kCuda && cudaFree(nullptr) == cudaSuccess && cudaMemGetInfo(&free_bytes, &total) == cudaSuccess) {
+        active_ = true;
+        baseline_free_ = min_free_ = free_bytes;
+    }
+#else
+    (void)backend;
+#endif
+}
+
+void DeviceMemoryMeter::sample() {
+#ifdef RTINFER_HAVE_CUDA
+    size_t free_bytes = 0, total = 0;
+    if (!active_ || cudaMemGetInfo(&free_bytes, &total) != cudaSuccess) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    min_free_ = std::min<uint64_t>(min_free_, free_bytes);
+#endif
+}
+
+uint64_t DeviceMemoryMeter::peak_bytes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return baseline_free_ - min_free_;
+}
+
 }  // namespace rtexec

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,24 @@ public:
 
 private:
     void* handle_ = nullptr;
+};
+
+// Device memory this process uses beyond its bare CUDA context, measured as the fall in the device's free
+// memory (cudaMemGetInfo) since the meter started: weights, activation arenas, workspaces, library handles,
+// kernels loaded on first use and the caller's buffers. Inactive (peak 0) for the CPU backend. sample() may
+// be called from any thread; the peak is the largest fall seen at a sample.
+class DeviceMemoryMeter {
+public:
+    explicit DeviceMemoryMeter(rtinfer::Backend backend);
+    bool active() const { return active_; }
+    void sample();
+    uint64_t peak_bytes() const;
+
+private:
+    bool active_ = false;
+    uint64_t baseline_free_ = 0;
+    mutable std::mutex mutex_;
+    uint64_t min_free_ = 0;
 };
 
 }  // namespace rtexec

@@ -7,6 +7,7 @@ Models are generated here with the onnx package; nothing binary is checked in.
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -301,6 +302,9 @@ def run_and_bench(env):
         raise Failure(f"bad bench JSON: {result}")
     if abs(result["items_per_s"] - 2 * result["throughput_ips"]) > 1e-3 * result["items_per_s"]:
         raise Failure(f"items_per_s is not batch * throughput_ips: {result}")
+    # A CPU engine uses no device memory; the measured peak is reported for CUDA engines only.
+    if result.get("peak_device_bytes") != 0 or "device memory:" in p.stdout:
+        raise Failure(f"a CPU engine reports device memory: {result}")
 
 
 def write_case(root, name, nodes, inputs, outputs, feeds, expected):
@@ -478,6 +482,70 @@ def data_dependent_output(env):
     if got.dtype != np.int64 or not np.array_equal(got, np.array(np.nonzero(xs))):
         raise Failure(f"NonZero output {got!r}, expected {np.array(np.nonzero(xs))!r}")
     env.run(["bench", "--engine", engine, "--iterations", "5"], 0, stdout_has=["\"batch\":2"])
+
+
+# --- CUDA builds (skip without a GPU) --------------------------------------------------------------------
+
+def need_gpu():
+    """Skips (saying why) when this machine has no NVIDIA GPU; otherwise a CUDA build must work."""
+    if not os.path.exists("/dev/nvidiactl"):
+        print("SKIP: no NVIDIA GPU on this machine (/dev/nvidiactl is absent)")
+        sys.exit(SKIP)
+
+
+def conv_model(env, name="conv.onnx"):
+    """x [1,8,16,16] -> Conv 3x3 + Relu -> Conv 1x1 -> y, seeded float32 weights."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(3)
+    w1 = numpy_helper.from_array(rng.uniform(-0.5, 0.5, (16, 8, 3, 3)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.uniform(-0.5, 0.5, (8, 16, 1, 1)).astype(np.float32), "w2")
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+             helper.make_node("Conv", ["r1", "w2"], ["y"], name="conv2")]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])
+    return save_model(env.path(name), nodes, [x], [y], [w1, w2])
+
+
+@case
+def timing_cache_cuda(env):
+    """A rebuild with the timing cache measures nothing and gives the same engine bytes; a malformed cache or
+    one from another GPU is rejected with a warning, the build goes on, and the file is left as it was."""
+    need_onnx()
+    need_gpu()
+    model = conv_model(env)
+    cache = env.path("timing.cache")
+    base = ["build", "--onnx", model, "--backend", "cuda", "--fp16", "--verbose", "--timing-cache"]
+    env.run(base + [cache, "--out", env.path("cold.engine")], 0)
+    with open(cache) as f:
+        text = f.read()
+    if not text.startswith("rtinfer-timing-cache 1\ndevice cuda:") or text.count("\t") < 4:
+        raise Failure(f"unexpected timing cache:\n{text}")
+    engines = []
+    for name in ("warm1.engine", "warm2.engine"):
+        p = env.run(base + [cache, "--out", env.path(name)], 0)
+        hits = re.search(r"\((\d+) from the timing cache of (\d+) entries\)", p.stdout + p.stderr)
+        if not hits or int(hits.group(1)) == 0:
+            raise Failure(f"the rebuild took nothing from the timing cache:\n{p.stdout}{p.stderr}")
+        with open(env.path(name), "rb") as f:
+            engines.append(f.read())
+    with open(env.path("cold.engine"), "rb") as f:
+        cold = f.read()
+    if engines[0] != engines[1] or cold != engines[0]:
+        raise Failure("builds with the same timing cache differ in their bytes")
+
+    foreign = text.replace("device cuda:", "device cuda:other-", 1)
+    for name, content, why in (("garbage.cache", "this is not a cache\n", "not an rtinfer timing cache"),
+                               ("foreign.cache", foreign, "was made for 'cuda:other-")):
+        path = env.path(name)
+        with open(path, "w") as f:
+            f.write(content)
+        env.run(base + [path, "--out", env.path(name + ".engine")], 0, stderr_has=["timing cache rejected", why])
+        with open(path) as f:
+            if f.read() != content:
+                raise Failure(f"the rejected cache {name} was changed")
+        env.run(["run", "--engine", env.path(name + ".engine"), "--output-dir", env.path(name + ".out")], 0)
 
 
 def main():

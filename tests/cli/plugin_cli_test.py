@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""rtexec with plugins: a TensorRT-style model with EfficientNMS_TRT built and run without flags, a custom
-plugin given by --plugins or RTINFER_PLUGIN_PATH, and the errors when a plugin is missing.
+"""rtexec with plugins: a TensorRT-style model with EfficientNMS_TRT built and run without flags, a YOLOv8
+head decoded by YoloDecode and chained into EfficientNMS_TRT, a custom plugin given by --plugins or
+RTINFER_PLUGIN_PATH, and the errors when a plugin is missing.
 
 Usage: plugin_cli_test.py --rtexec PATH --test-plugin LIB --work DIR CASE   (--list prints the cases)
 Exit 0 = pass, 1 = fail, 77 = skipped (the onnx/numpy packages are missing).
@@ -105,6 +106,100 @@ def efficient_nms_without_flags(env):
         if not np.array_equal(got_boxes[0, :3], boxes[0, [0, 2, 1]]) or got_boxes[0, 3].any():
             raise Failure(f"detection_boxes {got_boxes[0].tolist()}")
         env.run(["bench", "--engine", engine, "--iterations", "5", "--warmup", "1"], 0, stdout_has=["p99_ms"])
+
+
+def yolo_reference(head, strides, grids, reg_max, classes):
+    """YOLOv8 decoding in float64, written out here: boxes [A, 4] (x1 y1 x2 y2), scores [A, C]."""
+    import numpy as np
+    h = head[0].astype(np.float64)  # [4 * reg_max + C, A]
+    boxes, a = [], 0
+    for s, (gh, gw) in zip(strides, grids):
+        for y in range(gh):
+            for x in range(gw):
+                d = []
+                for side in range(4):
+                    bins = h[side * reg_max:(side + 1) * reg_max, a]
+                    p = np.exp(bins - bins.max())
+                    d.append(float((p / p.sum()) @ np.arange(reg_max)))
+                boxes.append([(x + 0.5 - d[0]) * s, (y + 0.5 - d[1]) * s, (x + 0.5 + d[2]) * s, (y + 0.5 + d[3]) * s])
+                a += 1
+    scores = 1.0 / (1.0 + np.exp(-h[4 * reg_max:4 * reg_max + classes].T))
+    return np.array(boxes), scores
+
+
+def nms_reference(boxes, scores, score_threshold, iou_threshold, k):
+    """Greedy NMS per class over the candidates above the threshold, best first: [(score, class, box)]."""
+    def iou(p, q):
+        iw = min(p[2], q[2]) - max(p[0], q[0])
+        ih = min(p[3], q[3]) - max(p[1], q[1])
+        if iw <= 0 or ih <= 0:
+            return 0.0
+        inter = iw * ih
+        return inter / ((p[2] - p[0]) * (p[3] - p[1]) + (q[2] - q[0]) * (q[3] - q[1]) - inter)
+    cands = sorted(((scores[a, c], a, c) for a in range(len(boxes)) for c in range(scores.shape[1])
+                    if scores[a, c] > score_threshold), key=lambda t: (-t[0], t[1], t[2]))
+    kept = []
+    for score, a, c in cands:
+        if all(kc != c or iou(kb, boxes[a]) <= iou_threshold for _, kc, kb in kept):
+            kept.append((score, c, boxes[a]))
+    return kept[:k]
+
+
+@case
+def yolo_decode_then_nms(env):
+    """head [1, 4 * 4 + 3, 20] -> YoloDecode (yolov8, strides 8 and 16 on 32 x 32: 4x4 + 2x2 cells) ->
+    EfficientNMS_TRT, against the decoding and NMS written out in numpy; 8 candidates pass the threshold
+    and some are suppressed."""
+    need_onnx()
+    import numpy as np
+    from onnx import TensorProto, helper
+    vi = helper.make_tensor_value_info
+    strides, grids, reg_max, classes, k = [8, 16], [(4, 4), (2, 2)], 4, 3, 8
+    decode = helper.make_node("YoloDecode", ["head"], ["boxes", "scores"], name="decode", domain="rtinfer",
+                              style="yolov8", strides=strides, image_size=[32, 32], reg_max=reg_max)
+    nms = helper.make_node("EfficientNMS_TRT", ["boxes", "scores"],
+                           ["num_detections", "detection_boxes", "detection_scores", "detection_classes"],
+                           name="nms", domain="TRT", score_threshold=0.3, iou_threshold=0.3, max_output_boxes=k,
+                           plugin_version="1")
+    graph = helper.make_graph(
+        [decode, nms], "yolo", [vi("head", TensorProto.FLOAT, [1, 4 * reg_max + classes, 20])],
+        [vi("num_detections", TensorProto.INT32, [1, 1]), vi("detection_boxes", TensorProto.FLOAT, [1, k, 4]),
+         vi("detection_scores", TensorProto.FLOAT, [1, k]), vi("detection_classes", TensorProto.INT32, [1, k])])
+    model = save(env.path("yolo_nms.onnx"), graph, ["rtinfer", "TRT"])
+
+    rng = np.random.default_rng(5)
+    head = np.zeros((1, 4 * reg_max + classes, 20), np.float32)
+    head[0, :4 * reg_max] = rng.normal(0, 2, (4 * reg_max, 20))  # box bins: distances spread over 0..3 cells
+    head[0, 4 * reg_max:] = -8.0                                  # classes: below the threshold...
+    head[0, :4 * reg_max, 4] = head[0, :4 * reg_max, 5]           # cell 4's box: cell 5's moved 8 px left
+    for a, c, logit in [(5, 0, 3.0), (4, 0, 2.8), (6, 0, 2.5), (9, 0, 2.2), (6, 1, 2.0), (10, 1, 1.0), (17, 2, 0.5),
+                        (18, 2, 0.1)]:
+        head[0, 4 * reg_max + c, a] = logit                       # ...but for these 8 candidates
+    np.save(env.path("head.npy"), head)
+    engine = env.path("yolo_nms.engine")
+    env.run(["build", "--onnx", model, "--out", engine], 0, stdout_has=["layers:      2"])
+    env.run(["inspect", "--engine", engine], 0, stdout_has=["decode", "YoloDecode", "nms", "EfficientNMS_TRT"])
+    out = env.path("out")
+    env.run(["run", "--engine", engine, "--input", f"head={env.path('head.npy')}", "--output-dir", out], 0,
+            stdout_has=["output 'detection_boxes' float32 [1,8,4]"])
+
+    boxes, scores = yolo_reference(head, strides, grids, reg_max, classes)
+    want = nms_reference(boxes, scores, 0.3, 0.3, k)
+    num = np.load(os.path.join(out, "num_detections.npy"))
+    got_boxes = np.load(os.path.join(out, "detection_boxes.npy"))[0]
+    got_scores = np.load(os.path.join(out, "detection_scores.npy"))[0]
+    got_classes = np.load(os.path.join(out, "detection_classes.npy"))[0]
+    if num.tolist() != [[len(want)]] or not 2 <= len(want) < 8:
+        raise Failure(f"num_detections {num.tolist()}, expected [[{len(want)}]] (of 8 candidates, some suppressed)")
+    n = len(want)
+    if got_classes[:n].tolist() != [c for _, c, _ in want]:
+        raise Failure(f"detection_classes {got_classes.tolist()}, expected {[c for _, c, _ in want]}")
+    if not np.allclose(got_scores[:n], [s for s, _, _ in want], atol=1e-5):
+        raise Failure(f"detection_scores {got_scores.tolist()}, expected {[s for s, _, _ in want]}")
+    if not np.allclose(got_boxes[:n], [b for _, _, b in want], atol=1e-3):
+        raise Failure(f"detection_boxes {got_boxes.tolist()}, expected {[list(b) for _, _, b in want]}")
+    if got_boxes[n:].any() or got_scores[n:].any():
+        raise Failure("rows past num_detections are not zero")
 
 
 def scale_model(env):

@@ -344,7 +344,8 @@ void check_unsupported(const Case& c) {
 const DataType kFloatTypes[] = {DataType::kFloat32, DataType::kFloat16};
 const DataType kIntTypes[] = {DataType::kInt32, DataType::kInt64};
 
-// Broadcast pairs of input shapes: equal, row, crossed, scalar either side, per-channel, 6-D alternating.
+// Broadcast pairs of input shapes: equal, row, crossed, scalar either side, per-channel, 6-D alternating,
+// and shapes for the float16 group paths.
 const std::vector<std::pair<ir::Shape, ir::Shape>> kShapePairs = {
     {{2, 3, 33}, {2, 3, 33}},
     {{2, 3, 4}, {4}},
@@ -355,6 +356,13 @@ const std::vector<std::pair<ir::Shape, ir::Shape>> kShapePairs = {
     {{1, 3, 1, 1}, {2, 3, 5, 7}},
     {{2, 1, 2, 1, 3, 1}, {1, 2, 1, 3, 1, 2}},
     {{1}, {1}},
+    // float16 runs these through groups of 8 or 2 halves: per-channel scale in channels-last, a broadcast
+    // inner dim, a crossed pair whose broadcast operand has an odd outer stride, equal shapes.
+    {{2, 5, 6, 8}, {2, 1, 1, 8}},
+    {{4, 6}, {4, 1}},
+    {{1, 8}, {3, 1}},
+    {{3, 16}, {3, 1}},
+    {{2, 4, 8}, {2, 4, 8}},
 };
 
 // ---- unary -------------------------------------------------------------------------------------------

@@ -468,9 +468,133 @@ TEST(CudaNn, NhwcConvPointwiseOnEachPath) {
     unsetenv("RTINFER_CONV_GEMM");
 }
 
+// Depthwise channels-last convolutions on both paths: the direct kernels and cuDNN. Even channels (half2,
+// float16 strips), odd channels, 3x3 and 5x5, 3x5 with dilation (generic), stride 2, with and without bias.
+TEST(CudaNn, NhwcConvDepthwiseOnEachPath) {
+    RT_REQUIRE_GPU();
+    struct Case {
+        std::string name;
+        Shape x, w;
+        Attrs attrs;
+    };
+    const std::vector<Case> cases = {
+        {"3x3", {2, 9, 8, 32}, {32, 3, 3, 1}, {{"group", attr_i(32)}, {"pads", attr_ints({1, 1, 1, 1})}}},
+        {"5x5 stride 2 odd channels", {1, 11, 10, 15}, {15, 5, 5, 1},
+         {{"group", attr_i(15)}, {"strides", attr_ints({2, 2})}, {"pads", attr_ints({2, 2, 2, 2})}}},
+        {"3x5 dilation 2", {2, 9, 12, 6}, {6, 3, 5, 1},
+         {{"group", attr_i(6)}, {"dilations", attr_ints({2, 2})}, {"pads", attr_ints({2, 4, 2, 4})}}},
+        // float16 strips of outputs along W: widths that leave partial strips, both strides, both sizes
+        {"5x5", {1, 7, 9, 10}, {10, 5, 5, 1}, {{"group", attr_i(10)}, {"pads", attr_ints({2, 2, 2, 2})}}},
+        {"5x5 stride 2", {2, 13, 11, 16}, {16, 5, 5, 1},
+         {{"group", attr_i(16)}, {"strides", attr_ints({2, 2})}, {"pads", attr_ints({2, 2, 2, 2})}}},
+        {"3x3 stride 2 no pad", {1, 9, 21, 8}, {8, 3, 3, 1}, {{"group", attr_i(8)}, {"strides", attr_ints({2, 2})}}},
+    };
+    for (const char* mode : {"force", "0"}) {
+        setenv("RTINFER_CONV_DEPTHWISE", mode, 1);
+        for (const Case& c : cases) {
+            for (DType t : kBoth) {
+                for (int act : {0, 2, 4}) {
+                    for (bool bias : {false, true}) {
+                        Rng rng;
+                        Node node = make_node("NhwcConv", bias ? 3 : 2, 1, c.attrs);
+                        node.domain = rtinfer::ir::kRtinferDomain;
+                        if (act) node.attrs["rt_fused_activation"] = attr_i(act);
+                        if (act == 2) {  // ReLU6
+                            node.attrs["rt_clip_min"] = attr_f(0.0f);
+                            node.attrs["rt_clip_max"] = attr_f(6.0f);
+                        }
+                        std::vector<Input> in = {runtime(random_tensor(c.x, rng)), constant(random_tensor(c.w, rng))};
+                        if (bias) in.push_back(constant(random_tensor({c.w[0]}, rng)));
+                        check(node, in, t,
+                              "NhwcConv depthwise " + c.name + " mode " + mode + " act " + std::to_string(act) +
+                                  (bias ? " bias" : ""));
+                    }
+                }
+            }
+        }
+    }
+    unsetenv("RTINFER_CONV_DEPTHWISE");
+}
+
+// A depthwise convolution that applies its producer's activation to X as it reads it (fuse_input_activation):
+// ReLU6 (Clip) and SiLU, with a fused output activation and bias, even and odd channel counts.
+TEST(CudaNn, NhwcConvDepthwiseInputActivation) {
+    RT_REQUIRE_GPU();
+    for (int64_t channels : {24, 7}) {
+        for (int in_act : {2, 4}) {
+            for (DType t : kBoth) {
+                Rng rng;
+                Node node = make_node("NhwcConv", 3, 1,
+                                      {{"group", attr_i(channels)}, {"pads", attr_ints({1, 1, 1, 1})},
+                                       {"strides", attr_ints({2, 2})}, {"rt_input_activation", attr_i(in_act)},
+                                       {"rt_fused_activation", attr_i(4)}});
+                node.domain = rtinfer::ir::kRtinferDomain;
+                if (in_act == 2) {
+                    node.attrs["rt_input_clip_min"] = attr_f(0.0f);
+                    node.attrs["rt_input_clip_max"] = attr_f(0.5f);
+                }
+                check(node,
+                      {runtime(random_tensor({2, 9, 10, channels}, rng)), constant(random_tensor({channels, 3, 3, 1}, rng)),
+                       constant(random_tensor({channels}, rng))},
+                      t, "NhwcConv depthwise input activation " + std::to_string(in_act) + " C " + std::to_string(channels));
+            }
+        }
+    }
+}
+
+// Pointwise convolutions with few input channels on the direct float16 kernel: an odd pixel count (the last
+// thread has one pixel), ReLU6 and SiLU fused, with and without bias and residual.
+TEST(CudaNn, NhwcConvDirectPointwise) {
+    RT_REQUIRE_GPU();
+    setenv("RTINFER_CONV_POINTWISE", "force", 1);
+    for (const auto& [k, m] : std::vector<std::pair<int64_t, int64_t>>{{16, 96}, {2, 6}, {32, 24}}) {
+        for (int act : {0, 2, 4}) {
+            // (bias, residual): Z comes after B, so a residual case has a bias too.
+            for (const auto& [bias, residual] : std::vector<std::pair<bool, bool>>{{false, false}, {true, false}, {true, true}}) {
+                {
+                    Rng rng;
+                    Node node = make_node("NhwcConv", residual ? 4 : (bias ? 3 : 2), 1);
+                    node.domain = rtinfer::ir::kRtinferDomain;
+                    if (act) node.attrs["rt_fused_activation"] = attr_i(act);
+                    if (act == 2) {
+                        node.attrs["rt_clip_min"] = attr_f(0.0f);
+                        node.attrs["rt_clip_max"] = attr_f(6.0f);
+                    }
+                    std::vector<Input> in = {runtime(random_tensor({3, 5, 7, k}, rng)),
+                                             constant(random_tensor({m, 1, 1, k}, rng))};
+                    if (bias) in.push_back(constant(random_tensor({m}, rng)));
+                    if (residual) in.push_back(runtime(random_tensor({3, 5, 7, m}, rng)));
+                    check(node, in, DType::kFloat16,
+                          "NhwcConv direct 1x1 K " + std::to_string(k) + " M " + std::to_string(m) + " act " +
+                              std::to_string(act) + (bias ? " bias" : "") + (residual ? " residual" : ""));
+                }
+            }
+        }
+    }
+    unsetenv("RTINFER_CONV_POINTWISE");
+}
+
+// The fused entry reformat of a channels-last region: NCHW -> NHWC, zero channels up to `channels`, float16
+// output with to_half (the 16-byte store for 8 float16 channels) or the input's type.
+TEST(CudaNn, NchwToNhwc) {
+    RT_REQUIRE_GPU();
+    for (int64_t channels : {3, 5, 8}) {
+        for (int to_half : {0, 1}) {
+            for (DType t : kBoth) {
+                Rng rng;
+                Node node = make_node("NchwToNhwc", 1, 1, {{"channels", attr_i(channels)}, {"to_half", attr_i(to_half)}});
+                node.domain = rtinfer::ir::kRtinferDomain;
+                check(node, {runtime(random_tensor({2, 3, 7, 9}, rng))}, t,
+                      "NchwToNhwc channels " + std::to_string(channels) + " to_half " + std::to_string(to_half));
+            }
+        }
+    }
+}
+
 TEST(CudaNn, NhwcGlobalAveragePool) {
     RT_REQUIRE_GPU();
-    for (const Shape& x : {Shape{2, 7, 7, 64}, Shape{3, 5, 4, 3}, Shape{1, 1, 1, 8}}) {
+    for (const Shape& x : {Shape{2, 7, 7, 64}, Shape{3, 5, 4, 3}, Shape{1, 1, 1, 8}, Shape{2, 56, 56, 144},
+                           Shape{1, 112, 112, 32}, Shape{2, 3, 3, 1000}, Shape{1, 9, 9, 6}}) {
         for (DType t : kBoth) {
             Rng rng;
             Node node = make_node("NhwcGlobalAveragePool", 1, 1);
@@ -583,6 +707,37 @@ TEST(CudaNn, Pool) {
         for (DType t : kBoth) {
             Rng rng;
             check(make_node(c.op, 1, 1, c.attrs), {runtime(random_tensor(c.x, rng))}, t, c.op + " " + c.name);
+        }
+    }
+}
+
+// Channels-last MaxPool (what convert_to_nhwc makes of MaxPool): X [N, H, W, C], even C (half2) and odd C.
+TEST(CudaNn, NhwcMaxPool) {
+    RT_REQUIRE_GPU();
+    struct Case {
+        std::string name;
+        Shape x;
+        Attrs attrs;
+    };
+    const std::vector<Case> cases = {
+        {"3x3 stride 2 pad 1 (ResNet stem)",
+         {2, 12, 11, 64},
+         {{"kernel_shape", attr_ints({3, 3})}, {"strides", attr_ints({2, 2})}, {"pads", attr_ints({1, 1, 1, 1})}}},
+        {"odd channels, ceil_mode",
+         {1, 8, 7, 3},
+         {{"kernel_shape", attr_ints({3, 3})}, {"strides", attr_ints({2, 2})}, {"ceil_mode", attr_i(1)}}},
+        {"dilations, asymmetric pads",
+         {2, 9, 9, 6},
+         {{"kernel_shape", attr_ints({2, 3})}, {"dilations", attr_ints({2, 2})}, {"pads", attr_ints({0, 1, 2, 0})}}},
+        {"SAME_UPPER", {1, 7, 8, 10}, {{"kernel_shape", attr_ints({3, 3})}, {"strides", attr_ints({2, 2})},
+                                       {"auto_pad", attr_s("SAME_UPPER")}}},
+    };
+    for (const Case& c : cases) {
+        for (DType t : kBoth) {
+            Rng rng;
+            Node node = make_node("NhwcMaxPool", 1, 1, c.attrs);
+            node.domain = rtinfer::ir::kRtinferDomain;
+            check(node, {runtime(random_tensor(c.x, rng))}, t, "NhwcMaxPool " + c.name);
         }
     }
 }

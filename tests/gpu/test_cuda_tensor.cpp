@@ -418,6 +418,9 @@ TEST(CudaTensor, PadModes) {
         }
         check({"Pad", 19, {x, i64s({0, 0, 9, 10, 0, 0, 8, 11})}, {false, true}, {{"mode", attr_s("wrap")}}});
         check({"Pad", 18, {x, i64s({2, 1, 3, 4}), Tensor(), i64s({-1, 1})}, {false, true, false, true}});
+        // Channels-last 3 -> 8 channels with a fill value: the 16-byte row kernel for 2-byte types.
+        const Tensor nhwc = random_tensor(t, {2, 5, 7, 3}, seed++);
+        check({"Pad", 13, {nhwc, i64s({0, 0, 0, 0, 0, 0, 0, 5}), value}, {false, true, true}});
     }
     check({"Pad",
            2,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the SDK into a temporary prefix, then: the installed rtexec finds the built-in EfficientNMS_TRT
-# plugin without flags (lib/rtinfer/plugins beside its prefix), and samples/custom_plugin builds out of
-# tree with find_package(rtinfer) and runs end to end.
+# Installs the SDK into a temporary prefix, then: the built-in plugins are installed (EfficientNMS_TRT,
+# YoloDecode), the installed rtexec finds EfficientNMS_TRT without flags (lib/rtinfer/plugins beside its
+# prefix), and samples/custom_plugin builds out of tree with find_package(rtinfer) and runs end to end.
 #   check_install_plugins.sh BUILD_DIR SOURCE_DIR PYTHON
 set -euo pipefail
 build="$1"; src="$2"; python="$3"
@@ -10,6 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" > /dev/null
 rtexec="$tmp/prefix/bin/rtexec"
 ls "$tmp"/prefix/lib*/rtinfer/plugins/librtinfer_plugin_nms.so > /dev/null
+ls "$tmp"/prefix/lib*/rtinfer/plugins/librtinfer_plugin_yolo_decode.so > /dev/null
 
 "$python" - "$tmp/nms.onnx" <<'PY'
 import sys

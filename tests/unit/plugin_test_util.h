@@ -66,6 +66,18 @@ struct OnnxMaker {
         a->set_type(::onnx::AttributeProto::STRING);
         a->set_s(v);
     }
+    static void attr_ints(::onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
+        auto* a = n->add_attribute();
+        a->set_name(name);
+        a->set_type(::onnx::AttributeProto::INTS);
+        for (int64_t x : v) a->add_ints(x);
+    }
+    static void attr_floats(::onnx::NodeProto* n, const std::string& name, const std::vector<float>& v) {
+        auto* a = n->add_attribute();
+        a->set_name(name);
+        a->set_type(::onnx::AttributeProto::FLOATS);
+        for (float x : v) a->add_floats(x);
+    }
     std::string bytes() const { return model.SerializeAsString(); }
 
     Expected<std::unique_ptr<Engine>> build(BuilderConfig config = BuilderConfig()) const {

@@ -27,7 +27,7 @@ Expected<TimingCache> TimingCache::load(const std::string& path, const std::stri
     if (!std::getline(f, device) || (++line_no, device.rfind("device ", 0) != 0)) return bad("missing device line");
     if (!std::getline(f, libs) || (++line_no, libs.rfind("libraries ", 0) != 0)) return bad("missing libraries line");
     if (device.substr(7) != device_key || libs.substr(10) != library_versions()) {
-        if (skipped) *skipped = path + " was made for '" + device.substr(7) + "' with " + libs.substr(10) + "; measuring anew";
+        if (skipped) *skipped = path + " was made for '" + device.substr(7) + "' with " + libs.substr(10);
         return cache;
     }
     while (std::getline(f, line)) {

@@ -25,7 +25,7 @@ namespace rtinfer::cuda {
 class TimingCache {
 public:
     // Entries of a cache for another device or other library versions are not loaded (and that is said
-    // in the returned message of *skipped_reason).
+    // in *skipped_reason); a malformed file is an error naming the file and line.
     static Expected<TimingCache> load(const std::string& path, const std::string& device_key, std::string* skipped_reason);
     Status save(const std::string& path, const std::string& device_key) const;
 
@@ -37,11 +37,16 @@ public:
     void record(const std::string& signature, int64_t tactic, float milliseconds);
     size_t size() const;
     size_t hits() const { return hits_; }
+    // A cache file that was rejected (malformed, or for another device or library versions) is not written
+    // back: the path may not be a cache at all, or belong to another GPU.
+    void keep_file_as_is() { write_back_ = false; }
+    bool write_back() const { return write_back_; }
 
     TimingCache() = default;
-    TimingCache(TimingCache&& o) noexcept : entries_(std::move(o.entries_)) {}
+    TimingCache(TimingCache&& o) noexcept : entries_(std::move(o.entries_)), write_back_(o.write_back_) {}
     TimingCache& operator=(TimingCache&& o) noexcept {
         entries_ = std::move(o.entries_);
+        write_back_ = o.write_back_;
         return *this;
     }
 
@@ -54,6 +59,7 @@ private:
     std::map<std::string, Entry> entries_;
     mutable std::set<std::string> used_;
     mutable size_t hits_ = 0;
+    bool write_back_ = true;
 };
 
 // "cudnn 91900 cublasLt 130000" — the library versions a cache is valid for.

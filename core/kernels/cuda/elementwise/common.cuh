@@ -154,6 +154,43 @@ __global__ void binary_kernel(BinaryArgs args, Op op) {
     }
 }
 
+// float16 groups of W elements (see group_broadcast): args.bc is the group table; W = 2 moves half2, W = 8
+// moves 16 bytes.
+template <int W>
+struct alignas(2 * W) HalfGroup {
+    __half h[W];
+};
+
+template <int W, class Op>
+__global__ void binary_half_group_kernel(BinaryArgs args, bool vec_a, bool vec_b, Op op) {
+    using G = HalfGroup<W>;
+    const __half* a = static_cast<const __half*>(args.a);
+    const __half* b = static_cast<const __half*>(args.b);
+    G* y = static_cast<G*>(args.y);
+    RT_EW_FOR_EACH(j, args.bc.n) {
+        int64_t off[2];
+        broadcast_offsets(args.bc, j, off);
+        G ga, gb, gy;
+        if (vec_a) {
+            ga = *reinterpret_cast<const G*>(a + off[0]);
+        } else {
+#pragma unroll
+            for (int e = 0; e < W; ++e) ga.h[e] = a[off[0]];
+        }
+        if (vec_b) {
+            gb = *reinterpret_cast<const G*>(b + off[1]);
+        } else {
+#pragma unroll
+            for (int e = 0; e < W; ++e) gb.h[e] = b[off[1]];
+        }
+#pragma unroll
+        for (int e = 0; e < W; ++e) {
+            gy.h[e] = __float2half_rn(static_cast<float>(op(__half2float(ga.h[e]), __half2float(gb.h[e]))));
+        }
+        y[j] = gy;
+    }
+}
+
 template <class T, class R, class Op>
 Status launch_unary(const UnaryArgs& args, const Op& op, cudaStream_t stream) {
     if (args.n == 0) return Status();
@@ -166,6 +203,20 @@ template <class T, class R, class Op>
 Status launch_binary(const BinaryArgs& args, const Op& op, cudaStream_t stream) {
     if (args.bc.n == 0) return Status();
     binary_kernel<Op, T, R><<<blocks_for(args.bc.n), kThreads, 0, stream>>>(args, op);
+    RT_CUDA_CHECK_LAUNCH();
+    return Status();
+}
+
+template <class Op>
+Status launch_binary_half_group(const BinaryArgs& group_args, int width, bool vec_a, bool vec_b, const Op& op,
+                                cudaStream_t stream) {
+    if (group_args.bc.n == 0) return Status();
+    const unsigned blocks = blocks_for(group_args.bc.n);
+    if (width == 8) {
+        binary_half_group_kernel<8, Op><<<blocks, kThreads, 0, stream>>>(group_args, vec_a, vec_b, op);
+    } else {
+        binary_half_group_kernel<2, Op><<<blocks, kThreads, 0, stream>>>(group_args, vec_a, vec_b, op);
+    }
     RT_CUDA_CHECK_LAUNCH();
     return Status();
 }
@@ -246,7 +297,16 @@ private:
 template <class Op, uint32_t Mask, bool BoolOut = false>
 class BinaryCudaOp final : public CudaOp {
 public:
-    BinaryCudaOp(const Op& op, DataType dtype, const Broadcast<2>& bc) : op_(op), dtype_(dtype), bc_(bc) {}
+    BinaryCudaOp(const Op& op, DataType dtype, const Broadcast<2>& bc) : op_(op), dtype_(dtype), bc_(bc) {
+        if (!BoolOut && dtype == DataType::kFloat16) {
+            for (int width : {8, 2}) {
+                if (group_broadcast(bc_, width, &groups_, vec_)) {
+                    width_ = width;
+                    break;
+                }
+            }
+        }
+    }
 
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
                    const CudaLibs& libs) override {
@@ -255,6 +315,14 @@ public:
         args.b = inputs[1].data;
         args.y = outputs[0].data;
         args.bc = bc_;
+        if constexpr (!BoolOut && (Mask & type_bit(DataType::kFloat16)) != 0) {
+            const size_t bytes = 2 * static_cast<size_t>(width_);
+            const auto aligned = [bytes](const void* p) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; };
+            if (width_ > 1 && aligned(args.y) && (!vec_[0] || aligned(args.a)) && (!vec_[1] || aligned(args.b))) {
+                args.bc = groups_;
+                return launch_binary_half_group(args, width_, vec_[0], vec_[1], op_, libs.stream);
+            }
+        }
         Status status;
         const bool handled = dispatch<Mask>(dtype_, [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -267,6 +335,11 @@ private:
     Op op_;
     DataType dtype_;
     Broadcast<2> bc_;
+    // float16 with an inner dim that is a multiple of width_ (8, else 2): the group kernel over groups_ when
+    // the pointers allow; width_ 1: none.
+    int width_ = 1;
+    Broadcast<2> groups_;
+    bool vec_[2] = {false, false};
 };
 
 // ---- create helpers ----------------------------------------------------------------------------------

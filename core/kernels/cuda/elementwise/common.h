@@ -81,6 +81,39 @@ Expected<Broadcast<N>> make_broadcast(const OpSetup& setup, const ir::Shape& out
 }
 
 // The element types the kernels see; kernels get these, never DataType.
+// The same table over groups of `width` neighbouring output elements, for float16 kernels that move them
+// together (half2, or 8 halves in 16 bytes): the inner dim is divided by width and every operand's inner
+// stride multiplied by it (element units). vec[k] says operand k's group is `width` neighbouring elements
+// (one wide load), else one element read for the whole group. False when the grouping does not fit: an
+// inner dim not a multiple of width, an inner stride other than 0 or 1, or a stride elsewhere not a
+// multiple of width for a grouped operand.
+template <int N>
+bool group_broadcast(const Broadcast<N>& b, int width, Broadcast<N>* out, bool (&vec)[N]) {
+    if (b.n % width != 0) return false;
+    *out = b;
+    out->n = b.n / width;
+    const int inner = b.rank == 0 ? -1 : b.rank - 1;
+    if (inner >= 0 && b.dims[inner] % width != 0) return false;
+    for (int k = 0; k < N; ++k) {
+        const int64_t s = inner < 0 ? b.flat[k] : b.strides[k][inner];
+        if (s != 0 && s != 1) return false;
+        vec[k] = s == 1;
+        if (inner < 0) {
+            out->flat[k] = width * s;
+            continue;
+        }
+        out->strides[k][inner] = width * s;
+        for (int d = 0; d < inner; ++d) {
+            if (vec[k] && b.strides[k][d] % width != 0) return false;
+        }
+    }
+    if (inner >= 0) {
+        out->dims[inner] = b.dims[inner] / width;
+        if (out->narrow) fast_divisor(static_cast<uint32_t>(out->dims[inner]), &out->magic[inner], &out->shift[inner]);
+    }
+    return true;
+}
+
 enum class Elem : uint8_t { kF32, kF16, kI8, kU8, kI32, kI64, kBool };
 
 // Type sets, as bit masks over DataType.

@@ -21,6 +21,7 @@ extern const CudaKernel kInstanceNormalizationCuda;
 extern const CudaKernel kGroupNormalizationCuda;
 extern const CudaKernel kNhwcConvCuda;
 extern const CudaKernel kNhwcGlobalAveragePoolCuda;
+extern const CudaKernel kNhwcMaxPoolCuda;
 
 // The table this family registers; add a line here for each new op file.
 inline std::vector<const CudaKernel*> nn_cuda_kernels() {
@@ -37,7 +38,8 @@ inline std::vector<const CudaKernel*> nn_cuda_kernels() {
             &kInstanceNormalizationCuda,
             &kGroupNormalizationCuda,
             &kNhwcConvCuda,
-            &kNhwcGlobalAveragePoolCuda};
+            &kNhwcGlobalAveragePoolCuda,
+            &kNhwcMaxPoolCuda};
 }
 
 }  // namespace rtinfer::cuda

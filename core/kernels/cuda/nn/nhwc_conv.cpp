@@ -1,18 +1,26 @@
-// rtinfer.NhwcConv on cuDNN: a 2-D convolution on channels-last tensors (X NHWC, W OHWI, Y NHWC, optional
-// residual Z) with symmetric padding, as convert_to_nhwc and fuse_conv_residual produce it. With a bias and a
-// ReLU, cuDNN's fused conv + bias + Z + ReLU call does it all (when it runs the configuration); otherwise bias, Z and the
-// activation follow in one channels-last pass. Channels-last is the layout tensor cores take half-precision convolutions in without cuDNN
-// transposing operands around every call.
+// rtinfer.NhwcConv: a 2-D convolution on channels-last tensors (X NHWC, W OHWI, Y NHWC, optional residual Z)
+// with symmetric padding, as convert_to_nhwc and fuse_conv_residual produce it. Channels-last is the layout
+// tensor cores take half-precision convolutions in without cuDNN transposing operands around every call.
+// Paths, the fastest kept by measurement (and remembered in the timing cache):
+//   cuDNN: with a bias and a ReLU, cuDNN's fused conv + bias + Z + ReLU call (when it runs the configuration);
+//          otherwise the convolution, then bias, Z and the activation in one channels-last pass;
+//   pointwise convolutions: one cuBLASLt product with its bias (+ ReLU) epilogue;
+//   pointwise convolutions with few input channels (float16): the direct kernel of pointwise_conv.cu;
+//   depthwise convolutions: the direct kernel of depthwise_conv.cu, everything fused into its store.
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/kernels/cuda/device_info.h"
 #include "core/kernels/cuda/nn/conv_algo.h"
+#include "core/kernels/cuda/nn/depthwise_conv.h"
 #include "core/kernels/cuda/nn/kernels.h"
 #include "core/kernels/cuda/nn/lt_matmul.h"
 #include "core/kernels/cuda/nn/nn_cuda_util.h"
+#include "core/kernels/cuda/nn/pointwise_conv.h"
 #include "core/kernels/ref/nn/nn_common.h"
 
 namespace rtinfer::cuda {
@@ -26,18 +34,27 @@ bool fused_enabled() {
     return !(v && std::string(v) == "0");
 }
 
-// RTINFER_CONV_GEMM=0 keeps pointwise convolutions on cuDNN, =force puts them on cuBLASLt without measuring
-// (for comparisons and tests); otherwise the faster is kept.
-std::string gemm_mode() {
-    const char* v = std::getenv("RTINFER_CONV_GEMM");
+// RTINFER_CONV_GEMM (pointwise layers on cuBLASLt) and RTINFER_CONV_POINTWISE (pointwise layers with few
+// inputs on the direct kernel): =0 leaves that path out, =force takes it without measuring (for comparisons
+// and tests); otherwise the fastest is kept.
+// RTINFER_CONV_DEPTHWISE (depthwise layers on the direct kernel): off unless =auto (measure) or =force. Its
+// measurement on scratch buffers that stay in L2 favours it, and in whole networks it lost to cuDNN (H100,
+// MobileNetV2 batch 32: 1.24 ms with it measured in, 1.16 ms without), so cuDNN is the default.
+std::string path_mode(const char* variable) {
+    const char* v = std::getenv(variable);
     return v ? v : "";
 }
-bool gemm_enabled() {
-    return gemm_mode() != "0";
-}
 
-// The tactic id of the cuBLASLt path (cuDNN tactics are algo * 16 + math, far below).
+// The tactic ids of the other paths (cuDNN tactics are algo * 16 + math, far below).
 constexpr int64_t kGemmTactic = int64_t(1) << 30;
+constexpr int64_t kDepthwiseTactic = kGemmTactic + 1;
+constexpr int64_t kPointwiseTactic = kGemmTactic + 2;
+
+enum class Path { kCudnn, kGemm, kDepthwise, kPointwise };
+
+int64_t tactic_of(Path path) {
+    return path == Path::kGemm ? kGemmTactic : path == Path::kDepthwise ? kDepthwiseTactic : kPointwiseTactic;
+}
 
 struct ActivationDescDeleter {
     void operator()(cudnnActivationStruct* d) const { cudnnDestroyActivationDescriptor(d); }
@@ -47,13 +64,15 @@ using ActivationDesc = std::unique_ptr<cudnnActivationStruct, ActivationDescDele
 class NhwcConvOp : public CudaOp {
 public:
     size_t workspace_bytes() const override { return std::max(algo_.workspace, gemm_ ? gemm_->workspace_bytes() : 0); }
-    int64_t tactic() const override { return use_gemm_ ? kGemmTactic : algo_.tactic(); }
+    int64_t tactic() const override { return path_ == Path::kCudnn ? algo_.tactic() : tactic_of(path_); }
 
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void* workspace,
                    const CudaLibs& libs) override {
         RT_CUDNN_CHECK(cudnnSetStream(libs.cudnn, libs.stream));
         const void* z = residual_ ? inputs[3].data : nullptr;
-        if (use_gemm_) return run_gemm(libs.cublaslt, inputs[0].data, z, outputs[0].data, workspace, libs.stream);
+        if (path_ == Path::kGemm) return run_gemm(libs.cublaslt, inputs[0].data, z, outputs[0].data, workspace, libs.stream);
+        if (path_ == Path::kDepthwise) return run_depthwise(inputs[0].data, z, outputs[0].data, libs.stream);
+        if (path_ == Path::kPointwise) return run_pointwise(inputs[0].data, z, outputs[0].data, libs.stream);
         return run(libs.cudnn, inputs[0].data, weights_.get(inputs), z, outputs[0].data, workspace, libs.stream);
     }
 
@@ -71,6 +90,37 @@ public:
             RT_RETURN_IF_ERROR(nn::launch_channels_last_epilogue(p, stream));
         }
         return Status();
+    }
+
+    Status run_depthwise(const void* x, const void* z, void* y, cudaStream_t stream) const {
+        nn::DepthwiseParams p = depthwise_;
+        p.x = x;
+        p.z = z;
+        p.y = y;
+        return nn::launch_depthwise_nhwc(p, stream);
+    }
+
+    Status run_pointwise(const void* x, const void* z, void* y, cudaStream_t stream) const {
+        nn::PointwiseParams p = pointwise_;
+        p.x = x;
+        p.z = z;
+        p.y = y;
+        return nn::launch_pointwise_nhwc(p, stream);
+    }
+
+    // Runs the given path.
+    Status run_path(Path path, const CudaLibs& libs, const void* x, const void* z, void* y, void* ws) const {
+        switch (path) {
+            case Path::kGemm:
+                return run_gemm(libs.cublaslt, x, z, y, ws, libs.stream);
+            case Path::kDepthwise:
+                return run_depthwise(x, z, y, libs.stream);
+            case Path::kPointwise:
+                return run_pointwise(x, z, y, libs.stream);
+            case Path::kCudnn:
+                break;
+        }
+        return run(libs.cudnn, x, weights_.constant(), z, y, ws, libs.stream);
     }
 
     // One convolution: cuDNN's fused conv + bias (+ Z) + ReLU when it was found to run, else the convolution
@@ -111,7 +161,10 @@ public:
     bool fused_ = false;
     std::optional<nn::LtMatmul> gemm_;  // pointwise convolutions: the cuBLASLt candidate
     nn::Activation gemm_act_;           // what the GEMM's epilogue leaves to the channels-last pass
-    bool use_gemm_ = false;
+    nn::DepthwiseParams depthwise_;
+    DeviceBuffer depthwise_weights_;  // [KH * KW, C]
+    nn::PointwiseParams pointwise_;   // pointwise convolutions with few inputs: the direct kernel
+    Path path_ = Path::kCudnn;
     nn::ChannelsLastEpilogueParams epilogue_;
 };
 
@@ -123,6 +176,9 @@ Expected<float> time_ms(cudaStream_t stream, Fn fn) {
     RT_RETURN_IF_ERROR(stop.create());
     for (int i = 0; i < 3; ++i) RT_RETURN_IF_ERROR(fn());
     constexpr int kRuns = 10;
+    // The GPU waits while the host queues the runs, so that host launch overhead (and a busy host) does not
+    // enter the measurement.
+    RT_RETURN_IF_ERROR(hold_stream(stream, 2000.0));
     RT_CUDA_CHECK(cudaEventRecord(start.get(), stream));
     for (int i = 0; i < kRuns; ++i) RT_RETURN_IF_ERROR(fn());
     RT_CUDA_CHECK(cudaEventRecord(stop.get(), stream));
@@ -132,17 +188,24 @@ Expected<float> time_ms(cudaStream_t stream, Fn fn) {
     return ms / kRuns;
 }
 
-// Pointwise convolutions: measures the cuBLASLt product against the chosen cuDNN path on scratch buffers
-// and keeps the faster; the choice goes to the timing cache under the layer's signature.
-Status choose_path(NhwcConvOp& op, const CudaLibs& libs, const std::string& signature, size_t x_bytes, size_t y_bytes) {
+// Pointwise and depthwise convolutions: measures the other paths (cuBLASLt product, direct kernels) against
+// the chosen cuDNN path on scratch buffers and keeps the fastest; the choice goes to the timing cache under
+// the layer's signature. A path whose variable (see path_mode) says force is taken without measuring.
+Status choose_path(NhwcConvOp& op, const std::vector<std::pair<Path, const char*>>& others, const CudaLibs& libs,
+                   const std::string& signature, size_t x_bytes, size_t y_bytes) {
     const std::string key = signature + ":path";
-    if (gemm_mode() == "force") {
-        op.use_gemm_ = true;
-        return Status();
+    for (const auto& [path, variable] : others) {
+        if (path_mode(variable) == "force") {
+            op.path_ = path;
+            return Status();
+        }
     }
     if (libs.timing_cache) {
         if (auto known = libs.timing_cache->lookup(key)) {
-            op.use_gemm_ = *known == kGemmTactic;
+            op.path_ = Path::kCudnn;
+            for (const auto& other : others) {
+                if (*known == tactic_of(other.first)) op.path_ = other.first;
+            }
             return Status();
         }
     }
@@ -156,16 +219,20 @@ Status choose_path(NhwcConvOp& op, const CudaLibs& libs, const std::string& sign
         return Status();  // no scratch memory: keep cuDNN
     }
     const void* zp = op.residual_ ? z->get() : nullptr;
-    RT_ASSIGN_OR_RETURN(float cudnn_ms, time_ms(libs.stream, [&] {
-                            return op.run(libs.cudnn, x->get(), op.weights_.constant(), zp, y->get(), ws->get(),
-                                          libs.stream);
-                        }));
-    RT_ASSIGN_OR_RETURN(float gemm_ms, time_ms(libs.stream, [&] {
-                            return op.run_gemm(libs.cublaslt, x->get(), zp, y->get(), ws->get(), libs.stream);
-                        }));
-    op.use_gemm_ = gemm_ms < cudnn_ms;
+    auto measure = [&](Path path) {
+        return time_ms(libs.stream, [&] { return op.run_path(path, libs, x->get(), zp, y->get(), ws->get()); });
+    };
+    RT_ASSIGN_OR_RETURN(float best_ms, measure(Path::kCudnn));
+    op.path_ = Path::kCudnn;
+    for (const auto& other : others) {
+        RT_ASSIGN_OR_RETURN(float ms, measure(other.first));
+        if (ms < best_ms) {
+            best_ms = ms;
+            op.path_ = other.first;
+        }
+    }
     if (libs.timing_cache) {
-        libs.timing_cache->record(key, op.use_gemm_ ? kGemmTactic : op.algo_.tactic(), std::min(gemm_ms, cudnn_ms));
+        libs.timing_cache->record(key, op.path_ == Path::kCudnn ? op.algo_.tactic() : tactic_of(op.path_), best_ms);
     }
     return Status();
 }
@@ -188,6 +255,19 @@ bool try_fused(NhwcConvOp& op, cudnnHandle_t handle, size_t x_bytes, size_t y_by
     cudaGetLastError();
     op.fused_ = false;
     return false;
+}
+
+// Depthwise weights OHWI [C, KH, KW, 1] as [KH * KW, C] in the activation type, on the device.
+Expected<DeviceBuffer> tap_major_weights(const ir::Tensor& ohwi, DataType dtype) {
+    const int64_t channels = ohwi.dim(0), taps = ohwi.numel() / std::max<int64_t>(channels, 1);
+    const size_t es = data_type_size(ohwi.dtype());
+    ir::Tensor t(ohwi.dtype(), {taps, channels});
+    const auto* src = static_cast<const uint8_t*>(ohwi.raw());
+    auto* dst = static_cast<uint8_t*>(t.raw());
+    for (int64_t c = 0; c < channels; ++c) {
+        for (int64_t k = 0; k < taps; ++k) std::memcpy(dst + (k * channels + c) * es, src + (c * taps + k) * es, es);
+    }
+    return nn::upload(t, dtype);
 }
 
 ir::Shape nchw_of(const ir::Shape& nhwc) {
@@ -277,7 +357,19 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     }
     const bool pointwise = w[2] == 1 && w[3] == 1 && group == 1 && win.stride[1] == 1 && win.stride[2] == 1 &&
                            win.pad_begin[1] == 0 && win.pad_begin[2] == 0 && op->weights_.constant();
-    if (pointwise && gemm_enabled()) {
+    std::vector<std::pair<Path, const char*>> others;
+    if (pointwise && dtype == DataType::kFloat16 && path_mode("RTINFER_CONV_POINTWISE") != "0" &&
+        nn::pointwise_supported(static_cast<int>(x[1]), static_cast<int>(y[1]))) {
+        nn::PointwiseParams& pw = op->pointwise_;
+        pw.w = op->weights_.constant();
+        pw.bias = op->epilogue_.bias;
+        pw.pixels = ir::shape_numel(x) / x[1];
+        pw.inputs = static_cast<int>(x[1]);
+        pw.outputs = static_cast<int>(y[1]);
+        pw.act = act;
+        others.emplace_back(Path::kPointwise, "RTINFER_CONV_POINTWISE");
+    }
+    if (pointwise && path_mode("RTINFER_CONV_GEMM") != "0") {
         // Y [P, M] = X [P, C] times W [M, C] transposed, P = N * H * W.
         nn::MatmulShape ms;
         ms.dtype = dtype;
@@ -302,7 +394,47 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
         auto gemm = nn::LtMatmul::create(libs.cublaslt, ms, libs.allow_tf32);
         if (gemm.has_value()) {
             op->gemm_ = std::move(gemm).value();
-            RT_RETURN_IF_ERROR(choose_path(*op, libs, search.signature, search.x_bytes, search.y_bytes));
+            others.emplace_back(Path::kGemm, "RTINFER_CONV_GEMM");
+        }
+    }
+    if (!others.empty()) {
+        RT_RETURN_IF_ERROR(choose_path(*op, others, libs, search.signature, search.x_bytes, search.y_bytes));
+    }
+    // Depthwise: one filter per channel (group == C == M). An input activation only this path applies.
+    const bool depthwise = group > 1 && group == x[1] && w[0] == group && w[1] == 1 && setup.inputs[1].value &&
+                           w[2] <= 16 && w[3] <= 16;
+    RT_ASSIGN_OR_RETURN(nn::Activation in_act, nn::fused_activation(setup, true));
+    if (in_act.kind != nn::kActNone && !depthwise) {
+        return setup.unsupported("an input activation needs a depthwise convolution");
+    }
+    const std::string dw_mode = path_mode("RTINFER_CONV_DEPTHWISE");
+    if (depthwise && (dw_mode == "auto" || dw_mode == "force" || in_act.kind != nn::kActNone)) {
+        RT_ASSIGN_OR_RETURN(op->depthwise_weights_, tap_major_weights(*setup.inputs[1].value, dtype));
+        nn::DepthwiseParams& d = op->depthwise_;
+        d.w = op->depthwise_weights_.get();
+        d.bias = op->epilogue_.bias;
+        d.half = dtype == DataType::kFloat16;
+        d.batch = x[0];
+        d.channels = static_cast<int>(x[1]);
+        d.in_h = static_cast<int>(x[2]);
+        d.in_w = static_cast<int>(x[3]);
+        d.out_h = static_cast<int>(y[2]);
+        d.out_w = static_cast<int>(y[3]);
+        d.kernel_h = static_cast<int>(w[2]);
+        d.kernel_w = static_cast<int>(w[3]);
+        d.stride_h = static_cast<int>(win.stride[1]);
+        d.stride_w = static_cast<int>(win.stride[2]);
+        d.pad_h = static_cast<int>(win.pad_begin[1]);
+        d.pad_w = static_cast<int>(win.pad_begin[2]);
+        d.dilation_h = static_cast<int>(win.dilation[1]);
+        d.dilation_w = static_cast<int>(win.dilation[2]);
+        d.act = act;
+        d.in_act = in_act;
+        if (in_act.kind != nn::kActNone) {
+            op->path_ = Path::kDepthwise;
+        } else {
+            RT_RETURN_IF_ERROR(choose_path(*op, {{Path::kDepthwise, "RTINFER_CONV_DEPTHWISE"}}, libs, search.signature,
+                                           search.x_bytes, search.y_bytes));
         }
     }
     return std::unique_ptr<CudaOp>(std::move(op));

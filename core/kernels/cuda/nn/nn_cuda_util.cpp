@@ -8,10 +8,12 @@
 
 namespace rtinfer::cuda::nn {
 
-Expected<Activation> fused_activation(const OpSetup& setup) {
+Expected<Activation> fused_activation(const OpSetup& setup, bool input) {
     const ir::Node& node = setup.node;
+    const std::string code = input ? "rt_input_activation" : "rt_fused_activation";
+    const std::string prefix = input ? "rt_input_" : "rt_";
     Activation act;
-    act.kind = static_cast<int>(node.attr_int("rt_fused_activation", kActNone));
+    act.kind = static_cast<int>(node.attr_int(code, kActNone));
     switch (act.kind) {
         case kActNone:
         case kActRelu:
@@ -20,14 +22,14 @@ Expected<Activation> fused_activation(const OpSetup& setup) {
         case kActHardSwish:
             break;
         case kActClip:
-            act.a = node.attr_float("rt_clip_min", -std::numeric_limits<float>::infinity());
-            act.b = node.attr_float("rt_clip_max", std::numeric_limits<float>::infinity());
+            act.a = node.attr_float(prefix + "clip_min", -std::numeric_limits<float>::infinity());
+            act.b = node.attr_float(prefix + "clip_max", std::numeric_limits<float>::infinity());
             break;
         case kActLeakyRelu:
-            act.a = node.attr_float("rt_alpha", 0.01f);
+            act.a = node.attr_float(prefix + "alpha", 0.01f);
             break;
         default:
-            return setup.unsupported("rt_fused_activation " + std::to_string(act.kind) + " is not a known activation");
+            return setup.unsupported(code + " " + std::to_string(act.kind) + " is not a known activation");
     }
     return act;
 }

@@ -21,8 +21,9 @@ inline cudnnDataType_t cudnn_type(DataType t) {
     return t == DataType::kFloat16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
 }
 
-// Reads "rt_fused_activation" (and its parameters) from the node; kNone when absent.
-Expected<Activation> fused_activation(const OpSetup& setup);
+// Reads "rt_fused_activation" (input: "rt_input_activation") and its parameters from the node; kNone when
+// absent.
+Expected<Activation> fused_activation(const OpSetup& setup, bool input = false);
 
 // A host tensor (float16/32/64) as device memory of dtype `to` (float32 or float16), converted on the host.
 Expected<DeviceBuffer> upload(const ir::Tensor& t, DataType to);

@@ -25,12 +25,14 @@ extern const CudaKernel kResizeCuda;
 extern const CudaKernel kUpsampleCuda;
 extern const CudaKernel kDepthToSpaceCuda;
 extern const CudaKernel kSpaceToDepthCuda;
+extern const CudaKernel kNchwToNhwcCuda;
 
 // The table this family registers; add a line here for each new op file.
 inline std::vector<const CudaKernel*> tensor_cuda_kernels() {
     return {&kReshapeCuda,   &kFlattenCuda, &kSqueezeCuda, &kUnsqueezeCuda, &kIdentityCuda,     &kDropoutCuda,
             &kTransposeCuda, &kConcatCuda,  &kSplitCuda,   &kSliceCuda,     &kGatherCuda,       &kPadCuda,
-            &kExpandCuda,    &kTileCuda,    &kResizeCuda,  &kUpsampleCuda,  &kDepthToSpaceCuda, &kSpaceToDepthCuda};
+            &kExpandCuda,    &kTileCuda,    &kResizeCuda,  &kUpsampleCuda,  &kDepthToSpaceCuda, &kSpaceToDepthCuda,
+            &kNchwToNhwcCuda};
 }
 
 }  // namespace rtinfer::cuda

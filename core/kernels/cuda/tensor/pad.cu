@@ -82,6 +82,25 @@ Status launch(const PadParams& p, bool wide, cudaStream_t stream) {
     return Status();
 }
 
+// Rows of `in_cols` 2-byte elements widened with the fill to rows of 8 (16 bytes, one store): a channels-last
+// image padded along C to 8 channels for tensor cores (see convert_to_nhwc).
+__global__ void pad_rows_to_8_kernel(const uint16_t* src, uint4* dst, int64_t rows, int in_cols, uint16_t fill) {
+    for (int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; r < rows; r += int64_t(gridDim.x) * blockDim.x) {
+        uint16_t v[8];
+#pragma unroll
+        for (int c = 0; c < 8; ++c) v[c] = c < in_cols ? src[r * in_cols + c] : fill;
+        uint4 out;
+        memcpy(&out, v, sizeof(out));
+        dst[r] = out;
+    }
+}
+
+// The row case above: constant mode, two dims after merging, only the inner one padded, at its end, to 8.
+bool is_row_pad_to_8(const PadParams& p, size_t elem_size) {
+    return p.mode == kConstant && p.rank == 2 && elem_size == 2 && p.out_size[1] == 8 && p.at[0] == 0 &&
+           p.at[1] == 0 && p.lo[0] == 0 && p.lo[1] == 0 && p.kept[0] == p.out_size[0] && p.kept[1] < 8;
+}
+
 class PadOp final : public CudaOp {
 public:
     PadOp(PadParams params, size_t elem_size, bool wide) : params_(params), elem_size_(elem_size), wide_(wide) {}
@@ -91,6 +110,16 @@ public:
         PadParams p = params_;
         p.src = inputs[0].data;
         p.dst = outputs[0].data;
+        if (is_row_pad_to_8(p, elem_size_) && reinterpret_cast<uintptr_t>(p.dst) % 16 == 0) {
+            const int64_t rows = p.out_size[0];
+            const unsigned grid = static_cast<unsigned>(std::min<int64_t>((rows + 255) / 256, 1 << 20));
+            pad_rows_to_8_kernel<<<grid, 256, 0, libs.stream>>>(static_cast<const uint16_t*>(p.src),
+                                                                static_cast<uint4*>(p.dst), rows,
+                                                                static_cast<int>(p.kept[1]),
+                                                                static_cast<uint16_t>(p.fill));
+            RT_CUDA_CHECK_LAUNCH();
+            return Status();
+        }
         switch (elem_size_) {
             case 1:
                 return launch<uint8_t>(p, wide_, libs.stream);
@@ -111,6 +140,10 @@ private:
     size_t elem_size_;
     bool wide_;
 };
+
+Expected<std::unique_ptr<CudaOp>> make_pad_op(const OpSetup& setup, PadParams p, const ir::Shape& in,
+                                              const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
+                                              const std::string& mode_name, size_t elem_size);
 
 Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) {
     const ir::InputInfo& x = setup.inputs[0];
@@ -164,10 +197,38 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
         begin[static_cast<size_t>(axes[k])] = pads[k];
         end[static_cast<size_t>(axes[k])] = pads[k + axes.size()];
     }
+    ir::Shape out_shape(in.size());
+    for (size_t d = 0; d < in.size(); ++d) out_shape[d] = in[d] + begin[d] + end[d];
+    if (!setup.outputs.empty() && setup.outputs[0].shape_known && setup.outputs[0].shape != out_shape &&
+        std::all_of(out_shape.begin(), out_shape.end(), [](int64_t v) { return v >= 0; })) {
+        return setup_error(setup, "output " + ir::shape_str(setup.outputs[0].shape) + " differs from the padded " +
+                                      ir::shape_str(out_shape));
+    }
+    // Neighbouring unpadded dims index as one (an NHWC image padded along C is [N * H * W, C]): fewer
+    // divisions per element.
+    ir::Shape merged_in;
+    std::vector<int64_t> merged_begin, merged_end;
+    for (size_t d = 0; d < in.size(); ++d) {
+        const bool unpadded = begin[d] == 0 && end[d] == 0;
+        if (unpadded && !merged_in.empty() && merged_begin.back() == 0 && merged_end.back() == 0) {
+            merged_in.back() *= in[d];
+            continue;
+        }
+        merged_in.push_back(in[d]);
+        merged_begin.push_back(begin[d]);
+        merged_end.push_back(end[d]);
+    }
     PadParams p{};
-    p.rank = rank;
+    p.rank = static_cast<int>(merged_in.size());
     p.mode = mode;
     p.fill = fill;
+    return make_pad_op(setup, p, merged_in, merged_begin, merged_end, mode_name, data_type_size(x.dtype));
+}
+
+Expected<std::unique_ptr<CudaOp>> make_pad_op(const OpSetup& setup, PadParams p, const ir::Shape& in,
+                                              const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
+                                              const std::string& mode_name, size_t elem_size) {
+    const int mode = p.mode;
     const auto strides = ir::shape_strides(in);
     ir::Shape out(in.size());
     for (size_t d = 0; d < in.size(); ++d) {
@@ -183,16 +244,12 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
         }
     }
     p.count = ir::shape_numel(out);
-    if (!setup.outputs.empty() && setup.outputs[0].shape_known && setup.outputs[0].shape != out) {
-        return setup_error(setup, "output " + ir::shape_str(setup.outputs[0].shape) + " differs from the padded " +
-                                      ir::shape_str(out));
-    }
     constexpr int64_t kNarrowLimit = INT32_MAX / 4;
     bool wide = p.count > kNarrowLimit || ir::shape_numel(in) > kNarrowLimit;
     int64_t span = 0;  // bounds |source offset|, also for the coordinates outside the kept block
     for (size_t d = 0; d < in.size(); ++d) span += (p.lo[d] + p.at[d] + std::max(out[d], p.kept[d])) * strides[d];
     wide = wide || span > kNarrowLimit;
-    return std::unique_ptr<CudaOp>(new PadOp(p, data_type_size(x.dtype), wide));
+    return std::unique_ptr<CudaOp>(new PadOp(p, elem_size, wide));
 }
 
 }  // namespace

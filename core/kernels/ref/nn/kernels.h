@@ -31,12 +31,14 @@ extern const ir::OpKernel kMeanVarianceNormalizationKernel;
 extern const ir::OpKernel kMaxUnpoolKernel;
 extern const ir::OpKernel kNhwcConvKernel;
 extern const ir::OpKernel kNhwcGlobalAveragePoolKernel;
+extern const ir::OpKernel kNhwcMaxPoolKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> nn_kernels() {
     return {&kConvKernel,
             &kNhwcConvKernel,
             &kNhwcGlobalAveragePoolKernel,
+            &kNhwcMaxPoolKernel,
             &kConvTransposeKernel,
             &kMaxPoolKernel,
             &kAveragePoolKernel,

@@ -1,8 +1,11 @@
 // rtinfer.NhwcConv: Conv on channels-last tensors, what convert_to_nhwc makes of a 2-D Conv.
 // X [N, H, W, C], W [M, kH, kW, C / group] (OHWI), optional B [M], optional Z [N, H', W', M] (a residual
-// added before the fused activation, see fuse_conv_residual) -> Y [N, H', W', M]; the attributes are Conv's. The reference permutes to NCHW, runs the Conv reference and permutes the result back.
+// added before the fused activation, see fuse_conv_residual) -> Y [N, H', W', M]; the attributes are Conv's,
+// plus rt_input_activation (applied to X as it is read, see fuse_input_activation). The reference permutes to
+// NCHW, runs the Conv reference and permutes the result back.
 #include <vector>
 
+#include "core/ir/fused_activation.h"
 #include "core/kernels/ref/nn/kernels.h"
 #include "core/kernels/ref/nn/nn_common.h"
 
@@ -63,6 +66,11 @@ Status run(ir::ComputeContext& ctx) {
     RT_RETURN_IF_ERROR(nn::conv_geometry(ctx.node(), xs, ws, win));
     std::vector<T> x_nchw(static_cast<size_t>(x.numel())), w_oihw(static_cast<size_t>(w.numel()));
     permute(x.data<T>(), x_nchw.data(), xs[0], xs[1], xs[2] * xs[3], true);
+    // An input activation (fuse_input_activation) applies to X itself; the zero padding stays zero.
+    const ir::FusedActivationParams in_act = ir::input_activation(ctx.node());
+    if (in_act.act != ir::FusedActivation::kNone) {
+        for (T& v : x_nchw) v = static_cast<T>(ir::apply_fused_activation(in_act, static_cast<float>(v)));
+    }
     permute(w.data<T>(), w_oihw.data(), ws[0], ws[1], ws[2] * ws[3], true);
     ir::Tensor& y = ctx.output(0);
     std::vector<T> y_nchw(static_cast<size_t>(y.numel())), col;

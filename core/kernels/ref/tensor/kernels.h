@@ -42,6 +42,7 @@ extern const ir::OpKernel kReverseSequenceKernel;
 extern const ir::OpKernel kUniqueKernel;
 extern const ir::OpKernel kResizeKernel;
 extern const ir::OpKernel kUpsampleKernel;
+extern const ir::OpKernel kNchwToNhwcKernel;
 
 // The table this family registers.
 inline std::vector<const ir::OpKernel*> tensor_kernels() {
@@ -53,7 +54,7 @@ inline std::vector<const ir::OpKernel*> tensor_kernels() {
             &kScatterKernel,      &kScatterElementsKernel, &kScatterNDKernel,      &kDepthToSpaceKernel,
             &kSpaceToDepthKernel, &kTriluKernel,           &kEyeLikeKernel,        &kRangeKernel,
             &kOneHotKernel,       &kNonZeroKernel,         &kCompressKernel,       &kReverseSequenceKernel,
-            &kUniqueKernel,       &kResizeKernel,          &kUpsampleKernel};
+            &kUniqueKernel,       &kResizeKernel,          &kUpsampleKernel,       &kNchwToNhwcKernel};
 }
 
 }  // namespace rtinfer::ref
