@@ -10,7 +10,7 @@ pixels, sigmoid scores. Two post-processings:
     top 100 per image: the usual way to measure a detector's mAP;
   * "EfficientNMS_TRT settings": exactly what the shipped detector_nms.onnx computes (NMS below: score > 0.05,
     per-class NMS at IoU 0.5, the top 100), written in PyTorch.
-rtinfer builds detector_nms.onnx for the CPU backend with rtexec (EfficientNMS_TRT is a built-in plugin),
+rtinfer builds detector_nms.onnx for the CPU backend (--backend cpu cuda: both) with rtexec (EfficientNMS_TRT is a built-in plugin),
 runs it on the same images in batches of .npy files, and takes its detections as they come.
 
 AP is VOC-style (all-point interpolation) per class at IoU 0.5, then averaged over the classes. The program
@@ -18,6 +18,7 @@ prints the per-class APs, the mAPs, and the difference between PyTorch and rtinf
 post-processing; it exits with status 1 when that difference exceeds --max-diff (0.5 points).
 
 Usage: /usr/bin/python3 scripts/detector/evaluate.py [--count 500] [--rtexec build/sdk/rtexec/rtexec]
+       [--backend cpu cuda]
        [--onnx models/detector/detector_nms.onnx] [--ckpt CHECKPOINT] [--no-rtinfer]
 """
 import argparse
@@ -223,13 +224,13 @@ def nchw_float(images):
     return np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2)).astype(np.float32) / np.float32(255.0)
 
 
-def run_rtinfer(rtexec, onnx_path, images, batch, work_dir, verbose=False):
-    """Builds onnx_path for rtinfer's CPU backend and runs it on images in batches; returns per image
-    (boxes, scores, classes) from the EfficientNMS_TRT outputs, and the build and run times."""
+def run_rtinfer(rtexec, onnx_path, images, batch, work_dir, backend="cpu", verbose=False):
+    """Builds onnx_path for rtinfer's `backend` (cpu or cuda) and runs it on images in batches; returns per
+    image (boxes, scores, classes) from the EfficientNMS_TRT outputs, and the build and run times."""
     os.makedirs(work_dir, exist_ok=True)
     engine = os.path.join(work_dir, "detector_nms.engine")
     t0 = time.time()
-    cmd = [rtexec, "build", "--onnx", onnx_path, "--out", engine, "--backend", "cpu", "--min-batch", "1",
+    cmd = [rtexec, "build", "--onnx", onnx_path, "--out", engine, "--backend", backend, "--min-batch", "1",
            "--opt-batch", str(batch), "--max-batch", str(batch)]
     subprocess.run(cmd, check=True, stdout=None if verbose else subprocess.DEVNULL)
     t_build = time.time() - t0
@@ -281,6 +282,8 @@ def main():
     ap.add_argument("--batch", type=int, default=50, help="images per rtexec run")
     ap.add_argument("--work-dir", help="where the engine and the .npy batches go (default: a temporary folder)")
     ap.add_argument("--no-rtinfer", action="store_true", help="PyTorch only")
+    ap.add_argument("--backend", nargs="+", default=["cpu"], choices=["cpu", "cuda"],
+                    help="rtinfer backends to evaluate (each must agree with PyTorch)")
     ap.add_argument("--max-diff", type=float, default=0.5, help="allowed |PyTorch - rtinfer| in mAP points")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -307,20 +310,24 @@ def main():
     if args.no_rtinfer:
         return 0
     rtexec = find_rtexec(args.rtexec)
-    work = args.work_dir or tempfile.mkdtemp(prefix="detector_eval_")
-    try:
-        preds, t_build, t_run = run_rtinfer(rtexec, args.onnx, images, args.batch, work)
-    finally:
-        if not args.work_dir:
-            shutil.rmtree(work, ignore_errors=True)
-    m_rt, aps = mean_ap(preds, boxes, classes, model.num_classes)
-    report("rtinfer CPU, %s" % os.path.basename(args.onnx), m_rt, aps, names)
-    print("  (rtinfer: build %.1f s, %d runs %.1f s)" % (t_build, (len(images) + args.batch - 1) // args.batch,
-                                                          t_run))
-    diff = 100 * (m_rt - m_pt)
-    ok = abs(diff) <= args.max_diff
-    print("rtinfer - PyTorch (same post-processing): %+.3f mAP points (allowed +-%.1f): %s" %
-          (diff, args.max_diff, "OK" if ok else "FAIL"))
+    ok = True
+    for backend in args.backend:
+        work = args.work_dir or tempfile.mkdtemp(prefix="detector_eval_")
+        try:
+            preds, t_build, t_run = run_rtinfer(rtexec, args.onnx, images, args.batch,
+                                                os.path.join(work, backend), backend)
+        finally:
+            if not args.work_dir:
+                shutil.rmtree(work, ignore_errors=True)
+        m_rt, aps = mean_ap(preds, boxes, classes, model.num_classes)
+        report("rtinfer %s, %s" % (backend.upper(), os.path.basename(args.onnx)), m_rt, aps, names)
+        print("  (rtinfer: build %.1f s, %d runs %.1f s)" % (t_build, (len(images) + args.batch - 1) // args.batch,
+                                                              t_run))
+        diff = 100 * (m_rt - m_pt)
+        agree = abs(diff) <= args.max_diff
+        ok = ok and agree
+        print("rtinfer %s - PyTorch (same post-processing): %+.3f mAP points (allowed +-%.1f): %s" %
+              (backend.upper(), diff, args.max_diff, "OK" if agree else "FAIL"))
     return 0 if ok else 1
 
 
