@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""rtexec with plugins: a TensorRT-style model with EfficientNMS_TRT built and run without flags, a YOLOv8
+"""rtexec with plugins: a TensorRT-style model with EfficientNMS_TRT built and run without flags and checked
+against torchvision's NMS, a YOLOv8
 head decoded by YoloDecode and chained into EfficientNMS_TRT, a custom plugin given by --plugins or
 RTINFER_PLUGIN_PATH, and the errors when a plugin is missing.
 
@@ -256,6 +257,82 @@ def custom_plugin_flags_and_env(env):
             stderr_has=["plugin library '" + env.path("bogus.so") + "' cannot be loaded"])
     env.run(["build", "--help"], 0, stdout_has=["--plugins"])
     env.run(["run", "--help"], 0, stdout_has=["--plugins"])
+
+
+def nms_batch_model(env, name, batch, anchors, classes, k, score_threshold, iou_threshold, agnostic):
+    from onnx import TensorProto, helper
+    vi = helper.make_tensor_value_info
+    node = helper.make_node("EfficientNMS_TRT", ["boxes", "scores"],
+                            ["num_detections", "detection_boxes", "detection_scores", "detection_classes"],
+                            name="nms", domain="TRT", background_class=-1, box_coding=0, class_agnostic=agnostic,
+                            iou_threshold=iou_threshold, max_output_boxes=k, score_activation=0,
+                            score_threshold=score_threshold, plugin_version="1")
+    graph = helper.make_graph(
+        [node], "nms", [vi("boxes", TensorProto.FLOAT, [batch, anchors, 4]),
+                        vi("scores", TensorProto.FLOAT, [batch, anchors, classes])],
+        [vi("num_detections", TensorProto.INT32, [batch, 1]), vi("detection_boxes", TensorProto.FLOAT, [batch, k, 4]),
+         vi("detection_scores", TensorProto.FLOAT, [batch, k]), vi("detection_classes", TensorProto.INT32, [batch, k])])
+    return save(env.path(name + ".onnx"), graph, ["TRT"])
+
+
+@case
+def efficient_nms_vs_torchvision(env):
+    """EfficientNMS_TRT through rtexec against torchvision's nms / batched_nms on random boxes: class-aware and
+    class-agnostic, a batch of 3, max_output_boxes clipping, an image whose boxes all coincide (all but one
+    per class suppressed) and one whose scores are all below the threshold (no detections). The backend is
+    cpu, or $RTINFER_TEST_BACKEND (cuda on a GPU machine)."""
+    need_onnx()
+    try:
+        import torch
+        import torchvision
+    except ImportError as e:
+        print(f"SKIP: torchvision is not installed ({e})")
+        sys.exit(77)
+    import numpy as np
+    backend = os.environ.get("RTINFER_TEST_BACKEND", "cpu")
+    batch, anchors, classes, thr, iou = 3, 200, 4, 0.3, 0.45
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 100, (batch, anchors, 2)).astype(np.float32)
+    wh = rng.uniform(5, 40, (batch, anchors, 2)).astype(np.float32)
+    boxes = np.concatenate([xy, xy + wh], axis=2)
+    scores = rng.uniform(0, 1, (batch, anchors, classes)).astype(np.float32)  # distinct: no ties
+    boxes[1] = boxes[1, :1]                      # image 1: one box repeated everywhere
+    scores[2] = rng.uniform(0, thr * 0.9, (anchors, classes))  # image 2: nothing above the threshold
+    np.save(env.path("boxes.npy"), boxes)
+    np.save(env.path("scores.npy"), scores)
+    for agnostic in (0, 1):
+        for k in (20, 300):
+            name = f"nms_a{agnostic}_k{k}"
+            model = nms_batch_model(env, name, batch, anchors, classes, k, thr, iou, agnostic)
+            engine = env.path(name + ".engine")
+            env.run(["build", "--onnx", model, "--out", engine, "--backend", backend], 0)
+            out = env.path(name + ".out")
+            env.run(["run", "--engine", engine, "--input", f"boxes={env.path('boxes.npy')}",
+                     "--input", f"scores={env.path('scores.npy')}", "--output-dir", out], 0)
+            num = np.load(os.path.join(out, "num_detections.npy")).reshape(-1)
+            got_b = np.load(os.path.join(out, "detection_boxes.npy"))
+            got_s = np.load(os.path.join(out, "detection_scores.npy"))
+            got_c = np.load(os.path.join(out, "detection_classes.npy"))
+            for b in range(batch):
+                a_idx, c_idx = np.nonzero(scores[b] > thr)
+                cb = torch.from_numpy(boxes[b][a_idx])
+                cs = torch.from_numpy(scores[b][a_idx, c_idx])
+                cc = torch.from_numpy(c_idx)
+                keep = torchvision.ops.nms(cb, cs, iou) if agnostic else torchvision.ops.batched_nms(cb, cs, cc, iou)
+                keep = keep[:k].numpy()
+                what = f"{name} image {b} ({backend})"
+                if num[b] != len(keep):
+                    raise Failure(f"{what}: num_detections {num[b]}, torchvision keeps {len(keep)}")
+                n = len(keep)
+                if got_c[b, :n].tolist() != c_idx[keep].tolist():
+                    raise Failure(f"{what}: classes {got_c[b, :n].tolist()} != {c_idx[keep].tolist()}")
+                if not np.allclose(got_s[b, :n], cs.numpy()[keep], atol=1e-6):
+                    raise Failure(f"{what}: scores differ from torchvision's")
+                if not np.allclose(got_b[b, :n], cb.numpy()[keep], atol=1e-5):
+                    raise Failure(f"{what}: boxes differ from torchvision's")
+            if not (num[1] == (1 if agnostic else classes) and num[2] == 0 and num[0] == (20 if k == 20 else num[0])):
+                raise Failure(f"{name}: num_detections {num.tolist()} (expected image 1: {1 if agnostic else classes}, "
+                              "image 2: 0, image 0 clipped to 20 when max_output_boxes is 20)")
 
 
 def main():
