@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/kernels/cuda/cuda_check.h"
+#include "core/kernels/cuda/nn/nn_device.cuh"
 #include "core/kernels/cuda/tensor/kernels.h"
 
 namespace rtinfer::cuda {
@@ -19,18 +20,8 @@ struct ReformatParams {
     int in_channels = 0, out_channels = 0;
 };
 
-__device__ __forceinline__ float load(const float* p, int64_t i) {
-    return p[i];
-}
-__device__ __forceinline__ float load(const __half* p, int64_t i) {
-    return __half2float(p[i]);
-}
-__device__ __forceinline__ void store(float* p, int64_t i, float v) {
-    p[i] = v;
-}
-__device__ __forceinline__ void store(__half* p, int64_t i, float v) {
-    p[i] = __float2half_rn(v);
-}
+using nn::load_f;
+using nn::store_f;
 
 template <class In, class Out>
 __global__ void nchw_to_nhwc_kernel(ReformatParams p) {
@@ -44,7 +35,7 @@ __global__ void nchw_to_nhwc_kernel(ReformatParams p) {
             if (p.out_channels == 8) {
                 __half v[8];
 #pragma unroll
-                for (int c = 0; c < 8; ++c) v[c] = __float2half_rn(c < p.in_channels ? load(src, c * p.pixels) : 0.0f);
+                for (int c = 0; c < 8; ++c) v[c] = __float2half_rn(c < p.in_channels ? load_f(src, c * p.pixels) : 0.0f);
                 uint4 packed;
                 memcpy(&packed, v, sizeof(packed));
                 reinterpret_cast<uint4*>(y)[i] = packed;
@@ -52,7 +43,7 @@ __global__ void nchw_to_nhwc_kernel(ReformatParams p) {
             }
         }
         for (int c = 0; c < p.out_channels; ++c) {
-            store(y, i * p.out_channels + c, c < p.in_channels ? load(src, c * p.pixels) : 0.0f);
+            store_f(y, i * p.out_channels + c, c < p.in_channels ? load_f(src, c * p.pixels) : 0.0f);
         }
     }
 }
