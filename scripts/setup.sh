@@ -6,7 +6,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libprotobuf-dev protobuf-compiler zlib1g-dev
   libonnx-dev libonnx-testdata
-  libopenblas-dev libgtest-dev
+  libopenblas-dev libgtest-dev libyaml-cpp-dev
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
 )
 
