@@ -1,8 +1,8 @@
 // Depthwise channels-last convolution. Float16 with an even channel count, 3x3 or 5x5, stride 1 or 2: the
 // strip kernel (a row of outputs per thread, shared input columns in registers). Otherwise one thread per
-// output pixel and channel pair (half2, when C is even and the pointers allow) or channel. Neighbouring threads take neighbouring channels, so every tap is one
-// coalesced read; the taps of 3x3 and 5x5 filters are unrolled. Accumulates in float. An input activation
-// applies to each loaded X value (padding taps stay zero).
+// output pixel and channel pair (half2, when C is even and the pointers allow) or channel. Neighbouring threads take
+// neighbouring channels, so every tap is one coalesced read; the taps of 3x3 and 5x5 filters are unrolled. Accumulates
+// in float. An input activation applies to each loaded X value (padding taps stay zero).
 #include "core/kernels/cuda/nn/depthwise_conv.h"
 
 #include <cuda_fp16.h>
@@ -210,7 +210,8 @@ Status launch_depthwise_nhwc(const DepthwiseParams& p, cudaStream_t stream) {
     if (p.kernel_h > 16 || p.kernel_w > 16) {
         return Status(StatusCode::kInvalidArgument, "depthwise kernel: filters above 16 x 16 are not supported");
     }
-    const bool pairs = p.half && p.channels % 2 == 0 && aligned4(p.x) && aligned4(p.w) && aligned4(p.y) && aligned4(p.z);
+    const bool pairs =
+        p.half && p.channels % 2 == 0 && aligned4(p.x) && aligned4(p.w) && aligned4(p.y) && aligned4(p.z);
     const int lanes = pairs ? p.channels / 2 : p.channels;
     const int64_t count = p.batch * p.out_h * p.out_w * lanes;
     if (count == 0) return Status();

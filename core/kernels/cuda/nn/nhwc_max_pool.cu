@@ -89,7 +89,7 @@ Status launch(const void* x, void* y, const NhwcPoolGeometry& g, cudaStream_t st
 namespace {
 
 class NhwcMaxPoolOp : public CudaOp {
-public:
+  public:
     NhwcMaxPoolOp(const nn::NhwcPoolGeometry& g, DataType dtype) : g_(g), dtype_(dtype) {}
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
                    const CudaLibs& libs) override {
@@ -105,7 +105,7 @@ public:
         return nn::launch<__half>(x, y, g_, libs.stream);
     }
 
-private:
+  private:
     nn::NhwcPoolGeometry g_;
     DataType dtype_;
 };
@@ -124,7 +124,7 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
     if (kernel.size() != 2) return setup.unsupported("kernel_shape must have 2 entries");
     rtinfer::ref::nn::Window w;
     RT_RETURN_IF_ERROR(rtinfer::ref::nn::conv_window(setup.node, ir::Shape{x[1], x[2]}, kernel,
-                                            setup.node.attr_int("ceil_mode", 0) != 0, w));
+                                                     setup.node.attr_int("ceil_mode", 0) != 0, w));
     nn::NhwcPoolGeometry g;
     g.batch = x[0];
     g.channels = x[3];

@@ -96,8 +96,8 @@ Status launch_pointwise_nhwc(const PointwiseParams& p, cudaStream_t stream) {
     }
     const unsigned grid = grid_for(count);
     switch (p.inputs) {
-#define RT_POINTWISE_CASE(K)                                                                \
-    case K:                                                                                 \
+#define RT_POINTWISE_CASE(K)                                                                    \
+    case K:                                                                                     \
         pointwise_kernel<K><<<grid, kThreads, 0, stream>>>(p, pairs, static_cast<int>(groups)); \
         break;
         RT_POINTWISE_CASE(2)

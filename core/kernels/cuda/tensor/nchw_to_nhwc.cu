@@ -35,7 +35,8 @@ __global__ void nchw_to_nhwc_kernel(ReformatParams p) {
             if (p.out_channels == 8) {
                 __half v[8];
 #pragma unroll
-                for (int c = 0; c < 8; ++c) v[c] = __float2half_rn(c < p.in_channels ? load_f(src, c * p.pixels) : 0.0f);
+                for (int c = 0; c < 8; ++c)
+                    v[c] = __float2half_rn(c < p.in_channels ? load_f(src, c * p.pixels) : 0.0f);
                 uint4 packed;
                 memcpy(&packed, v, sizeof(packed));
                 reinterpret_cast<uint4*>(y)[i] = packed;
@@ -59,7 +60,7 @@ Status launch(const ReformatParams& p, cudaStream_t stream) {
 }
 
 class NchwToNhwcOp final : public CudaOp {
-public:
+  public:
     NchwToNhwcOp(const ReformatParams& p, DataType in, DataType out) : p_(p), in_(in), out_(out) {}
     Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs, void*,
                    const CudaLibs& libs) override {
@@ -74,7 +75,7 @@ public:
         return out_half ? launch<float, __half>(p, libs.stream) : launch<float, float>(p, libs.stream);
     }
 
-private:
+  private:
     ReformatParams p_;
     DataType in_, out_;
 };
@@ -87,7 +88,8 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
     }
     const ir::Shape& x = setup.inputs[0].shape;
     const ir::Shape& y = setup.outputs[0].shape;
-    if (x.size() != 4 || y.size() != 4 || y[3] < x[1]) return setup.unsupported("expects X [N, C, H, W] -> Y [N, H, W, C']");
+    if (x.size() != 4 || y.size() != 4 || y[3] < x[1])
+        return setup.unsupported("expects X [N, C, H, W] -> Y [N, H, W, C']");
     ReformatParams p;
     p.batch = x[0];
     p.pixels = x[2] * x[3];

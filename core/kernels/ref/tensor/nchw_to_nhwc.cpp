@@ -19,7 +19,8 @@ Status infer(ir::InferContext& ctx) {
     const ir::Shape& x = ctx.input_shape(0);
     if (x.size() != 4) return ctx.error("X must be 4-D (NCHW)");
     const int64_t channels = ctx.node().attr_int("channels", x[1]);
-    if (channels < x[1]) return ctx.error("channels " + std::to_string(channels) + " is below X's " + std::to_string(x[1]));
+    if (channels < x[1])
+        return ctx.error("channels " + std::to_string(channels) + " is below X's " + std::to_string(x[1]));
     ctx.set_output(0, ctx.node().attr_int("to_half", 0) != 0 ? ir::DType::kFloat16 : t, {x[0], x[2], x[3], channels});
     return Status();
 }
