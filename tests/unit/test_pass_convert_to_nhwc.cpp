@@ -347,3 +347,39 @@ TEST(Passes, NchwToNhwcReferencePermutesAndZeroPads) {
         }
     }
 }
+
+// The channels-last ops are internal, but an ONNX file may name them (domain rtinfer): bad attributes and
+// shapes are errors that name the node, not crashes.
+TEST(Passes, ChannelsLastOpsRejectBadShapesAndAttributes) {
+    const ir::Tensor x = random_tensor({1, 3, 2, 2}, 51);
+    std::vector<ir::Tensor> out;
+    ir::Node reformat;
+    reformat.name = "bad_reformat";
+    reformat.op_type = "NchwToNhwc";
+    reformat.domain = ir::kRtinferDomain;
+    reformat.inputs = {"x"};
+    reformat.outputs = {"y"};
+    reformat.attrs["channels"] = ir::Attribute{};
+    reformat.attrs["channels"].kind = ir::Attribute::Kind::kInt;
+    reformat.attrs["channels"].i = 2;  // below X's 3 channels
+    const ir::OpKernel* k = ref::reference_registry().find(ir::kRtinferDomain, "NchwToNhwc");
+    ASSERT_NE(k, nullptr);
+    Status s = ref::evaluate_node(*k, reformat, 17, {&x}, out);
+    EXPECT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("bad_reformat"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("channels 2 is below X's 3"), std::string::npos) << s.message();
+
+    ir::Node pool;
+    pool.name = "bad_pool";
+    pool.op_type = "NhwcMaxPool";
+    pool.domain = ir::kRtinferDomain;
+    pool.inputs = {"x"};
+    pool.outputs = {"y"};
+    pool.attrs["kernel_shape"] = ints({3, 3, 3});
+    const ir::OpKernel* p = ref::reference_registry().find(ir::kRtinferDomain, "NhwcMaxPool");
+    ASSERT_NE(p, nullptr);
+    s = ref::evaluate_node(*p, pool, 17, {&x}, out);
+    EXPECT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("bad_pool"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("kernel_shape must have 2 entries"), std::string::npos) << s.message();
+}
