@@ -210,8 +210,9 @@ def verify_against_reference(model, reference_dir, tol=1e-4):
     ok_boxes = np.all(np.abs(boxes.numpy() - want_boxes) <= tol * np.maximum(1.0, np.abs(want_boxes)))
     ok_scores = np.all(np.abs(scores.numpy() - want_scores) <= tol * np.maximum(1.0, np.abs(want_scores)))
     if not (ok_boxes and ok_scores):
-        raise BenchError("the PyTorch model does not reproduce %s: max |diff| boxes %.3g px, scores %.3g "
-                         "(allowed %g, relative above 1); the weights were not mapped right" % (reference_dir, d_boxes, d_scores, tol))
+        raise BenchError("the PyTorch model does not reproduce %s: max |diff| boxes %.3g px, scores %.3g (allowed "
+                         "%g, relative above 1); the weights were not mapped right" % (reference_dir, d_boxes, d_scores,
+                                                                                       tol))
     return d_boxes, d_scores
 
 
