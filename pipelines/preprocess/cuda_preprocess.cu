@@ -15,10 +15,10 @@ Status cuda_status(cudaError_t err, const char* call) {
     return Status(StatusCode::kCudaError, std::string("pre-processing: ") + call + ": " + cudaGetErrorString(err));
 }
 
-#define RT_PRE_CUDA_CHECK(expr)                                          \
-    do {                                                                 \
-        const cudaError_t rt_err_ = (expr);                              \
-        if (rt_err_ != cudaSuccess) return cuda_status(rt_err_, #expr);  \
+#define RT_PRE_CUDA_CHECK(expr)                                         \
+    do {                                                                \
+        const cudaError_t rt_err_ = (expr);                             \
+        if (rt_err_ != cudaSuccess) return cuda_status(rt_err_, #expr); \
     } while (0)
 
 // The plane shapes of a frame: bytes per row actually used and rows.

@@ -34,9 +34,9 @@ class DeviceFrameBuffer {
     // Enqueues the copy of the host frame's planes (strides honoured; rows packed on the device) on `stream`
     // and returns the device view of them. The host planes must stay unchanged until the stream has run the
     // copy (pageable host memory makes the copy synchronous, pinned memory lets it overlap). The view is
-    // valid until the next upload on this buffer, which must not start before the stream is done with it;
-    // growing waits for `stream` before freeing the old allocation. Errors: the frame's, as
-    // preprocess_frame names them; kCudaError (kOutOfMemory for a failed allocation) from CUDA.
+    // valid until the next upload on this buffer: on the same stream that one is ordered after the work
+    // already enqueued, on another stream the caller orders them. Growing waits for `stream` before freeing
+    // the old allocation. Errors: the frame's, as preprocess_frame names them; kCudaError from CUDA.
     Expected<FrameView> upload(const FrameView& host_frame, void* stream);
 
     size_t capacity_bytes() const { return capacity_; }

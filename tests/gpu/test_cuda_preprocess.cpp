@@ -182,9 +182,9 @@ void check_case(const HostFrame& frame, const rc::InputSection& in, int width, i
     std::vector<DevicePtr> planes;
     for (int p = 0; p < frame.num_planes; ++p) {
         planes.push_back(device_alloc(frame.planes[p].size()));
-        ASSERT_EQ(cudaMemcpy(planes.back().get(), frame.planes[p].data(), frame.planes[p].size(),
-                             cudaMemcpyHostToDevice),
-                  cudaSuccess);
+        ASSERT_EQ(
+            cudaMemcpy(planes.back().get(), frame.planes[p].data(), frame.planes[p].size(), cudaMemcpyHostToDevice),
+            cudaSuccess);
         strided.planes[p] = static_cast<const uint8_t*>(planes.back().get());
     }
     rp::Placement strided_placement{0.0f, 0.0f, -1.0f, -1.0f};
@@ -192,11 +192,13 @@ void check_case(const HostFrame& frame, const rc::InputSection& in, int width, i
     expect_same_placement(cpu_placement, strided_placement, what);
 }
 
-const rp::PixelFormat kFormats[] = {rp::PixelFormat::kRgb,   rp::PixelFormat::kBgr,  rp::PixelFormat::kRgba,
-                                    rp::PixelFormat::kBgrx,  rp::PixelFormat::kGray8, rp::PixelFormat::kNv12,
+const rp::PixelFormat kFormats[] = {rp::PixelFormat::kRgb,  rp::PixelFormat::kBgr,   rp::PixelFormat::kRgba,
+                                    rp::PixelFormat::kBgrx, rp::PixelFormat::kGray8, rp::PixelFormat::kNv12,
                                     rp::PixelFormat::kI420};
 
-bool is_yuv(rp::PixelFormat f) { return f == rp::PixelFormat::kNv12 || f == rp::PixelFormat::kI420; }
+bool is_yuv(rp::PixelFormat f) {
+    return f == rp::PixelFormat::kNv12 || f == rp::PixelFormat::kI420;
+}
 
 TEST(CudaPreprocess, EveryFormatResizeColourOrderAndLayout) {
     RT_REQUIRE_GPU();
@@ -231,8 +233,8 @@ TEST(CudaPreprocess, UpscaleAndDownscale) {
     rp::DeviceFrameBuffer buffer;
     for (rp::PixelFormat format : kFormats) {
         const HostFrame small = make_frame(format, is_yuv(format) ? 18 : 17, is_yuv(format) ? 12 : 11, 3, rng);
-        const HostFrame large = make_frame(format, is_yuv(format) ? 302 : 301, is_yuv(format) ? 204 : 203, 7, rng,
-                                           rp::YuvMatrix::kBt601);
+        const HostFrame large =
+            make_frame(format, is_yuv(format) ? 302 : 301, is_yuv(format) ? 204 : 203, 7, rng, rp::YuvMatrix::kBt601);
         for (rc::ResizeMode resize : {rc::ResizeMode::kStretch, rc::ResizeMode::kLetterbox}) {
             check_case(small, make_input(rc::ColorOrder::kRgb, resize, rc::Layout::kNchw, false), 96, 80, buffer,
                        stream.s);
@@ -272,10 +274,10 @@ TEST(CudaPreprocess, LetterboxPadsWithThePadValue) {
     EXPECT_FLOAT_EQ(pl.offset_y, 8.0f);
     for (int c = 0; c < 3; ++c) {
         const float pad = (37.0f / 255.0f - in.mean[c]) / in.std[c];
-        EXPECT_NEAR(out[c * 32 * 32 + 0], pad, 1e-6f);                  // top-left
-        EXPECT_NEAR(out[c * 32 * 32 + 7 * 32 + 31], pad, 1e-6f);        // last padded row above
-        EXPECT_NEAR(out[c * 32 * 32 + 24 * 32 + 5], pad, 1e-6f);        // first padded row below
-        EXPECT_NE(out[c * 32 * 32 + 8 * 32 + 5], pad);                  // inside the image
+        EXPECT_NEAR(out[c * 32 * 32 + 0], pad, 1e-6f);            // top-left
+        EXPECT_NEAR(out[c * 32 * 32 + 7 * 32 + 31], pad, 1e-6f);  // last padded row above
+        EXPECT_NEAR(out[c * 32 * 32 + 24 * 32 + 5], pad, 1e-6f);  // first padded row below
+        EXPECT_NE(out[c * 32 * 32 + 8 * 32 + 5], pad);            // inside the image
     }
 }
 
