@@ -354,15 +354,26 @@ Status SharedModel::Impl::preprocess_into(Batch& batch, int slot, const FrameVie
     Placement* placement = &batch.placements[static_cast<size_t>(slot)];
 #ifdef RTINFER_HAVE_PREPROCESS_CUDA
     if (gpu_pre) {
-        // Each streaming thread keeps its frame buffer and stream; the frame goes up, one kernel makes the input.
-        thread_local std::unique_ptr<CudaFrameStage> stage;
-        if (!stage) {
-            auto made = CudaFrameStage::create();
-            if (!made) return made.status();
-            stage = std::move(*made);
+        // Each streaming thread keeps its own device frame buffer and CUDA stream: the frame goes up, one kernel
+        // writes the input slot, and the slot is complete when the stream is.
+        struct Stage {
+            DeviceFrameBuffer buffer;
+            cudaStream_t stream = nullptr;
+            ~Stage() {
+                if (stream) cudaStreamDestroy(stream);
+            }
+        };
+        thread_local Stage stage;
+        if (!stage.stream) {
+            const cudaError_t e = cudaStreamCreateWithFlags(&stage.stream, cudaStreamNonBlocking);
+            if (e != cudaSuccess) return Status(StatusCode::kCudaError, std::string("cudaStreamCreate: ") + cudaGetErrorString(e));
         }
+        RT_ASSIGN_OR_RETURN(FrameView device_frame, stage.buffer.upload(frame, stage.stream));
         float* out = static_cast<float*>(batch.device_input) + image_elems * slot;
-        return stage->preprocess(frame, config.input, input_w, input_h, out, placement);
+        RT_RETURN_IF_ERROR(preprocess_frame_cuda(device_frame, config.input, input_w, input_h, out, stage.stream, placement));
+        const cudaError_t e = cudaStreamSynchronize(stage.stream);
+        if (e != cudaSuccess) return Status(StatusCode::kCudaError, std::string("pre-processing: ") + cudaGetErrorString(e));
+        return Status();
     }
 #endif
     return preprocess_frame(frame, config.input, input_w, input_h, batch.host_input.data() + image_elems * slot,
