@@ -76,6 +76,7 @@ struct GstRtinfer {
         guint64 frames = 0;
         GstVideoInfo info;
         bool negotiated = false;
+        bool counted = false;  // counted among the model's streams (not after EOS, until the stream restarts)
     }* state;
 };
 
@@ -167,6 +168,7 @@ gboolean rtinfer_start(GstBaseTransform* trans) {
     self->state->negotiated = false;
     self->stream_id = self->configured_stream_id >= 0 ? self->configured_stream_id : g_atomic_int_add(&g_next_stream_id, 1);
     self->state->model->add_stream();
+    self->state->counted = true;
     GST_INFO_OBJECT(self, "stream %d: %s, %s backend, batch up to %d, %s pre-processing", self->stream_id,
                     self->config_path, rtinfer::backend_name(self->state->model->backend()),
                     self->state->model->max_batch(), self->state->model->gpu_preprocess() ? "GPU" : "CPU");
@@ -175,7 +177,8 @@ gboolean rtinfer_start(GstBaseTransform* trans) {
 
 gboolean rtinfer_stop(GstBaseTransform* trans) {
     GstRtinfer* self = self_of(trans);
-    if (self->state->model) self->state->model->remove_stream();
+    if (self->state->model && self->state->counted) self->state->model->remove_stream();
+    self->state->counted = false;
     self->state->model.reset();
     return TRUE;
 }
@@ -232,6 +235,24 @@ GstFlowReturn rtinfer_transform_ip(GstBaseTransform* trans, GstBuffer* buffer) {
     attach(buffer, self, std::make_shared<const rtinfer::pipelines::FrameOutput>(std::move(*out)));
     ++st.frames;
     return GST_FLOW_OK;
+}
+
+// A stream at its end stops counting among the model's streams, so that batches stop waiting for its frames;
+// it counts again when it starts over (after a flush or a new stream-start).
+gboolean rtinfer_sink_event(GstBaseTransform* trans, GstEvent* event) {
+    GstRtinfer* self = self_of(trans);
+    auto& st = *self->state;
+    if (st.model) {
+        const GstEventType type = GST_EVENT_TYPE(event);
+        if (type == GST_EVENT_EOS && st.counted) {
+            st.model->remove_stream();
+            st.counted = false;
+        } else if ((type == GST_EVENT_FLUSH_STOP || type == GST_EVENT_STREAM_START) && !st.counted) {
+            st.model->add_stream();
+            st.counted = true;
+        }
+    }
+    return GST_BASE_TRANSFORM_CLASS(gst_rtinfer_parent_class)->sink_event(trans, event);
 }
 
 // Downstream learns the worst wait a frame can see here: a batch that waits its max-latency, then runs.
@@ -358,6 +379,7 @@ static void gst_rtinfer_class_init(GstRtinferClass* klass) {
     trans_class->start = rtinfer_start;
     trans_class->stop = rtinfer_stop;
     trans_class->query = rtinfer_query;
+    trans_class->sink_event = rtinfer_sink_event;
     trans_class->transform_ip = rtinfer_transform_ip;
     trans_class->set_caps = rtinfer_set_caps;
     GST_DEBUG_CATEGORY_INIT(rtinfer_debug, "rtinfer", 0, "rtinfer inference element");
