@@ -190,6 +190,7 @@ TEST(RtinferElement, TwoStreamsShareOneEngineAndBatch) {
 
     constexpr int kFrames = 6;
     std::atomic<int> failed_pushes{0};
+    const auto start = Clock::now();
     std::thread ta([&] {
         for (int i = 0; i < kFrames; ++i)
             if (gst_harness_push(a, with_pts(rgb_buffer(ref[0]), i)) != GST_FLOW_OK) ++failed_pushes;
@@ -200,6 +201,9 @@ TEST(RtinferElement, TwoStreamsShareOneEngineAndBatch) {
     });
     ta.join();
     tb.join();
+    // Batches that waited out their 2 s would take 12 s: they must close as soon as both streams have a frame.
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    EXPECT_LT(seconds, 5.0) << "the batches waited for max-latency instead of closing with both streams' frames";
     EXPECT_EQ(failed_pushes.load(), 0);
     int batched = 0;
     for (int i = 0; i < kFrames; ++i) {
