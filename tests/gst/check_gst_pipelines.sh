@@ -45,7 +45,8 @@ done
 
 # The default detector with absolute paths and an engine cache in the build tree, not next to the model.
 config=$work/detector.yml
-sed -e "s|^  onnx: .*|  onnx: $src/models/detector/detector_nms.onnx\n  engine_cache: $(dirname "$work")/engine-cache|" \
+cache=$(dirname "$work")/engine-cache
+sed -e "s|^  onnx: .*|  onnx: $src/models/detector/detector_nms.onnx\n  engine_cache: $cache|" \
     -e "s|^    labels: .*|    labels: $src/models/detector/labels.txt|" \
     "$src/models/detector/detector.yml" >"$config"
 grep -q "engine_cache: " "$config" && grep -q "labels: $src" "$config" || fail "cannot write $config"

@@ -40,7 +40,8 @@ bool read_npy(const std::string& path, Npy* out) {
     const bool v1 = bytes[6] == 1;
     const size_t len_bytes = v1 ? 2 : 4;
     size_t header_len = 0;
-    for (size_t i = 0; i < len_bytes; ++i) header_len |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
+    for (size_t i = 0; i < len_bytes; ++i)
+        header_len |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
     const size_t start = 8 + len_bytes;
     if (bytes.size() < start + header_len) {
         ADD_FAILURE() << path << ": truncated header";

@@ -137,7 +137,8 @@ TEST(RtinferElement, FlushMidStreamThenMoreResultsAndEos) {
     ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&segment)));
     for (int i = 0; i < 3; ++i) {
         const auto& f = ref[static_cast<size_t>(i) % ref.size()];
-        expect_frame(h, with_pts(rgb_buffer(f), i), f.detections, 1, 1, 1, "after the flush, frame " + std::to_string(i));
+        expect_frame(h, with_pts(rgb_buffer(f), i), f.detections, 1, 1, 1,
+                     "after the flush, frame " + std::to_string(i));
     }
     ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
     bool flush_start = false, flush_stop = false, eos = false;
