@@ -479,11 +479,18 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "rtinfer_multistream: starting %zu streams (engines are built on first use)\n",
                      opt.uris.size());
     }
-    if (gst_element_set_state(run.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE && run.error.empty()) {
-        run.error = "the pipeline does not start";
+    if (gst_element_set_state(run.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        // The element that failed has posted why on the bus.
+        GstBus* b = gst_element_get_bus(run.pipeline);
+        while (GstMessage* msg = gst_bus_pop_filtered(b, GST_MESSAGE_ERROR)) {
+            on_bus(b, msg, &run);
+            gst_message_unref(msg);
+        }
+        gst_object_unref(b);
+        if (run.error.empty()) run.error = "the pipeline does not start";
+    } else {
+        g_main_loop_run(run.loop);
     }
-    // A failed start has posted its error on the bus already: the loop picks it up and quits.
-    g_main_loop_run(run.loop);
 
     const int64_t start = run.window_start.load(), end = run.window_end.load();
     const double seconds = run.armed && end > start ? static_cast<double>(end - start) * 1e-9 : 0.0;
