@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -256,7 +255,7 @@ def main(argv=None):
         print("%d streams: live at %d fps ..." % (n, args.fps), file=sys.stderr, flush=True)
         live = run_multistream(args, n, live=True)
         thr = None
-        if not args.no_throughput:
+        if not args.no_throughput and "error" not in live:
             print("%d streams: not live ..." % n, file=sys.stderr, flush=True)
             thr = run_multistream(args, n, live=False)
         for name, r in (("live", live), ("not live", thr)):
