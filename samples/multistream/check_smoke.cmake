@@ -1,0 +1,32 @@
+# cmake -DMULTISTREAM=<rtinfer_multistream> -DCONFIG=<model.yml> -P check_smoke.cmake
+# Runs two live test streams for 3 s and checks the --json line: exit 0, two streams sharing one engine, frames
+# from each stream, and totals that add up.
+execute_process(
+  COMMAND ${MULTISTREAM} --config ${CONFIG} --seconds 3 --width 320 --height 240 --fps 10 --json test:// test://ball
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "rtinfer_multistream exited with ${rc}\nstdout: ${out}\nstderr: ${err}")
+endif()
+string(STRIP "${out}" out)
+string(JSON streams ERROR_VARIABLE json_error GET "${out}" streams)
+if(json_error)
+  message(FATAL_ERROR "the output is not the expected JSON line (${json_error}):\n${out}\nstderr: ${err}")
+endif()
+string(JSON users GET "${out}" engine_users)
+string(JSON batch GET "${out}" batch_size)
+string(JSON total GET "${out}" frames)
+if(NOT streams EQUAL 2 OR NOT users EQUAL 2 OR batch LESS 1)
+  message(FATAL_ERROR "expected 2 streams on one engine (engine users 2, batch >= 1): ${out}")
+endif()
+set(sum 0)
+foreach(i 0 1)
+  string(JSON frames GET "${out}" per_stream ${i} frames)
+  if(NOT frames GREATER 0)
+    message(FATAL_ERROR "stream ${i} reports ${frames} frames: ${out}\nstderr: ${err}")
+  endif()
+  math(EXPR sum "${sum} + ${frames}")
+endforeach()
+if(NOT sum EQUAL total)
+  message(FATAL_ERROR "the streams' frames add up to ${sum}, the total says ${total}: ${out}")
+endif()
+message(STATUS "ok: ${out}")
