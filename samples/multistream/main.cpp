@@ -6,6 +6,7 @@
 //
 //   rtinfer_multistream --config models/detector/detector.yml --seconds 10 test:// test:// test:// test://
 //   rtinfer_multistream --config model.yml --json v4l2:///dev/video0 rtsp://cam:8554/live
+#include <cctype>
 #include <glib-unix.h>
 #include <gst/gst.h>
 
@@ -32,7 +33,8 @@ using rtinfer::Expected;
 
 const char* kUsage =
     "usage: rtinfer_multistream --config model.yml [options] URI...\n"
-    "  URI: v4l2:///dev/videoN, file:///path, rtsp://host/path, test:// (solid colour) or test://PATTERN\n"
+    "  URI: v4l2:///dev/videoN, file:///path, rtsp://host/path, test:// (solid colour) or test://PATTERN,\n"
+    "       frame:///path (one raw --format --width x --height frame, repeated at --fps or as fast as it goes)\n"
     "  --seconds S         measured time (default 10)\n"
     "  --warmup S          time after the pipeline starts playing that is not measured (default 0)\n"
     "  --frames N          stop once every stream has N measured frames\n"
@@ -276,12 +278,26 @@ Expected<std::string> branch(const Options& opt, size_t i) {
     const std::string& uri = opt.uris[i];
     // A bare test:// is a solid colour: at 1080p the SMPTE bars cost ~1.5 ms a frame and the ball ~6 ms on one
     // core, which 64 live streams would turn into the bottleneck of the benchmark.
-    auto source = rtinfer::pipelines::source_description(uri == "test://" ? "test://solid-color" : uri);
-    if (!source) return source.status();
-    const bool test = uri.rfind("test://", 0) == 0;
     const std::string size = ",width=" + std::to_string(opt.width) + ",height=" + std::to_string(opt.height);
-    std::string d = *source;
-    if (test) {
+    std::string d;
+    const bool frame = uri.rfind("frame://", 0) == 0;
+    if (frame) {
+        // One raw frame (--format, --width x --height) shown again and again: a real scene at no cost per frame.
+        std::string format = opt.format;
+        for (auto& c : format) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        d = "filesrc location=" + uri.substr(8) + " ! rawvideoparse format=" + format +
+            " width=" + std::to_string(opt.width) + " height=" + std::to_string(opt.height) +
+            " framerate=" + std::to_string(opt.fps) + "/1 colorimetry=bt709 ! imagefreeze is-live=" +
+            (opt.live ? "true" : "false");
+    } else {
+        auto source = rtinfer::pipelines::source_description(uri == "test://" ? "test://solid-color" : uri);
+        if (!source) return source.status();
+        d = *source;
+    }
+    const bool test = uri.rfind("test://", 0) == 0;
+    if (frame) {
+        // rawvideoparse already says what the frames are.
+    } else if (test) {
         // The later assignment wins: sources.h makes every test source live.
         d += std::string(" is-live=") + (opt.live ? "true" : "false") + " ! video/x-raw" + size +
              ",framerate=" + std::to_string(opt.fps) + "/1 ! videoconvert";

@@ -12,9 +12,12 @@ While each run lasts, a thread polls nvidia-smi for the peak GPU memory: the pro
 nvidia-smi lists it (--query-compute-apps), else the rise of the device's used memory over its level before
 the run. Without nvidia-smi the column says n/a.
 
+With --frames-dir the streams show rendered scenes instead (frame:// sources: one raw frame per stream, repeated
+by imagefreeze at no cost per frame), the same kind of frames the PyTorch loop uses.
+
 Then scripts/bench/torch_stream_loop.py (with --torch-python) runs the same stream counts: one batch of N frames
-at a time, pre-processing, the detector in FP16 and NMS on the GPU (its frames are rendered scenes with objects;
-rtinfer's test frames are plain, so rtinfer's NMS has less to do). The ratio column is rtinfer's not-live
+at a time, pre-processing, the detector in FP16 and NMS on the GPU, on rendered scenes with objects (without
+--frames-dir rtinfer's frames are plain, so its NMS has less to do). The ratio column is rtinfer's not-live
 throughput over PyTorch's frames/s (> 1: rtinfer is faster).
 
 Prints a Markdown table; --json-out FILE keeps every figure.
@@ -127,7 +130,11 @@ def run_multistream(args, n, live):
         cmd += ["--max-latency", str(args.max_latency)]
     if args.preprocess:
         cmd += ["--preprocess", args.preprocess]
-    cmd += ["test://"] * n
+    if args.frames_dir:
+        frames = sorted(os.path.join(args.frames_dir, f) for f in os.listdir(args.frames_dir) if f.endswith(".raw"))
+        cmd += ["frame://" + os.path.abspath(frames[i % len(frames)]) for i in range(n)]
+    else:
+        cmd += ["test://"] * n
     poller = GpuMemoryPoller()
     poller.measure_baseline()
     try:
@@ -239,6 +246,8 @@ def main(argv=None):
     ap.add_argument("--preprocess", choices=("auto", "cpu", "gpu"), help="rtinfer's pre-processing (default auto)")
     ap.add_argument("--no-throughput", action="store_true", help="leave out the not-live runs")
     ap.add_argument("--no-torch", action="store_true", help="leave out the PyTorch loop")
+    ap.add_argument("--frames-dir", help="raw frames (*.raw, --format, --width x --height) that the streams show "
+                    "instead of a solid colour: stream i shows frame i mod their count (frame:// sources)")
     ap.add_argument("--torch-python", default="python3", help="the Python with PyTorch (default python3)")
     ap.add_argument("--torch-device", default="cuda", help="device of the PyTorch loop (default cuda; cpu: smoke run)")
     ap.add_argument("--start-timeout", type=float, default=600.0,

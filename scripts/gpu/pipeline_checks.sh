@@ -38,20 +38,26 @@ for place in cpu gpu; do
 done
 cp "$work/det_gpu.jsonl" "$logs/" 2>/dev/null
 
-echo "== 3. throughput, 1920x1080 NV12, 300 frames per stream, not live"
-frames=300
-for place in cpu gpu; do
+echo "== 3. throughput: N streams of 1080p NV12 scenes (4 distinct, repeated by imagefreeze), not live"
+frames=${FRAMES:-300}
+for k in 0 1 2 3; do
+  python3 scripts/pipeline/render_scenes.py --out "$work/scene$k.nv12" --gt "$work/scene$k.gt.jsonl" --format NV12 \
+    --count 1 --seed $((500000 + k)) --width 1920 --height 1080 > /dev/null
+done
+for mode in source cpu gpu; do
   for n in $streams; do
     desc=""
     for ((i = 0; i < n; ++i)); do
-      desc+=" videotestsrc num-buffers=$frames pattern=ball ! video/x-raw,format=NV12,width=1920,height=1080 !"
-      desc+=" queue ! rtinfer config=$work/detector.yml preprocess=$place ! fakesink sync=false"
+      desc+=" filesrc location=$work/scene$((i % 4)).nv12 ! rawvideoparse format=nv12 width=1920 height=1080"
+      desc+=" framerate=30/1 colorimetry=bt709 ! imagefreeze num-buffers=$frames ! queue !"
+      [ "$mode" != source ] && desc+=" rtinfer config=$work/detector.yml preprocess=$mode !"
+      desc+=" fakesink sync=false"
     done
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
-    gst-launch-1.0 -q $desc > "$logs/throughput_${place}_$n.log" 2>&1
+    gst-launch-1.0 -q $desc > "$logs/throughput_${mode}_$n.log" 2>&1
     rc=$?
-    python3 -c "import time; w = time.time() - $start; print('preprocess=$place streams=$n rc=$rc wall %.2f s  %.1f frames/s' % (w, $n * $frames / w))"
+    python3 -c "import time; w = time.time() - $start; print('$mode streams=$n rc=$rc wall %.2f s  %.1f frames/s' % (w, $n * $frames / w))"
   done
 done
 
