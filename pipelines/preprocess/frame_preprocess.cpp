@@ -1,6 +1,7 @@
 #include "pipelines/preprocess/frame_preprocess.h"
 
 #include <algorithm>
+#include <vector>
 #include <cmath>
 #include <string>
 
@@ -37,15 +38,21 @@ class PixelReader {
   public:
     explicit PixelReader(const FrameView& f) : f_(f) {
         // Limited range: Y 16..235 and UV 16..240 stretched to 0..255.
-        y_scale_ = f.full_range ? 1.0f : 255.0f / 219.0f;
-        c_scale_ = f.full_range ? 1.0f : 255.0f / 224.0f;
-        y_offset_ = f.full_range ? 0.0f : 16.0f;
-        if (f.matrix == YuvMatrix::kBt601) {
-            kr_ = 0.299f;
-            kb_ = 0.114f;
-        } else {
-            kr_ = 0.2126f;
-            kb_ = 0.0722f;
+        const float y_scale = f.full_range ? 1.0f : 255.0f / 219.0f;
+        const float c_scale = f.full_range ? 1.0f : 255.0f / 224.0f;
+        const float y_offset = f.full_range ? 0.0f : 16.0f;
+        const float kr = f.matrix == YuvMatrix::kBt601 ? 0.299f : 0.2126f;
+        const float kb = f.matrix == YuvMatrix::kBt601 ? 0.114f : 0.0722f;
+        const float kg = 1.0f - kr - kb;
+        // R = Y + 2(1-kr)V, B = Y + 2(1-kb)U, G = (Y - kr R - kb B) / kg = Y - (2 kr (1-kr) V + 2 kb (1-kb) U) / kg:
+        // each term depends on one byte, so it is looked up rather than computed for every sample.
+        for (int i = 0; i < 256; ++i) {
+            const float y = (float(i) - y_offset) * y_scale, c = (float(i) - 128.0f) * c_scale;
+            y_[i] = y;
+            v_r_[i] = 2.0f * (1.0f - kr) * c;
+            u_b_[i] = 2.0f * (1.0f - kb) * c;
+            v_g_[i] = -2.0f * kr * (1.0f - kr) * c / kg;
+            u_g_[i] = -2.0f * kb * (1.0f - kb) * c / kg;
         }
     }
 
@@ -77,18 +84,13 @@ class PixelReader {
 
   private:
     Rgb yuv(uint8_t y8, uint8_t u8, uint8_t v8) const {
-        const float y = (float(y8) - y_offset_) * y_scale_;
-        const float u = (float(u8) - 128.0f) * c_scale_, v = (float(v8) - 128.0f) * c_scale_;
-        const float kg = 1.0f - kr_ - kb_;
-        const float r = y + 2.0f * (1.0f - kr_) * v;
-        const float b = y + 2.0f * (1.0f - kb_) * u;
-        const float g = (y - kr_ * r - kb_ * b) / kg;
+        const float y = y_[y8];
         auto clamp = [](float c) { return std::min(255.0f, std::max(0.0f, c)); };
-        return {clamp(r), clamp(g), clamp(b)};
+        return {clamp(y + v_r_[v8]), clamp(y + u_g_[u8] + v_g_[v8]), clamp(y + u_b_[u8])};
     }
 
     const FrameView& f_;
-    float y_scale_, c_scale_, y_offset_, kr_, kb_;
+    float y_[256], v_r_[256], u_b_[256], v_g_[256], u_g_[256];
 };
 
 Status check_frame(const FrameView& f) {
@@ -151,22 +153,41 @@ Status preprocess_frame(const FrameView& frame, const config::InputSection& inpu
     const float y1 = pl.offset_y + std::round(frame.height * pl.scale_y);
     const bool nchw = input.layout == config::Layout::kNchw;
     const size_t plane = static_cast<size_t>(width) * height;
+    // Where each output column and row samples the frame depends on that column or row alone: worked out once
+    // per frame instead of once per pixel.
+    struct Tap {
+        int a = 0, b = 0;  // the two source pixels (clamped to the frame)
+        float f = 0.0f;    // the weight of b
+        bool inside = false;
+    };
+    auto taps = [](int n, float lo, float hi, float offset, float scale, int size) {
+        std::vector<Tap> t(static_cast<size_t>(n));
+        for (int o = 0; o < n; ++o) {
+            Tap& tap = t[static_cast<size_t>(o)];
+            tap.inside = !(o < lo || o >= hi);
+            if (!tap.inside) continue;
+            // Bilinear at the output pixel's centre, edges clamped (half-pixel centres, as OpenCV's INTER_LINEAR
+            // and torchvision's resize without antialiasing).
+            const float s = std::max(0.0f, (o + 0.5f - offset) / scale - 0.5f);
+            tap.a = std::min(static_cast<int>(s), size - 1);
+            tap.b = std::min(tap.a + 1, size - 1);
+            tap.f = std::min(1.0f, s - tap.a);
+        }
+        return t;
+    };
+    const std::vector<Tap> cols = taps(width, x0, x1, pl.offset_x, pl.scale_x, frame.width);
+    const std::vector<Tap> rows = taps(height, y0, y1, pl.offset_y, pl.scale_y, frame.height);
     for (int oy = 0; oy < height; ++oy) {
+        const Tap& row = rows[static_cast<size_t>(oy)];
         for (int ox = 0; ox < width; ++ox) {
+            const Tap& col = cols[static_cast<size_t>(ox)];
             float rgb[3];
-            if (ox < x0 || ox >= x1 || oy < y0 || oy >= y1) {
+            if (!row.inside || !col.inside) {
                 rgb[0] = rgb[1] = rgb[2] = static_cast<float>(input.pad_value);
             } else {
-                // Bilinear at the output pixel's centre, edges clamped (half-pixel centres, as OpenCV's
-                // INTER_LINEAR and torchvision's resize without antialiasing).
-                const float sx = std::max(0.0f, (ox + 0.5f - pl.offset_x) / pl.scale_x - 0.5f);
-                const float sy = std::max(0.0f, (oy + 0.5f - pl.offset_y) / pl.scale_y - 0.5f);
-                const int xa = std::min(static_cast<int>(sx), frame.width - 1),
-                          ya = std::min(static_cast<int>(sy), frame.height - 1);
-                const int xb = std::min(xa + 1, frame.width - 1), yb = std::min(ya + 1, frame.height - 1);
-                const float fx = std::min(1.0f, sx - xa), fy = std::min(1.0f, sy - ya);
-                const Rgb p00 = reader.at(xa, ya), p01 = reader.at(xb, ya), p10 = reader.at(xa, yb),
-                          p11 = reader.at(xb, yb);
+                const float fx = col.f, fy = row.f;
+                const Rgb p00 = reader.at(col.a, row.a), p01 = reader.at(col.b, row.a), p10 = reader.at(col.a, row.b),
+                          p11 = reader.at(col.b, row.b);
                 auto mix = [&](float Rgb::*c) {
                     const float top = p00.*c + (p01.*c - p00.*c) * fx, bottom = p10.*c + (p11.*c - p10.*c) * fx;
                     return top + (bottom - top) * fy;

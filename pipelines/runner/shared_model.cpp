@@ -384,11 +384,16 @@ Status SharedModel::Impl::preprocess_into(Batch& batch, int slot, const FrameVie
     if (gpu_pre) {
         // Each streaming thread keeps its own device frame buffer and CUDA stream: the frame goes up, one kernel
         // writes the input slot, and the slot is complete when the stream is.
+        // The frame is first copied into pinned memory: copies from pageable memory go through the driver's
+        // own staging one at a time, while pinned copies of many streams run at once at full speed.
         struct Stage {
             DeviceFrameBuffer buffer;
             cudaStream_t stream = nullptr;
+            uint8_t* pinned = nullptr;
+            size_t pinned_bytes = 0;
             ~Stage() {
                 if (stream) cudaStreamDestroy(stream);
+                if (pinned) cudaFreeHost(pinned);
             }
         };
         thread_local Stage stage;
@@ -396,7 +401,48 @@ Status SharedModel::Impl::preprocess_into(Batch& batch, int slot, const FrameVie
             const cudaError_t e = cudaStreamCreateWithFlags(&stage.stream, cudaStreamNonBlocking);
             if (e != cudaSuccess) return Status(StatusCode::kCudaError, std::string("cudaStreamCreate: ") + cudaGetErrorString(e));
         }
-        RT_ASSIGN_OR_RETURN(FrameView device_frame, stage.buffer.upload(frame, stage.stream));
+        FrameView staged = frame;
+        const int planes = frame.format == PixelFormat::kNv12 ? 2 : frame.format == PixelFormat::kI420 ? 3 : 1;
+        // A plane's bytes: full strides, except the last row, which may end at its last pixel.
+        auto plane_bytes = [&](int p) -> size_t {
+            const int rows = p == 0 ? frame.height : (frame.height + 1) / 2;
+            int row = frame.width;
+            switch (frame.format) {
+                case PixelFormat::kRgb:
+                case PixelFormat::kBgr: row = 3 * frame.width; break;
+                case PixelFormat::kRgba:
+                case PixelFormat::kBgrx: row = 4 * frame.width; break;
+                case PixelFormat::kI420: row = p == 0 ? frame.width : (frame.width + 1) / 2; break;
+                default: break;
+            }
+            if (rows <= 0 || frame.strides[p] < row) return 0;
+            return static_cast<size_t>(frame.strides[p]) * (rows - 1) + static_cast<size_t>(row);
+        };
+        size_t bytes = 0;
+        for (int p = 0; p < planes; ++p) bytes += plane_bytes(p);
+        if (frame.planes[0] != nullptr && bytes > 0) {
+            if (bytes > stage.pinned_bytes) {
+                if (stage.pinned) cudaFreeHost(stage.pinned);
+                stage.pinned = nullptr;
+                stage.pinned_bytes = 0;
+                void* p = nullptr;
+                if (cudaHostAlloc(&p, bytes, cudaHostAllocDefault) == cudaSuccess) {
+                    stage.pinned = static_cast<uint8_t*>(p);
+                    stage.pinned_bytes = bytes;
+                }
+            }
+            if (stage.pinned && bytes <= stage.pinned_bytes) {
+                size_t offset = 0;
+                for (int p = 0; p < planes; ++p) {
+                    const size_t n = plane_bytes(p);
+                    if (frame.planes[p] == nullptr || n == 0) break;  // left to the upload's frame check
+                    std::memcpy(stage.pinned + offset, frame.planes[p], n);
+                    staged.planes[p] = stage.pinned + offset;
+                    offset += n;
+                }
+            }
+        }
+        RT_ASSIGN_OR_RETURN(FrameView device_frame, stage.buffer.upload(staged, stage.stream));
         float* out = static_cast<float*>(batch.device_input) + image_elems * slot;
         RT_RETURN_IF_ERROR(preprocess_frame_cuda(device_frame, config.input, input_w, input_h, out, stage.stream, placement));
         const cudaError_t e = cudaStreamSynchronize(stage.stream);

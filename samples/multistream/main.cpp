@@ -305,6 +305,8 @@ Expected<std::string> branch(const Options& opt, size_t i) {
         d += opt.size_given ? " ! videoconvert ! videoscale" : " ! videoconvert";
     }
     d += " ! video/x-raw,format=" + opt.format + (test || opt.size_given ? size : std::string());
+    // imagefreeze runs at 25 frames/s unless told otherwise.
+    if (frame) d += ",framerate=" + std::to_string(opt.fps) + "/1";
     // A short queue: a separate thread per stream in front of rtinfer, without piling up seconds of 1080p frames
     // from a non-live source.
     d += " ! queue max-size-buffers=4 max-size-bytes=0 max-size-time=0";
