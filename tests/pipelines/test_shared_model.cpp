@@ -155,7 +155,8 @@ TEST_F(SharedModelTest, FramesOfSeveralStreamsRunInOneBatchWithTheirOwnResults) 
 }
 
 TEST_F(SharedModelTest, AStalledStreamDelaysOthersByMaxLatencyOnly) {
-    auto model = acquire(write_config("m.yml"), 50000);
+    // A bound far above the inference time, so that waiting and not waiting differ even on a loaded machine.
+    auto model = acquire(write_config("m.yml"), 300000);
     ASSERT_TRUE(model);
     model->add_stream();
     model->add_stream();  // this stream never sends a frame
@@ -166,15 +167,15 @@ TEST_F(SharedModelTest, AStalledStreamDelaysOthersByMaxLatencyOnly) {
         ASSERT_TRUE(out.has_value()) << out.status().message();
         EXPECT_EQ(static_cast<int>(out->objects.size()), expected(i));
         EXPECT_EQ(out->batch_size, 1);
-        EXPECT_GE(ms, 45.0) << "the batch should have waited for the other stream";
-        EXPECT_LT(ms, 2000.0);
+        EXPECT_GE(ms, 295.0) << "the batch should have waited for the other stream";
+        EXPECT_LT(ms, 3000.0);
     }
     // Once the silent stream leaves, frames no longer wait.
     model->remove_stream();
     const auto start = std::chrono::steady_clock::now();
     ASSERT_TRUE(model->infer(frame(0)).has_value());
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    EXPECT_LT(ms, 45.0);
+    EXPECT_LT(ms, 250.0);
     model->remove_stream();
 }
 
