@@ -11,6 +11,7 @@
 
 #include "pipelines/gst/elements.h"
 #include "pipelines/gst/result_meta.h"
+#include "pipelines/gst/video_frames.h"
 #include "pipelines/runner/engine_cache.h"
 #include "pipelines/runner/shared_model.h"
 
@@ -19,7 +20,6 @@ GST_DEBUG_CATEGORY_STATIC(rtinfer_debug);
 
 namespace {
 
-using rtinfer::pipelines::PixelFormat;
 using rtinfer::pipelines::PreprocessPlace;
 using rtinfer::pipelines::SharedModel;
 
@@ -91,26 +91,17 @@ namespace {
 GstRtinfer* self_of(gpointer p) { return reinterpret_cast<GstRtinfer*>(p); }
 
 bool frame_view(const GstVideoFrame* frame, rtinfer::pipelines::FrameView* view) {
-    switch (GST_VIDEO_FRAME_FORMAT(frame)) {
-        case GST_VIDEO_FORMAT_RGB: view->format = PixelFormat::kRgb; break;
-        case GST_VIDEO_FORMAT_BGR: view->format = PixelFormat::kBgr; break;
-        case GST_VIDEO_FORMAT_RGBA: view->format = PixelFormat::kRgba; break;
-        case GST_VIDEO_FORMAT_BGRx: view->format = PixelFormat::kBgrx; break;
-        case GST_VIDEO_FORMAT_GRAY8: view->format = PixelFormat::kGray8; break;
-        case GST_VIDEO_FORMAT_NV12: view->format = PixelFormat::kNv12; break;
-        case GST_VIDEO_FORMAT_I420: view->format = PixelFormat::kI420; break;
-        default: return false;
+    rtinfer::gst::FrameLayout layout;
+    if (!rtinfer::gst::frame_layout(frame, &layout)) return false;
+    view->format = layout.format;
+    view->width = layout.width;
+    view->height = layout.height;
+    for (int p = 0; p < 3; ++p) {
+        view->planes[p] = layout.planes[p];
+        view->strides[p] = layout.strides[p];
     }
-    view->width = GST_VIDEO_FRAME_WIDTH(frame);
-    view->height = GST_VIDEO_FRAME_HEIGHT(frame);
-    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame) && p < 3; ++p) {
-        view->planes[p] = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, p));
-        view->strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
-    }
-    const GstVideoColorimetry& c = GST_VIDEO_INFO_COLORIMETRY(&frame->info);
-    view->matrix = c.matrix == GST_VIDEO_COLOR_MATRIX_BT601 ? rtinfer::pipelines::YuvMatrix::kBt601
-                                                            : rtinfer::pipelines::YuvMatrix::kBt709;
-    view->full_range = c.range == GST_VIDEO_COLOR_RANGE_0_255;
+    view->matrix = layout.matrix;
+    view->full_range = layout.full_range;
     return true;
 }
 

@@ -11,6 +11,7 @@
 
 #include "pipelines/gst/elements.h"
 #include "pipelines/gst/result_meta.h"
+#include "pipelines/gst/video_frames.h"
 #include "pipelines/metadata/json_lines.h"
 
 GST_DEBUG_CATEGORY_STATIC(rtmetasink_debug);
@@ -100,24 +101,7 @@ rtinfer::pipelines::FrameResults frame_results(GstRtMetaSink* self, GstBuffer* b
         r.classes = out.classes;
         return r;
     }
-    gpointer state = nullptr;
-    while (GstMeta* m = gst_buffer_iterate_meta_filtered(buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
-        auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(m);
-        rtinfer::pipelines::Detection d;
-        d.x1 = static_cast<float>(roi->x);
-        d.y1 = static_cast<float>(roi->y);
-        d.x2 = static_cast<float>(roi->x + roi->w);
-        d.y2 = static_cast<float>(roi->y + roi->h);
-        d.class_id = -1;
-        if (roi->roi_type) d.label = g_quark_to_string(roi->roi_type);
-        if (GstStructure* s = gst_video_region_of_interest_meta_get_param(roi, "detection")) {
-            gint id = -1;
-            gdouble confidence = 0.0;
-            if (gst_structure_get_int(s, "class-id", &id)) d.class_id = id;
-            if (gst_structure_get_double(s, "confidence", &confidence)) d.confidence = static_cast<float>(confidence);
-        }
-        r.objects.push_back(d);
-    }
+    r.objects = rtinfer::gst::roi_detections(buffer);
     return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include "pipelines/gst/elements.h"
 #include "pipelines/gst/result_meta.h"
+#include "pipelines/gst/video_frames.h"
 #include "pipelines/overlay/overlay.h"
 
 GST_DEBUG_CATEGORY_STATIC(rtoverlay_debug);
@@ -34,54 +35,22 @@ G_DEFINE_TYPE(GstRtOverlay, gst_rt_overlay, GST_TYPE_VIDEO_FILTER)
 
 namespace {
 
-using rtinfer::pipelines::PixelFormat;
-
 GstRtOverlay* self_of(gpointer p) { return reinterpret_cast<GstRtOverlay*>(p); }
 
 bool mutable_frame(GstVideoFrame* frame, rtinfer::pipelines::MutableFrame* out) {
-    switch (GST_VIDEO_FRAME_FORMAT(frame)) {
-        case GST_VIDEO_FORMAT_RGB: out->format = PixelFormat::kRgb; break;
-        case GST_VIDEO_FORMAT_BGR: out->format = PixelFormat::kBgr; break;
-        case GST_VIDEO_FORMAT_RGBA: out->format = PixelFormat::kRgba; break;
-        case GST_VIDEO_FORMAT_BGRx: out->format = PixelFormat::kBgrx; break;
-        case GST_VIDEO_FORMAT_NV12: out->format = PixelFormat::kNv12; break;
-        case GST_VIDEO_FORMAT_I420: out->format = PixelFormat::kI420; break;
-        default: return false;
+    rtinfer::gst::FrameLayout layout;
+    if (!rtinfer::gst::frame_layout(frame, &layout) || layout.format == rtinfer::pipelines::PixelFormat::kGray8)
+        return false;
+    out->format = layout.format;
+    out->width = layout.width;
+    out->height = layout.height;
+    for (int p = 0; p < 3; ++p) {
+        out->planes[p] = layout.planes[p];
+        out->strides[p] = layout.strides[p];
     }
-    out->width = GST_VIDEO_FRAME_WIDTH(frame);
-    out->height = GST_VIDEO_FRAME_HEIGHT(frame);
-    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame) && p < 3; ++p) {
-        out->planes[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(frame, p));
-        out->strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
-    }
-    const GstVideoColorimetry& c = GST_VIDEO_INFO_COLORIMETRY(&frame->info);
-    out->matrix = c.matrix == GST_VIDEO_COLOR_MATRIX_BT601 ? rtinfer::pipelines::YuvMatrix::kBt601
-                                                           : rtinfer::pipelines::YuvMatrix::kBt709;
-    out->full_range = c.range == GST_VIDEO_COLOR_RANGE_0_255;
+    out->matrix = layout.matrix;
+    out->full_range = layout.full_range;
     return true;
-}
-
-std::vector<rtinfer::pipelines::Detection> roi_detections(GstBuffer* buffer) {
-    std::vector<rtinfer::pipelines::Detection> out;
-    gpointer state = nullptr;
-    while (GstMeta* m = gst_buffer_iterate_meta_filtered(buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)) {
-        auto* roi = reinterpret_cast<GstVideoRegionOfInterestMeta*>(m);
-        rtinfer::pipelines::Detection d;
-        d.x1 = static_cast<float>(roi->x);
-        d.y1 = static_cast<float>(roi->y);
-        d.x2 = static_cast<float>(roi->x + roi->w);
-        d.y2 = static_cast<float>(roi->y + roi->h);
-        d.class_id = -1;
-        if (roi->roi_type) d.label = g_quark_to_string(roi->roi_type);
-        if (GstStructure* s = gst_video_region_of_interest_meta_get_param(roi, "detection")) {
-            gint id = -1;
-            gdouble confidence = 0.0;
-            if (gst_structure_get_int(s, "class-id", &id)) d.class_id = id;
-            if (gst_structure_get_double(s, "confidence", &confidence)) d.confidence = static_cast<float>(confidence);
-        }
-        out.push_back(d);
-    }
-    return out;
 }
 
 GstFlowReturn overlay_transform_frame_ip(GstVideoFilter* filter, GstVideoFrame* frame) {
@@ -108,7 +77,7 @@ GstFlowReturn overlay_transform_frame_ip(GstVideoFilter* filter, GstVideoFrame* 
         if (s.is_ok()) s = rtinfer::pipelines::draw_detections(target, r.objects, style);
         if (s.is_ok() && !r.classes.empty()) s = rtinfer::pipelines::draw_classes(target, r.classes, style);
     } else {
-        s = rtinfer::pipelines::draw_detections(target, roi_detections(frame->buffer), style);
+        s = rtinfer::pipelines::draw_detections(target, rtinfer::gst::roi_detections(frame->buffer), style);
     }
     if (!s.is_ok()) {
         GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", s.message().c_str()), (nullptr));
