@@ -218,6 +218,8 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     RT_RETURN_IF_ERROR(passes::fuse_conv_bn(shaped, &fused));
     int fused_act = 0;
     RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &fused_act));
+    int fused_linear = 0;
+    RT_RETURN_IF_ERROR(passes::fuse_matmul_bias_activation(shaped, &fused_linear));
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
     int halved = 0;
     if (config.fp16 && config.backend == Backend::kCuda) {
@@ -336,7 +338,9 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     log(logger, Severity::kInfo,
         name + ": built " + std::to_string(d.graph.nodes.size()) + " layers in " + std::to_string(static_cast<int>(ms)) +
             " ms (identity removed " + std::to_string(removed) + ", folded " + std::to_string(folded) +
-            ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) + ", dead removed " + std::to_string(dead) + ", float16 layers " + std::to_string(halved) + ")");
+            ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) +
+            ", matmul+bias+activation fused " + std::to_string(fused_linear) + ", dead removed " +
+            std::to_string(dead) + ", float16 layers " + std::to_string(halved) + ")");
     return engine;
 }
 

@@ -10,7 +10,8 @@
 
 namespace rtinfer::ir {
 
-enum class FusedActivation : int { kNone = 0, kRelu = 1, kClip = 2, kSigmoid = 3, kSilu = 4, kHardSwish = 5, kLeakyRelu = 6 };
+enum class FusedActivation : int { kNone = 0, kRelu = 1, kClip = 2, kSigmoid = 3, kSilu = 4, kHardSwish = 5, kLeakyRelu = 6,
+                                   kGelu = 7 };  // kGelu: the exact (erf) form
 
 struct FusedActivationParams {
     FusedActivation act = FusedActivation::kNone;
@@ -80,6 +81,7 @@ inline float apply_fused_activation(const FusedActivationParams& p, float x) {
         case FusedActivation::kSilu: return x / (1.0f + std::exp(-x));
         case FusedActivation::kHardSwish: return x * std::min(std::max(x / 6.0f + 0.5f, 0.0f), 1.0f);
         case FusedActivation::kLeakyRelu: return x >= 0.0f ? x : x * p.alpha;
+        case FusedActivation::kGelu: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
     }
     return x;
 }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/ir/op.h"
 #include "core/passes/passes.h"
 
 namespace rtinfer::passes {
@@ -90,7 +91,9 @@ Status convert_to_fp16(ir::Graph& graph, int* converted) {
 
     for (ir::Node& node : graph.nodes) {
         auto op = half_ops().find(node.op_type);
-        bool runs_half = node.domain.empty() && op != half_ops().end();
+        // rtinfer.MatMulBias (a fused MatMul + Add) converts like MatMul.
+        if (node.domain == ir::kRtinferDomain && node.op_type == "MatMulBias") op = half_ops().find("MatMul");
+        bool runs_half = (node.domain.empty() || node.op_type == "MatMulBias") && op != half_ops().end();
         if (runs_half) {
             // Only when its float data is float32 today (not an int-only use of Gather, say).
             bool any_float = false;

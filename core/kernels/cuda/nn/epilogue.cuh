@@ -20,6 +20,7 @@ enum ActivationKind : int {
     kActSilu = 4,
     kActHardSwish = 5,
     kActLeakyRelu = 6,  // a = alpha
+    kActGelu = 7,       // 0.5 x (1 + erf(x / sqrt 2)), the exact form
 };
 struct Activation {
     int kind = kActNone;

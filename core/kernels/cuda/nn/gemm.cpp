@@ -1,6 +1,7 @@
 // Gemm on cuBLASLt: Y = alpha * op(A) op(B) + beta * C with transA/transB. A constant C that varies along
 // columns only ([N] or [1, N]) with beta = 1 becomes cuBLASLt's bias epilogue; a full [M, N] C is read in
-// place; any other broadcast C is first expanded into Y, which the product then accumulates onto.
+// place; any other broadcast C is first expanded into Y, which the product then accumulates onto. A fused ReLU
+// (and GELU in float16) runs in cuBLASLt's epilogue when C is absent or the bias; others in a pass after.
 #include <string>
 #include <vector>
 
@@ -102,7 +103,13 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     op->act_.count = s.m * s.n;
     op->act_.act = act;
 
-    auto mm = nn::LtMatmul::create(libs.cublaslt, s, libs.allow_tf32);
+    // The activation joins the epilogue only where C is absent or is the bias: then the epilogue surely sees the
+    // whole sum.
+    const bool whole_sum = op->c_mode_ == CMode::kNone || op->c_mode_ == CMode::kBias;
+    const nn::Activation epilogue_act = whole_sum ? act : nn::Activation{};
+    bool in_epilogue = false;
+    auto mm = nn::create_lt_matmul(libs.cublaslt, s, libs.allow_tf32, epilogue_act, &in_epilogue);
+    if (in_epilogue) op->act_.act = nn::Activation{};
     if (!mm) {
         if (mm.status().code() == StatusCode::kUnsupported) return setup.unsupported(mm.status().message());
         return mm.status();

@@ -15,6 +15,7 @@ extern const CudaKernel kGlobalAveragePoolCuda;
 extern const CudaKernel kGlobalMaxPoolCuda;
 extern const CudaKernel kGemmCuda;
 extern const CudaKernel kMatMulCuda;
+extern const CudaKernel kMatMulBiasCuda;
 extern const CudaKernel kBatchNormalizationCuda;
 extern const CudaKernel kLayerNormalizationCuda;
 extern const CudaKernel kInstanceNormalizationCuda;
@@ -33,6 +34,7 @@ inline std::vector<const CudaKernel*> nn_cuda_kernels() {
             &kGlobalMaxPoolCuda,
             &kGemmCuda,
             &kMatMulCuda,
+            &kMatMulBiasCuda,
             &kBatchNormalizationCuda,
             &kLayerNormalizationCuda,
             &kInstanceNormalizationCuda,

@@ -74,9 +74,12 @@ Expected<LtMatmul> LtMatmul::create(cublasLtHandle_t handle, const MatmulShape& 
     const cublasOperation_t op_second = s.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
     RT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof op_first));
     RT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof op_second));
-    if (s.bias || s.relu) {
-        const cublasLtEpilogue_t epilogue = s.bias ? (s.relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
-                                                   : CUBLASLT_EPILOGUE_RELU;
+    if (s.bias || s.relu || s.gelu) {
+        cublasLtEpilogue_t epilogue = s.relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_GELU;
+        if (s.bias) {
+            epilogue = s.relu ? CUBLASLT_EPILOGUE_RELU_BIAS
+                              : (s.gelu ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_BIAS);
+        }
         RT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof epilogue));
         if (s.bias) {
             RT_CUBLAS_CHECK(
@@ -111,6 +114,25 @@ Status LtMatmul::run(cublasLtHandle_t handle, cudaStream_t stream, const void* a
     RT_CUBLAS_CHECK(cublasLtMatmul(handle, desc_.get(), &alpha, b, a_.get(), a, b_.get(), &beta, c ? c : d, c_.get(), d,
                                    c_.get(), algo, ws ? workspace : nullptr, ws, stream));
     return Status();
+}
+
+Expected<LtMatmul> create_lt_matmul(cublasLtHandle_t handle, MatmulShape shape, bool allow_tf32, const Activation& act,
+                                    bool* in_epilogue) {
+    *in_epilogue = false;
+    const bool relu = act.kind == kActRelu;
+    const bool gelu = act.kind == kActGelu && shape.dtype == DataType::kFloat16;
+    if (relu || gelu) {
+        MatmulShape with = shape;
+        with.relu = relu;
+        with.gelu = gelu;
+        // Any failure here (no algorithm for the epilogue) leaves the activation to the caller.
+        auto mm = LtMatmul::create(handle, with, allow_tf32);
+        if (mm) {
+            *in_epilogue = true;
+            return mm;
+        }
+    }
+    return LtMatmul::create(handle, shape, allow_tf32);
 }
 
 }  // namespace rtinfer::cuda::nn

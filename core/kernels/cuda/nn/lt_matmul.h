@@ -22,6 +22,7 @@ struct MatmulShape {
     int64_t stride_a = 0, stride_b = 0, stride_c = 0;  // elements between batch matrices (0 broadcasts)
     const void* bias = nullptr;                        // device [n] of dtype, fixed at create: the bias epilogue
     bool relu = false;                                 // max(0, .) after the bias, in the epilogue
+    bool gelu = false;  // cuBLASLt's GELU (the tanh approximation) after the bias, in the epilogue
 };
 
 struct LtDescDeleter {
@@ -48,6 +49,12 @@ private:
     size_t fast_workspace_ = 0, safe_workspace_ = 0, workspace_ = 0;
     size_t elem_ = 4;
 };
+
+// Creates the product with `act` in cuBLASLt's epilogue where it has one and an algorithm exists for it: ReLU,
+// and GELU in float16 only (cuBLASLt's GELU is the tanh approximation, within float16 rounding of the exact
+// erf form but not of float32). *in_epilogue says whether it did; if not, the caller applies act itself.
+Expected<LtMatmul> create_lt_matmul(cublasLtHandle_t handle, MatmulShape shape, bool allow_tf32, const Activation& act,
+                                    bool* in_epilogue);
 
 // The workspace cuBLASLt may use per product.
 constexpr size_t kLtWorkspaceCap = size_t(32) << 20;

@@ -1,7 +1,9 @@
 // MatMul on cuBLASLt with numpy semantics (the reference's plan: 1-D operands, broadcast batch dims). When B is
 // one matrix the batches fold into M (one product); batch offsets that step evenly (a single A matrix shared
 // by all batches included, with stride 0) make one strided-batched product; other broadcasts run one product
-// per output matrix.
+// per output matrix. rtinfer.MatMulBias(X, W, bias) is the same product with a bias [N] (made by
+// passes::fuse_matmul_bias_activation): in cuBLASLt's epilogue when the product is one (folded) matrix, with a
+// fused ReLU (GELU in float16) there too; otherwise bias and activation run in one pass after the product.
 #include <string>
 #include <vector>
 
@@ -33,15 +35,17 @@ public:
                                            workspace));
             }
         }
-        if (act_.act.kind != nn::kActNone) {
+        if (act_.act.kind != nn::kActNone || separate_bias_) {
             nn::BiasActParams p = act_;
             p.y = outputs[0].data;
+            if (separate_bias_) p.bias = bias_.get(inputs);
             RT_RETURN_IF_ERROR(nn::launch_bias_activation(p, libs.stream));
         }
         return Status();
     }
 
-    nn::Operand a_, b_;
+    nn::Operand a_, b_, bias_;
+    bool separate_bias_ = false;  // the bias is added by the pass after the product, not in its epilogue
     nn::LtMatmul mm_;
     // Per output matrix when the batches follow no single stride; empty otherwise.
     std::vector<int64_t> a_offsets_, b_offsets_;
@@ -60,7 +64,7 @@ int64_t even_stride(const std::vector<int64_t>& offsets) {
     return s;
 }
 
-Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& libs) {
+Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& libs, bool with_bias) {
     const DataType dtype = setup.inputs[0].dtype;
     if (!nn::is_float_or_half(dtype) || setup.outputs[0].dtype != dtype) {
         return setup.unsupported(std::string("type ") + data_type_name(dtype) + " is not supported on CUDA");
@@ -100,8 +104,24 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     op->act_.half = dtype == DataType::kFloat16;
     op->act_.count = ir::shape_numel(setup.outputs[0].shape);
     op->act_.act = act;
-
-    auto mm = nn::LtMatmul::create(libs.cublaslt, s, libs.allow_tf32);
+    const bool one_product = op->a_offsets_.empty() && s.batch == 1;
+    if (with_bias) {
+        const ir::Shape& bias = setup.inputs[2].shape;
+        if (bias.size() != 1 || bias[0] != plan.n) return setup.unsupported("the bias must be [N]");
+        RT_ASSIGN_OR_RETURN(op->bias_, nn::Operand::make(setup, 2, dtype));
+        if (one_product && op->bias_.constant()) {
+            s.bias = op->bias_.constant();
+        } else {
+            op->separate_bias_ = true;
+            op->act_.inner = 1;
+            op->act_.channels = plan.n;
+            op->act_.bias_half = dtype == DataType::kFloat16;
+        }
+    }
+    const nn::Activation epilogue_act = one_product && !op->separate_bias_ ? act : nn::Activation{};
+    bool in_epilogue = false;
+    auto mm = nn::create_lt_matmul(libs.cublaslt, s, libs.allow_tf32, epilogue_act, &in_epilogue);
+    if (in_epilogue) op->act_.act = nn::Activation{};
     if (!mm) {
         if (mm.status().code() == StatusCode::kUnsupported) return setup.unsupported(mm.status().message());
         return mm.status();
@@ -110,8 +130,21 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     return std::unique_ptr<CudaOp>(std::move(op));
 }
 
+Expected<std::unique_ptr<CudaOp>> create_matmul(const OpSetup& setup, const CudaLibs& libs) {
+    return create(setup, libs, false);
+}
+
+Expected<std::unique_ptr<CudaOp>> create_matmul_bias(const OpSetup& setup, const CudaLibs& libs) {
+    if (setup.inputs.size() != 3 || !setup.has_input(2) || setup.inputs[0].shape.size() < 2 ||
+        setup.inputs[1].shape.size() != 2) {
+        return setup.unsupported("expected X of rank >= 2, a matrix W and a bias");
+    }
+    return create(setup, libs, true);
+}
+
 }  // namespace
 
-const CudaKernel kMatMulCuda = {"MatMul", "", create};
+const CudaKernel kMatMulCuda = {"MatMul", "", create_matmul};
+const CudaKernel kMatMulBiasCuda = {"MatMulBias", ir::kRtinferDomain, create_matmul_bias};
 
 }  // namespace rtinfer::cuda

@@ -20,6 +20,7 @@ Expected<Activation> fused_activation(const OpSetup& setup, bool input) {
         case kActSigmoid:
         case kActSilu:
         case kActHardSwish:
+        case kActGelu:
             break;
         case kActClip:
             act.a = node.attr_float(prefix + "clip_min", -std::numeric_limits<float>::infinity());

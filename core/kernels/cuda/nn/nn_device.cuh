@@ -40,6 +40,8 @@ __device__ __forceinline__ float activate(const Activation& act, float x) {
             return x * fminf(fmaxf(x / 6.0f + 0.5f, 0.0f), 1.0f);
         case kActLeakyRelu:
             return x >= 0.0f ? x : act.a * x;
+        case kActGelu:
+            return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
         default:
             return x;
     }

@@ -18,6 +18,7 @@ extern const ir::OpKernel kGlobalMaxPoolKernel;
 extern const ir::OpKernel kGlobalLpPoolKernel;
 extern const ir::OpKernel kGemmKernel;
 extern const ir::OpKernel kMatMulKernel;
+extern const ir::OpKernel kMatMulBiasKernel;
 extern const ir::OpKernel kMatMulIntegerKernel;
 extern const ir::OpKernel kQLinearMatMulKernel;
 extern const ir::OpKernel kConvIntegerKernel;
@@ -48,6 +49,7 @@ inline std::vector<const ir::OpKernel*> nn_kernels() {
             &kGlobalLpPoolKernel,
             &kGemmKernel,
             &kMatMulKernel,
+            &kMatMulBiasKernel,
             &kMatMulIntegerKernel,
             &kQLinearMatMulKernel,
             &kConvIntegerKernel,
