@@ -2,7 +2,8 @@
 // constant matrix [K, N], the bias a constant broadcastable as [N]. X of rank 2 gives a Gemm(X, W, bias); a
 // higher rank gives rtinfer.MatMulBias(X, W, bias), one [prod(leading dims), K] x [K, N] product. The activation
 // that alone consumes the sum is kept as rt_fused_activation: Relu, Gelu (approximate="none") and GELU as torch
-// exports it below opset 20, Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5). A Gemm likewise takes the activation
+// exports it below opset 20, Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5). X of unknown shape also gives a
+// MatMulBias. A Gemm likewise takes the activation
 // after it, and a bias Add when it has no C. Backends apply bias and activation in the product's epilogue.
 #include <algorithm>
 #include <cmath>
@@ -185,9 +186,15 @@ Status fuse_matmul_bias_activation(ir::Graph& graph, int* fused) {
         // Gemm's output is a matrix; MatMul's keeps X's rank.
         size_t rank = 2;
         int64_t n = 0;
+        bool to_gemm = false;
         if (matmul) {
-            if (!w->is_constant() || w->constant.shape().size() != 2 || !x->shape_known || x->shape.size() < 2) continue;
-            rank = x->shape.size();
+            if (!w->is_constant() || w->constant.shape().size() != 2) continue;
+            // X's rank may be unknown where shapes depend on values computed at run time (a ViT's attention
+            // reshapes with a dynamic batch): then constants must be rows or scalars of rank <= 1, which widen no
+            // product, and the node is a MatMulBias, which takes X of any rank.
+            if (x->shape_known && x->shape.size() < 2) continue;
+            rank = x->shape_known ? x->shape.size() : 1;
+            to_gemm = x->shape_known && rank == 2;
             n = w->constant.shape()[1];
         } else {
             if (!y->shape_known || y->shape.size() != 2 || y->shape[1] < 0) continue;
@@ -216,8 +223,8 @@ Status fuse_matmul_bias_activation(ir::Graph& graph, int* fused) {
             if (node.inputs.size() < 3) node.inputs.resize(3);
             node.inputs[2] = row;
             if (gemm) node.attrs.erase("beta");  // C was absent; the bias adds once
-            if (matmul && rank == 2) node.op_type = "Gemm";
-            if (matmul && rank > 2) {
+            if (matmul && to_gemm) node.op_type = "Gemm";
+            if (matmul && !to_gemm) {
                 node.op_type = "MatMulBias";
                 node.domain = ir::kRtinferDomain;
             }

@@ -348,3 +348,23 @@ TEST(FuseMatMulBiasActivation, CpuEngineRunsTheFusedMlp) {
     EXPECT_GT(ref_max, 0.1);
     EXPECT_LE(diff / ref_max, 1e-5);
 }
+
+TEST(FuseMatMulBiasActivation, UnknownInputShapeGivesMatMulBias) {
+    // X's shape is unknown at build time (computed by a Reshape of run-time values): the product still fuses, as
+    // a MatMulBias, with a bias row [N]; a [1, N] bias could widen a 1-D product, so that one stays.
+    ir::Graph g = vit_mlp(false);
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    g.at("x").shape_known = false;
+    g.at("act").shape_known = false;
+    g.at("b2").constant = random_tensor({1, 8}, 4);
+    g.at("b2").shape = {1, 8};
+    int fused = 0;
+    ASSERT_TRUE(passes::fuse_matmul_bias_activation(g, &fused).is_ok());
+    EXPECT_EQ(fused, 1);
+    EXPECT_EQ(op_types(g), (std::vector<std::string>{"MatMulBias", "MatMul", "Add"}));
+    EXPECT_EQ(activation_of(g.nodes[0]), static_cast<int>(ir::FusedActivation::kGelu));
+    g.at("x").shape_known = true;
+    const auto out = run_reference(g, {{"x", random_tensor({2, 5, 8}, 7)}});
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.at("y").shape(), (ir::Shape{2, 5, 8}));
+}

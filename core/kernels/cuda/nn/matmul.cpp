@@ -135,9 +135,9 @@ Expected<std::unique_ptr<CudaOp>> create_matmul(const OpSetup& setup, const Cuda
 }
 
 Expected<std::unique_ptr<CudaOp>> create_matmul_bias(const OpSetup& setup, const CudaLibs& libs) {
-    if (setup.inputs.size() != 3 || !setup.has_input(2) || setup.inputs[0].shape.size() < 2 ||
+    if (setup.inputs.size() != 3 || !setup.has_input(2) || setup.inputs[0].shape.empty() ||
         setup.inputs[1].shape.size() != 2) {
-        return setup.unsupported("expected X of rank >= 2, a matrix W and a bias");
+        return setup.unsupported("expected X of rank >= 1, a matrix W and a bias");
     }
     return create(setup, libs, true);
 }

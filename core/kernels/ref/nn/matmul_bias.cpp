@@ -1,4 +1,4 @@
-// rtinfer.MatMulBias(X, W, bias): Y = X W + bias, X [..., K] of rank >= 2, W [K, N], bias [N]; the leading
+// rtinfer.MatMulBias(X, W, bias): Y = X W + bias, X [..., K] of rank >= 1, W [K, N], bias [N]; the leading
 // dims of X fold into the rows of one product. Made by passes::fuse_matmul_bias_activation, which may add a
 // fused activation (applied after the kernel like on every node).
 #include <string>
@@ -19,8 +19,8 @@ Status infer(ir::InferContext& ctx) {
     const ir::Shape& x = ctx.input_shape(0);
     const ir::Shape& w = ctx.input_shape(1);
     const ir::Shape& b = ctx.input_shape(2);
-    if (x.size() < 2 || w.size() != 2 || b.size() != 1) {
-        return ctx.error("expected X [..., K] of rank >= 2, W [K, N] and bias [N], got X " + ir::shape_str(x) +
+    if (x.empty() || w.size() != 2 || b.size() != 1) {
+        return ctx.error("expected X [..., K], W [K, N] and bias [N], got X " + ir::shape_str(x) +
                          ", W " + ir::shape_str(w) + ", bias " + ir::shape_str(b));
     }
     if ((x.back() >= 0 && w[0] >= 0 && x.back() != w[0]) || (w[1] >= 0 && b[0] >= 0 && w[1] != b[0])) {
