@@ -140,16 +140,44 @@ Status ExecutionContext::Impl::prepare() {
                 if (s >= 0) last[s] = static_cast<int>(i);
             }
         }
+        // Views: a reshape of an intermediate into another intermediate of the same bytes is the same memory
+        // (no kernel writes into its input in place, so sharing read-only bytes is safe). The shared buffer
+        // lives from the first producer to the last reader of any of its views.
+        auto intermediate = [&](int s) {
+            return s >= 0 && kinds[s] == SlotKind::kIntermediate && first[s] >= 0 && !is_graph_output(s);
+        };
+        std::vector<int> root(slot_names.size(), -1);
+        for (Step& step : steps) {
+            const std::string& op = step.node->op_type;
+            if (step.precomputed || !step.node->domain.empty() || step.in.empty() || step.out.size() != 1 ||
+                (op != "Reshape" && op != "Squeeze" && op != "Unsqueeze" && op != "Flatten"))
+                continue;
+            const int in = step.in[0], out = step.out[0];
+            if (!intermediate(in) || !intermediate(out) || dtypes[in] != dtypes[out] ||
+                ir::shape_numel(shapes[in]) != ir::shape_numel(shapes[out]))
+                continue;
+            const int r = root[in] >= 0 ? root[in] : in;
+            root[out] = r;
+            last[r] = std::max(last[r], last[out]);
+            step.view = true;
+        }
         std::vector<planner::BufferRequest> requests;
         std::vector<int> request_slot;
         for (size_t s = 0; s < slot_names.size(); ++s) {
-            if (kinds[s] != SlotKind::kIntermediate || first[s] < 0 || is_graph_output(static_cast<int>(s))) continue;
+            if (!intermediate(static_cast<int>(s)) || root[s] >= 0) continue;
             const uint64_t bytes = static_cast<uint64_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]);
             requests.push_back({bytes, first[s], last[s]});
             request_slot.push_back(static_cast<int>(s));
         }
-        const planner::MemoryPlan plan = planner::plan_arena(requests, 256);
+        planner::MemoryPlan plan = planner::plan_arena(requests, 256);
         arena_bytes = plan.arena_bytes;
+        std::vector<int> offset_of(slot_names.size(), -1);
+        for (size_t r = 0; r < request_slot.size(); ++r) offset_of[request_slot[r]] = static_cast<int>(r);
+        for (size_t s = 0; s < slot_names.size(); ++s) {
+            if (root[s] < 0) continue;
+            request_slot.push_back(static_cast<int>(s));
+            plan.offsets.push_back(plan.offsets[static_cast<size_t>(offset_of[root[s]])]);
+        }
         RT_RETURN_IF_ERROR(allocate_arena(request_slot, plan.offsets, plan.arena_bytes));
     }
     prepared_shapes = shapes;

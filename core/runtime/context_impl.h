@@ -24,6 +24,8 @@ struct Step {
     std::vector<int> in;   // slot per input, -1 for omitted
     std::vector<int> out;  // slot per output, -1 for omitted
     bool precomputed = false;
+    // A view (Reshape, Squeeze, Unsqueeze, Flatten) whose output shares its input's memory: nothing to run.
+    bool view = false;
 };
 
 enum class SlotKind { kConstant, kInput, kIntermediate, kPrecomputed };

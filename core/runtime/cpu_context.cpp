@@ -67,7 +67,7 @@ Status CpuContext::run_static(std::vector<LayerTiming>* layers) {
     std::vector<ir::Tensor> outs;
     size_t k = 0;
     for (const Step& step : steps) {
-        if (step.precomputed) continue;
+        if (step.precomputed || step.view) continue;
         const auto t0 = std::chrono::steady_clock::now();
         ins.clear();
         for (int s : step.in) ins.push_back(s < 0 ? nullptr : &tensors[s]);

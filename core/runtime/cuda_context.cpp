@@ -189,7 +189,7 @@ private:
         size_t done = 0;
         for (const Step& step : steps) {
             if (progress_) progress_(done++, steps.size());
-            if (step.precomputed) continue;
+            if (step.precomputed || step.view) continue;
             CudaStep cs;
             cs.step = &step;
             const ir::Node& node = *step.node;

@@ -1,6 +1,8 @@
 // Builder + Engine + ExecutionContext end to end on small ONNX models made in the test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <thread>
 
@@ -266,4 +268,48 @@ TEST(CApi, BuildRunAndReportErrors) {
     EXPECT_EQ(rt_engine_load("no/such.engine", &missing), static_cast<int>(StatusCode::kNotFound));
     EXPECT_NE(std::string(rt_last_error()).find("no/such.engine"), std::string::npos);
     EXPECT_EQ(missing, nullptr);
+}
+
+// Reshape, Unsqueeze and Flatten of intermediates are views of their input's memory: the chain below must
+// compute exactly what the ops say, including where a view and the tensor it views are both read later,
+// and the views must not run as layers of their own.
+TEST(Runtime, ReshapeFamilyViewsShareMemoryAndComputeTheSame) {
+    ModelMaker m;
+    m.input("x", {2, 6});
+    m.int64_init("shape", {3, 4});
+    m.int64_init("axes", {0});
+    m.node("Relu", {"x"}, {"r"});                 // r [2, 6], intermediate
+    m.node("Reshape", {"r", "shape"}, {"v"});     // v [3, 4], a view of r
+    m.node("Unsqueeze", {"v", "axes"}, {"u"});    // u [1, 3, 4], a view of v (and so of r)
+    m.node("Sigmoid", {"u"}, {"s"});              // s [1, 3, 4]
+    auto* f = m.node("Flatten", {"s"}, {"fl"});   // fl [1, 12], a view of s
+    auto* a = f->add_attribute();
+    a->set_name("axis");
+    a->set_type(::onnx::AttributeProto::INT);
+    a->set_i(1);
+    m.node("Flatten", {"r"}, {"rf"});             // rf [2, 6], another view of r, read after s was computed
+    m.node("Reshape", {"fl", "shape"}, {"fv"});   // fv [3, 4]
+    m.node("Reshape", {"rf", "shape"}, {"rv"});   // rv [3, 4]
+    m.node("Add", {"fv", "rv"}, {"y"});           // y = sigmoid(relu(x)) + relu(x), as [3, 4]
+    m.output("y", {3, 4});
+    const std::string bytes = m.bytes();
+    BuilderConfig bc;
+    auto engine = Builder().build_from_memory(bytes.data(), bytes.size(), bc);
+    ASSERT_TRUE(engine.has_value()) << engine.status().message();
+    auto ctx = (*engine)->create_context();
+    ASSERT_TRUE(ctx.has_value()) << ctx.status().message();
+    std::vector<float> x = {-1.5f, 2.0f, 0.25f, -0.5f, 3.0f, 1.0f, 0.75f, -2.0f, 4.0f, -0.1f, 0.5f, 1.5f};
+    std::vector<float> y(12, -99.0f);
+    ASSERT_TRUE((*ctx)->set_tensor_address("x", x.data()).is_ok());
+    ASSERT_TRUE((*ctx)->set_tensor_address("y", y.data()).is_ok());
+    ASSERT_TRUE((*ctx)->enqueue().is_ok());
+    for (size_t i = 0; i < 12; ++i) {
+        const float r = std::max(0.0f, x[i]);
+        EXPECT_FLOAT_EQ(y[i], 1.0f / (1.0f + std::exp(-r)) + r) << i;
+    }
+    auto layers = (*ctx)->profile(1);
+    ASSERT_TRUE(layers.has_value()) << layers.status().message();
+    std::vector<std::string> ran;
+    for (const auto& l : *layers) ran.push_back(l.op_type);
+    EXPECT_EQ(ran, (std::vector<std::string>{"Relu", "Sigmoid", "Add"}));
 }
