@@ -27,6 +27,8 @@ const std::unordered_map<std::string, bool>& half_ops() {
         {"Unsqueeze", true}, {"Slice", true}, {"Split", true}, {"Resize", true}, {"Identity", true},
         {"Gather", true}, {"Expand", true}, {"Neg", false}, {"Sqrt", false}, {"Exp", false},
         {"Max", false}, {"Min", false}, {"ReduceMean", true}, {"Pad", true},
+        // Read the shape only: a float16 input needs no Cast back to float32 first.
+        {"Shape", true}, {"Size", true},
     };
     return ops;
 }

@@ -237,3 +237,27 @@ TEST(Passes, ConvertToFp16CastsAtTheEdgesOnly) {
     EXPECT_EQ(g.find("w"), nullptr);  // the float32 weight is gone
     EXPECT_TRUE(g.validate().is_ok());
 }
+
+TEST(Passes, ConvertToFp16ShapeReadsAHalfValueWithoutACast) {
+    ir::Graph g;
+    g.opsets[""] = 17;
+    add_input(g, "x", {1, 2, 4, 4});
+    add_constant(g, "w", random_tensor({2, 2, 1, 1}, 1));
+    add_node(g, "Conv", {"x", "w"}, {"c"});
+    add_node(g, "Shape", {"c"}, {"s"});  // only the shape of a float16 value: no Cast back to float32
+    add_node(g, "Relu", {"c"}, {"y"});
+    g.outputs = {"s", "y"};
+    for (auto* name : {"c", "y"}) g.at(name).dtype = DataType::kFloat32;
+    g.at("s").dtype = DataType::kInt64;
+    ASSERT_TRUE(passes::convert_to_fp16(g).is_ok());
+    int casts = 0;
+    for (const auto& n : g.nodes) {
+        casts += n.op_type == "Cast";
+        if (n.op_type == "Shape") {
+            EXPECT_EQ(g.at(n.inputs[0]).dtype, DataType::kFloat16);
+        }
+    }
+    EXPECT_EQ(casts, 2);  // x -> half, y's half value -> float output
+    EXPECT_EQ(g.at("s").dtype, DataType::kInt64);
+    EXPECT_TRUE(g.validate().is_ok());
+}
