@@ -21,56 +21,6 @@ Status cuda_status(cudaError_t err, const char* call) {
         if (rt_err_ != cudaSuccess) return cuda_status(rt_err_, #expr); \
     } while (0)
 
-// The plane shapes of a frame: bytes per row actually used and rows.
-struct PlaneShape {
-    int planes = 1;
-    int row_bytes[3] = {0, 0, 0};
-    int rows[3] = {0, 0, 0};
-};
-
-PlaneShape plane_shape(const FrameView& f) {
-    static const int kBytes[] = {3, 3, 4, 4, 1, 1, 1};
-    PlaneShape s;
-    s.row_bytes[0] = f.width * kBytes[static_cast<int>(f.format)];
-    s.rows[0] = f.height;
-    if (f.format == PixelFormat::kNv12) {
-        s.planes = 2;
-        s.row_bytes[1] = f.width;
-        s.rows[1] = f.height / 2;
-    } else if (f.format == PixelFormat::kI420) {
-        s.planes = 3;
-        s.row_bytes[1] = s.row_bytes[2] = f.width / 2;
-        s.rows[1] = s.rows[2] = f.height / 2;
-    }
-    return s;
-}
-
-// The checks and messages of the CPU version's frame validation (frame_preprocess.cpp), which is private
-// to that file.
-Status check_frame(const FrameView& f) {
-    const std::string what =
-        std::string(pixel_format_name(f.format)) + " frame " + std::to_string(f.width) + "x" + std::to_string(f.height);
-    if (static_cast<int>(f.format) < 0 || static_cast<int>(f.format) > static_cast<int>(PixelFormat::kI420)) {
-        return Status(StatusCode::kInvalidArgument, what + ": unknown pixel format");
-    }
-    if (f.width <= 0 || f.height <= 0) return Status(StatusCode::kInvalidArgument, what + ": empty");
-    const bool yuv = f.format == PixelFormat::kNv12 || f.format == PixelFormat::kI420;
-    if (yuv && (f.width % 2 != 0 || f.height % 2 != 0)) {
-        return Status(StatusCode::kInvalidArgument, what + ": NV12 and I420 need an even width and height");
-    }
-    const PlaneShape shape = plane_shape(f);
-    for (int p = 0; p < shape.planes; ++p) {
-        if (!f.planes[p])
-            return Status(StatusCode::kInvalidArgument, what + ": plane " + std::to_string(p) + " is missing");
-        if (f.strides[p] < shape.row_bytes[p]) {
-            return Status(StatusCode::kInvalidArgument, what + ": plane " + std::to_string(p) + " stride " +
-                                                            std::to_string(f.strides[p]) + " is below " +
-                                                            std::to_string(shape.row_bytes[p]));
-        }
-    }
-    return Status();
-}
-
 // Everything the kernel needs, folded on the host: the colour coefficients and the placement are computed
 // there exactly as the CPU version computes them, so both sample the same positions.
 struct KernelParams {
@@ -267,7 +217,7 @@ DeviceFrameBuffer& DeviceFrameBuffer::operator=(DeviceFrameBuffer&& other) noexc
 
 Expected<FrameView> DeviceFrameBuffer::upload(const FrameView& host_frame, void* stream) {
     RT_RETURN_IF_ERROR(check_frame(host_frame));
-    const PlaneShape shape = plane_shape(host_frame);
+    const PlaneLayout shape = plane_layout(host_frame);
     // Planes start on 256-byte boundaries, as cudaMalloc's own allocations do.
     size_t offsets[3] = {0, 0, 0};
     size_t total = 0;

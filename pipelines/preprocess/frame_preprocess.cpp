@@ -93,31 +93,48 @@ class PixelReader {
     float y_[256], v_r_[256], u_b_[256], v_g_[256], u_g_[256];
 };
 
+}  // namespace
+
+PlaneLayout plane_layout(const FrameView& f) {
+    static const int kBytes[] = {3, 3, 4, 4, 1, 1, 1};  // plane 0, by PixelFormat
+    PlaneLayout l;
+    l.rows[0] = f.height;
+    l.row_bytes[0] = f.width * kBytes[static_cast<int>(f.format)];
+    if (f.format == PixelFormat::kNv12) {
+        l.planes = 2;
+        l.rows[1] = (f.height + 1) / 2;
+        l.row_bytes[1] = f.width;
+    } else if (f.format == PixelFormat::kI420) {
+        l.planes = 3;
+        l.rows[1] = l.rows[2] = (f.height + 1) / 2;
+        l.row_bytes[1] = l.row_bytes[2] = (f.width + 1) / 2;
+    }
+    return l;
+}
+
 Status check_frame(const FrameView& f) {
     const std::string what =
         std::string(pixel_format_name(f.format)) + " frame " + std::to_string(f.width) + "x" + std::to_string(f.height);
+    if (static_cast<int>(f.format) < 0 || static_cast<int>(f.format) > static_cast<int>(PixelFormat::kI420)) {
+        return Status(StatusCode::kInvalidArgument, what + ": unknown pixel format");
+    }
     if (f.width <= 0 || f.height <= 0) return Status(StatusCode::kInvalidArgument, what + ": empty");
     const bool yuv = f.format == PixelFormat::kNv12 || f.format == PixelFormat::kI420;
-    const int planes = f.format == PixelFormat::kI420 ? 3 : f.format == PixelFormat::kNv12 ? 2 : 1;
     if (yuv && (f.width % 2 != 0 || f.height % 2 != 0)) {
         return Status(StatusCode::kInvalidArgument, what + ": NV12 and I420 need an even width and height");
     }
-    static const int kBytes[] = {3, 3, 4, 4, 1, 1, 1};
-    const int min_stride0 = f.width * kBytes[static_cast<int>(f.format)];
-    for (int p = 0; p < planes; ++p) {
-        const int min_stride = p == 0 ? min_stride0 : (f.format == PixelFormat::kNv12 ? f.width : f.width / 2);
+    const PlaneLayout layout = plane_layout(f);
+    for (int p = 0; p < layout.planes; ++p) {
         if (!f.planes[p])
             return Status(StatusCode::kInvalidArgument, what + ": plane " + std::to_string(p) + " is missing");
-        if (f.strides[p] < min_stride) {
+        if (f.strides[p] < layout.row_bytes[p]) {
             return Status(StatusCode::kInvalidArgument, what + ": plane " + std::to_string(p) + " stride " +
                                                             std::to_string(f.strides[p]) + " is below " +
-                                                            std::to_string(min_stride));
+                                                            std::to_string(layout.row_bytes[p]));
         }
     }
     return Status();
 }
-
-}  // namespace
 
 Placement place(int frame_width, int frame_height, int input_width, int input_height, config::ResizeMode mode) {
     Placement p;

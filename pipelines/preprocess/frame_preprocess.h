@@ -30,6 +30,19 @@ struct FrameView {
     bool full_range = false;  // YUV formats: full-range (JPEG-style) instead of limited-range values
 };
 
+// The planes a frame's format has, and for each the rows and the bytes per row its pixels take (strides may
+// be larger). NV12 and I420 chroma planes have half the rows.
+struct PlaneLayout {
+    int planes = 1;
+    int rows[3] = {0, 0, 0};
+    int row_bytes[3] = {0, 0, 0};
+};
+PlaneLayout plane_layout(const FrameView& frame);
+
+// Whether a frame can be read: a known format, a non-empty size (even for NV12 and I420), every plane present
+// with a stride that holds its row. Errors name the format, the size and the plane.
+Status check_frame(const FrameView& frame);
+
 // Where the frame lies in the network input: input_x = frame_x * scale_x + offset_x (likewise for y), in
 // pixel units with pixel centres at +0.5. Maps detections back to the frame.
 struct Placement {

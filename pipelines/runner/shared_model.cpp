@@ -401,45 +401,31 @@ Status SharedModel::Impl::preprocess_into(Batch& batch, int slot, const FrameVie
             const cudaError_t e = cudaStreamCreateWithFlags(&stage.stream, cudaStreamNonBlocking);
             if (e != cudaSuccess) return Status(StatusCode::kCudaError, std::string("cudaStreamCreate: ") + cudaGetErrorString(e));
         }
+        RT_RETURN_IF_ERROR(check_frame(frame));
         FrameView staged = frame;
-        const int planes = frame.format == PixelFormat::kNv12 ? 2 : frame.format == PixelFormat::kI420 ? 3 : 1;
+        const PlaneLayout layout = plane_layout(frame);
         // A plane's bytes: full strides, except the last row, which may end at its last pixel.
-        auto plane_bytes = [&](int p) -> size_t {
-            const int rows = p == 0 ? frame.height : (frame.height + 1) / 2;
-            int row = frame.width;
-            switch (frame.format) {
-                case PixelFormat::kRgb:
-                case PixelFormat::kBgr: row = 3 * frame.width; break;
-                case PixelFormat::kRgba:
-                case PixelFormat::kBgrx: row = 4 * frame.width; break;
-                case PixelFormat::kI420: row = p == 0 ? frame.width : (frame.width + 1) / 2; break;
-                default: break;
+        size_t plane_bytes[3] = {0, 0, 0}, bytes = 0;
+        for (int p = 0; p < layout.planes; ++p) {
+            plane_bytes[p] = static_cast<size_t>(frame.strides[p]) * (layout.rows[p] - 1) + layout.row_bytes[p];
+            bytes += plane_bytes[p];
+        }
+        if (bytes > stage.pinned_bytes) {
+            if (stage.pinned) cudaFreeHost(stage.pinned);
+            stage.pinned = nullptr;
+            stage.pinned_bytes = 0;
+            void* p = nullptr;
+            if (cudaHostAlloc(&p, bytes, cudaHostAllocDefault) == cudaSuccess) {
+                stage.pinned = static_cast<uint8_t*>(p);
+                stage.pinned_bytes = bytes;
             }
-            if (rows <= 0 || frame.strides[p] < row) return 0;
-            return static_cast<size_t>(frame.strides[p]) * (rows - 1) + static_cast<size_t>(row);
-        };
-        size_t bytes = 0;
-        for (int p = 0; p < planes; ++p) bytes += plane_bytes(p);
-        if (frame.planes[0] != nullptr && bytes > 0) {
-            if (bytes > stage.pinned_bytes) {
-                if (stage.pinned) cudaFreeHost(stage.pinned);
-                stage.pinned = nullptr;
-                stage.pinned_bytes = 0;
-                void* p = nullptr;
-                if (cudaHostAlloc(&p, bytes, cudaHostAllocDefault) == cudaSuccess) {
-                    stage.pinned = static_cast<uint8_t*>(p);
-                    stage.pinned_bytes = bytes;
-                }
-            }
-            if (stage.pinned && bytes <= stage.pinned_bytes) {
-                size_t offset = 0;
-                for (int p = 0; p < planes; ++p) {
-                    const size_t n = plane_bytes(p);
-                    if (frame.planes[p] == nullptr || n == 0) break;  // left to the upload's frame check
-                    std::memcpy(stage.pinned + offset, frame.planes[p], n);
-                    staged.planes[p] = stage.pinned + offset;
-                    offset += n;
-                }
+        }
+        if (stage.pinned) {  // without pinned memory the upload reads the frame where it is
+            size_t offset = 0;
+            for (int p = 0; p < layout.planes; ++p) {
+                std::memcpy(stage.pinned + offset, frame.planes[p], plane_bytes[p]);
+                staged.planes[p] = stage.pinned + offset;
+                offset += plane_bytes[p];
             }
         }
         RT_ASSIGN_OR_RETURN(FrameView device_frame, stage.buffer.upload(staged, stage.stream));

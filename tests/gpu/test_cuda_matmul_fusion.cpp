@@ -18,6 +18,7 @@
 #include "core/kernels/ref/ref_backend.h"
 #include "core/runtime/context_impl.h"
 #include "rtinfer/builder.h"
+#include "tests/gpu/cuda_libs.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/unit/plugin_test_util.h"
 
@@ -56,31 +57,6 @@ Tensor to_half(const Tensor& t) {
     return h;
 }
 
-struct Gpu {
-    cudaStream_t stream = nullptr;
-    rtinfer::cuda::CudnnHandle cudnn;
-    rtinfer::cuda::CublasLtHandle lt;
-    CudaLibs libs;
-};
-Gpu& gpu() {
-    static Gpu* g = [] {
-        auto* p = new Gpu;
-        cudaStreamCreate(&p->stream);
-        cudnnHandle_t h = nullptr;
-        cudnnCreate(&h);
-        p->cudnn.reset(h);
-        cublasLtHandle_t lt = nullptr;
-        cublasLtCreate(&lt);
-        p->lt.reset(lt);
-        p->libs.stream = p->stream;
-        p->libs.cudnn = h;
-        p->libs.cublaslt = lt;
-        p->libs.allow_tf32 = false;
-        return p;
-    }();
-    return *g;
-}
-
 struct Input {
     Tensor value;  // float32
     bool constant = false;
@@ -113,8 +89,8 @@ void check(const Node& node, const std::vector<Input>& inputs, DType dtype, cons
     const rtinfer::cuda::CudaKernel* ck = rtinfer::cuda::cuda_registry().find(node.domain, node.op_type);
     ASSERT_NE(ck, nullptr) << node.op_type;
     rtinfer::cuda::OpSetup setup{node, 17, infos, outs};
-    Gpu& g = gpu();
-    auto op = ck->create(setup, g.libs);
+    const CudaLibs& libs = rtinfer::testing::test_cuda_libs();
+    auto op = ck->create(setup, libs);
     ASSERT_TRUE(op.has_value()) << op.status().to_string();
 
     std::vector<DeviceBuffer> buffers;
@@ -148,9 +124,9 @@ void check(const Node& node, const std::vector<Input>& inputs, DType dtype, cons
     for (int run = 0; run < 2; ++run) {
         cudaMemset(y.data, 0xFF, y.nbytes());
         if (ws->get()) cudaMemset(ws->get(), 0xFF, ws->bytes());
-        Status r = (*op)->enqueue(d_in, {y}, ws->get(), g.libs);
+        Status r = (*op)->enqueue(d_in, {y}, ws->get(), libs);
         ASSERT_TRUE(r.is_ok()) << r.to_string();
-        ASSERT_EQ(cudaStreamSynchronize(g.stream), cudaSuccess);
+        ASSERT_EQ(cudaStreamSynchronize(libs.stream), cudaSuccess);
         Tensor got(expected[0].dtype(), expected[0].shape());
         ASSERT_EQ(cudaMemcpy(got.raw(), y.data, got.nbytes(), cudaMemcpyDeviceToHost), cudaSuccess);
         const std::vector<double> a = rtinfer::ir::to_doubles(got);

@@ -18,6 +18,7 @@
 #include "core/kernels/cuda/cuda_check.h"
 #include "core/kernels/cuda/cuda_op.h"
 #include "core/kernels/ref/ref_backend.h"
+#include "tests/gpu/cuda_libs.h"
 #include "tests/gpu/gpu_test_util.h"
 
 namespace {
@@ -113,32 +114,6 @@ Input constant(Tensor t) {
     return Input{std::move(t), true};
 }
 
-// One stream and library handles for the whole test program.
-struct Gpu {
-    cudaStream_t stream = nullptr;
-    rtinfer::cuda::CudnnHandle cudnn;
-    rtinfer::cuda::CublasLtHandle lt;
-    CudaLibs libs;
-};
-Gpu& gpu() {
-    static Gpu* g = [] {
-        auto* p = new Gpu;
-        cudaStreamCreate(&p->stream);
-        cudnnHandle_t h = nullptr;
-        cudnnCreate(&h);
-        p->cudnn.reset(h);
-        cublasLtHandle_t lt = nullptr;
-        cublasLtCreate(&lt);
-        p->lt.reset(lt);
-        p->libs.stream = p->stream;
-        p->libs.cudnn = h;
-        p->libs.cublaslt = lt;
-        p->libs.allow_tf32 = false;
-        return p;
-    }();
-    return *g;
-}
-
 struct Outcome {
     Status created;
     std::vector<Tensor> expected;  // reference outputs
@@ -178,8 +153,8 @@ Outcome run_both(const Node& node, const std::vector<Input>& inputs, DType dtype
     EXPECT_NE(ck, nullptr) << node.op_type;
     if (!ck) return out;
     rtinfer::cuda::OpSetup setup{node, opset, infos, outs};
-    Gpu& g = gpu();
-    auto op = ck->create(setup, g.libs);
+    const CudaLibs& libs = rtinfer::testing::test_cuda_libs();
+    auto op = ck->create(setup, libs);
     out.created = op.status();
     if (!op) return out;
 
@@ -221,9 +196,9 @@ Outcome run_both(const Node& node, const std::vector<Input>& inputs, DType dtype
             if (d.data) cudaMemset(d.data, 0xFF, d.nbytes());
         }
         if (ws->get()) cudaMemset(ws->get(), 0xFF, ws->bytes());
-        Status e = (*op)->enqueue(d_in, d_out, ws->get(), g.libs);
+        Status e = (*op)->enqueue(d_in, d_out, ws->get(), libs);
         EXPECT_TRUE(e.is_ok()) << e.to_string();
-        EXPECT_EQ(cudaStreamSynchronize(g.stream), cudaSuccess);
+        EXPECT_EQ(cudaStreamSynchronize(libs.stream), cudaSuccess);
         std::vector<Tensor> results;
         for (size_t i = 0; i < d_out.size(); ++i) {
             Tensor t;

@@ -8,6 +8,7 @@
 #include "core/kernels/ref/ref_backend.h"
 #include "core/passes/passes.h"
 #include "tests/unit/graph_builders.h"
+#include "tests/unit/reference_run.h"
 
 using namespace rtinfer;
 using namespace rtinfer::testing;
@@ -25,27 +26,6 @@ int count_ops(const ir::Graph& g, const std::string& op) {
     int n = 0;
     for (const auto& node : g.nodes) n += node.op_type == op;
     return n;
-}
-
-// Runs the graph node by node on the reference kernels; returns every value computed.
-std::map<std::string, ir::Tensor> run_reference(const ir::Graph& g, const std::map<std::string, ir::Tensor>& inputs) {
-    std::map<std::string, ir::Tensor> values = inputs;
-    for (const auto& [name, v] : g.values()) {
-        if (v.is_constant()) values[name] = v.constant;
-    }
-    for (const ir::Node& node : g.nodes) {
-        const ir::OpKernel* kernel = ref::reference_registry().find(node.domain, node.op_type);
-        EXPECT_NE(kernel, nullptr) << node.describe();
-        if (!kernel) return {};
-        std::vector<const ir::Tensor*> ins;
-        for (const auto& in : node.inputs) ins.push_back(in.empty() ? nullptr : &values.at(in));
-        std::vector<ir::Tensor> outs;
-        Status s = ref::evaluate_node(*kernel, node, g.opset(ir::canonical_domain(node.domain)), ins, outs);
-        EXPECT_TRUE(s.is_ok()) << s.to_string();
-        if (!s.is_ok()) return {};
-        for (size_t i = 0; i < node.outputs.size(); ++i) values[node.outputs[i]] = outs[i];
-    }
-    return values;
 }
 
 // x -> Conv 3x3 -> Relu -> MaxPool 3x3/2 (asymmetric pads) -> Conv 1x1 -> Add(residual: 1x1/2 conv of x)
