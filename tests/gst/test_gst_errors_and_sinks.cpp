@@ -61,6 +61,18 @@ TEST(RtinferErrors, MissingConfigFileNamesIt) {
     EXPECT_NE(error.find(config), std::string::npos) << error;
 }
 
+// Caps that link but a frame the model cannot take: the error names the frame and the stream stops.
+TEST(RtinferErrors, OddSizedNv12FrameIsABusErrorNamingTheFrame) {
+    const std::string config = write_config("odd_nv12", ConfigOptions());
+    bool failed = false;
+    const std::string error =
+        pipeline_error("videotestsrc num-buffers=2 ! " + caps_string("NV12", 161, 120) + " ! rtinfer config=" +
+                           config + " ! fakesink",
+                       &failed);
+    EXPECT_NE(error.find("NV12 frame 161x120"), std::string::npos) << error;
+    EXPECT_NE(error.find("even width and height"), std::string::npos) << error;
+}
+
 TEST(RtinferErrors, GarbageOnnxNamesTheFile) {
     for (const bool truncated : {false, true}) {
         ConfigOptions options;
