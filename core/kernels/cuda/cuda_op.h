@@ -67,6 +67,17 @@ public:
     // Launches the op. inputs/outputs follow the node's order; omitted optional ones have data == nullptr.
     virtual Status enqueue(const std::vector<DeviceTensor>& inputs, const std::vector<DeviceTensor>& outputs,
                            void* workspace, const CudaLibs& libs) = 0;
+
+    // Ops whose output shapes depend on the data (NonMaxSuppression). create() sees such outputs with -1
+    // where run time decides and answers here with an upper bound per output (empty: the shapes are static).
+    // The context gives enqueue() output buffers of these shapes, then calls read_shapes().
+    virtual std::vector<ir::Shape> bound_shapes() const { return {}; }
+    // After enqueue(): waits for `stream` and says each output's actual shape; the data are the leading
+    // elements of the bound-sized buffers. May copy to the host and synchronize (unlike enqueue()).
+    virtual Expected<std::vector<ir::Shape>> read_shapes(cudaStream_t stream) {
+        (void)stream;
+        return Status(StatusCode::kInternal, "this op's output shapes are static");
+    }
 };
 
 using CreateFn = Expected<std::unique_ptr<CudaOp>> (*)(const OpSetup& setup, const CudaLibs& libs);
