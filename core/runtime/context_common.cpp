@@ -67,8 +67,8 @@ Status ExecutionContext::Impl::prepare() {
             if (shapes[s].size() && shapes[s][0] == -1) shapes_known = false;
             infos.push_back(ir::InputInfo{dtypes[s], shapes[s], true, has_value ? &tensors[s] : nullptr});
         }
-        if (!shapes_known || dynamic) {
-            dynamic = true;  // past a data-dependent shape, only run time can say
+        if (!shapes_known) {
+            dynamic = step.dynamic = true;  // past a data-dependent shape, only run time can say
             mark_unknown(node, step);
             steps.push_back(std::move(step));
             continue;
@@ -76,7 +76,7 @@ Status ExecutionContext::Impl::prepare() {
         ir::InferContext ictx(node, step.opset, infos, node.outputs.size());
         Status inferred = step.kernel->infer(ictx);
         if (!inferred.is_ok() && ictx.value_missing()) {
-            dynamic = true;  // e.g. a Reshape whose shape is a graph input: known per run only
+            dynamic = step.dynamic = true;  // e.g. a Reshape whose shape is a graph input: known per run only
             mark_unknown(node, step);
             steps.push_back(std::move(step));
             continue;
@@ -93,7 +93,7 @@ Status ExecutionContext::Impl::prepare() {
             const auto& info = ictx.outputs()[i];
             dtypes[s] = info.dtype;
             if (!info.shape_known) {
-                dynamic = true;
+                dynamic = step.dynamic = true;
                 shapes[s] = ir::Shape(info.shape.size(), -1);
                 if (shapes[s].empty()) shapes[s] = {-1};
             } else {
@@ -102,7 +102,7 @@ Status ExecutionContext::Impl::prepare() {
             }
         }
         const bool random = node.op_type.rfind("Random", 0) == 0 || node.op_type == "Bernoulli" || node.op_type == "Multinomial";
-        if (!dynamic && small && !random && (all_values || shape_only) && !node.inputs.empty()) {
+        if (!step.dynamic && small && !random && (all_values || shape_only) && !node.inputs.empty()) {
             // Shape arithmetic (Shape -> Gather -> Concat -> Reshape...) is done once here.
             std::vector<const ir::Tensor*> ins;
             for (int s : step.in) {
@@ -128,68 +128,130 @@ Status ExecutionContext::Impl::prepare() {
     }
 
     arena_bytes = 0;
-    if (!dynamic) {
-        // Lifetimes of intermediates (graph outputs live in the caller's memory).
-        std::vector<int> first(slot_names.size(), -1), last(slot_names.size(), -1);
-        for (size_t i = 0; i < steps.size(); ++i) {
-            if (steps[i].precomputed) continue;
-            for (int s : steps[i].out) {
-                if (s >= 0 && first[s] < 0) first[s] = last[s] = static_cast<int>(i);
-            }
-            for (int s : steps[i].in) {
-                if (s >= 0) last[s] = static_cast<int>(i);
-            }
-        }
-        // Views: a reshape of an intermediate into another intermediate of the same bytes is the same memory
-        // (no kernel writes into its input in place, so sharing read-only bytes is safe). The shared buffer
-        // lives from the first producer to the last reader of any of its views.
-        auto intermediate = [&](int s) {
-            return s >= 0 && kinds[s] == SlotKind::kIntermediate && first[s] >= 0 && !is_graph_output(s);
-        };
-        std::vector<int> root(slot_names.size(), -1);
-        for (Step& step : steps) {
-            const std::string& op = step.node->op_type;
-            if (step.precomputed || !step.node->domain.empty() || step.in.empty() || step.out.size() != 1 ||
-                (op != "Reshape" && op != "Squeeze" && op != "Unsqueeze" && op != "Flatten"))
-                continue;
-            const int in = step.in[0], out = step.out[0];
-            if (!intermediate(in) || !intermediate(out) || dtypes[in] != dtypes[out] ||
-                ir::shape_numel(shapes[in]) != ir::shape_numel(shapes[out]))
-                continue;
-            const int r = root[in] >= 0 ? root[in] : in;
-            root[out] = r;
-            last[r] = std::max(last[r], last[out]);
-            step.view = true;
-        }
-        std::vector<planner::BufferRequest> requests;
-        std::vector<int> request_slot;
-        for (size_t s = 0; s < slot_names.size(); ++s) {
-            if (!intermediate(static_cast<int>(s)) || root[s] >= 0) continue;
-            const uint64_t bytes = static_cast<uint64_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]);
-            requests.push_back({bytes, first[s], last[s]});
-            request_slot.push_back(static_cast<int>(s));
-        }
-        planner::MemoryPlan plan = planner::plan_arena(requests, 256);
-        arena_bytes = plan.arena_bytes;
-        std::vector<int> offset_of(slot_names.size(), -1);
-        for (size_t r = 0; r < request_slot.size(); ++r) offset_of[request_slot[r]] = static_cast<int>(r);
-        for (size_t s = 0; s < slot_names.size(); ++s) {
-            if (root[s] < 0) continue;
-            request_slot.push_back(static_cast<int>(s));
-            plan.offsets.push_back(plan.offsets[static_cast<size_t>(offset_of[root[s]])]);
-        }
-        RT_RETURN_IF_ERROR(allocate_arena(request_slot, plan.offsets, plan.arena_bytes));
-    }
+    if (!dynamic || plans_static_part()) RT_RETURN_IF_ERROR(plan_memory());
     prepared_shapes = shapes;
     prepared = true;
     return Status();
 }
 
+// Lifetimes of intermediates (graph outputs live in the caller's memory), memory shared by views and by
+// elided Concats, offsets from the planner, then the backend's arena.
+Status ExecutionContext::Impl::plan_memory() {
+    const size_t n = slot_names.size();
+    // Values of the static part that dynamic steps read live to the end: those run after the static part.
+    const int end = static_cast<int>(steps.size());
+    std::vector<int> first(n, -1), last(n, -1);
+    std::vector<Step*> producer(n, nullptr);
+    for (size_t i = 0; i < steps.size(); ++i) {
+        Step& step = steps[i];
+        if (step.precomputed) continue;
+        for (int s : step.out) {
+            if (s >= 0 && first[s] < 0 && !step.dynamic) {
+                first[s] = last[s] = static_cast<int>(i);
+                producer[s] = &step;
+            }
+        }
+        for (int s : step.in) {
+            if (s >= 0) last[s] = step.dynamic ? end : std::max(last[s], static_cast<int>(i));
+        }
+    }
+    auto intermediate = [&](int s) {
+        return s >= 0 && kinds[s] == SlotKind::kIntermediate && first[s] >= 0 && !is_graph_output(s);
+    };
+    auto bytes_of = [&](int s) { return static_cast<uint64_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]); };
+    auto is_view_op = [](const ir::Node& node) {
+        const std::string& op = node.op_type;
+        return node.domain.empty() && (op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten");
+    };
+    std::vector<int> root(n, -1);        // the slot whose buffer this one lives in
+    std::vector<uint64_t> delta(n, 0);   // byte offset within the root's buffer
+
+    // Concat elision: when every input is a contiguous slice of the output (nothing but size-1 dimensions
+    // before the axis), the producers write straight into their slices and the Concat runs no kernel. Slices
+    // start 256-byte aligned, as every buffer of the arena does, so that kernels' vector accesses stay legal.
+    for (Step& step : steps) {
+        const ir::Node& node = *step.node;
+        if (step.precomputed || step.dynamic || !node.domain.empty() || node.op_type != "Concat" || step.out.size() != 1)
+            continue;
+        const int out = step.out[0];
+        if (!intermediate(out)) continue;
+        const int64_t rank = static_cast<int64_t>(shapes[out].size());
+        int64_t axis = node.attr_int("axis", 0);
+        if (axis < 0) axis += rank;
+        if (axis < 0 || axis >= rank) continue;
+        int64_t outer = 1;
+        for (int64_t d = 0; d < axis; ++d) outer *= shapes[out][static_cast<size_t>(d)];
+        bool ok = outer == 1 && step.in.size() > 1;
+        std::vector<int> seen;
+        uint64_t offset = 0;
+        for (int s : step.in) {
+            ok = ok && intermediate(s) && root[s] < 0 && dtypes[s] == dtypes[out] && producer[s] &&
+                 !is_view_op(*producer[s]->node) && producer[s]->node->op_type != "Concat" && offset % 256 == 0 &&
+                 std::find(seen.begin(), seen.end(), s) == seen.end();
+            if (!ok) break;
+            seen.push_back(s);
+            offset += bytes_of(s);
+        }
+        if (!ok || offset != bytes_of(out)) continue;
+        offset = 0;
+        for (int s : step.in) {
+            root[s] = out;
+            delta[s] = offset;
+            offset += bytes_of(s);
+            first[out] = std::min(first[out], first[s]);
+            last[out] = std::max(last[out], last[s]);
+        }
+        step.view = true;
+    }
+
+    // Views: a reshape of an intermediate into another intermediate of the same bytes is the same memory
+    // (no kernel writes into its input in place, so sharing read-only bytes is safe). The shared buffer
+    // lives from the first producer to the last reader of any of its views.
+    for (Step& step : steps) {
+        if (step.precomputed || step.dynamic || step.view || step.in.empty() || step.out.size() != 1 ||
+            !is_view_op(*step.node))
+            continue;
+        const int in = step.in[0], out = step.out[0];
+        if (!intermediate(in) || !intermediate(out) || dtypes[in] != dtypes[out] || bytes_of(in) != bytes_of(out)) continue;
+        const int r = root[in] >= 0 ? root[in] : in;
+        root[out] = r;
+        delta[out] = delta[in];
+        last[r] = std::max(last[r], last[out]);
+        step.view = true;
+    }
+
+    std::vector<planner::BufferRequest> requests;
+    std::vector<int> request_slot;
+    for (size_t s = 0; s < n; ++s) {
+        if (!intermediate(static_cast<int>(s)) || root[s] >= 0) continue;
+        requests.push_back({bytes_of(static_cast<int>(s)), first[s], last[s]});
+        request_slot.push_back(static_cast<int>(s));
+    }
+    planner::MemoryPlan plan = planner::plan_arena(requests, 256);
+    arena_bytes = plan.arena_bytes;
+    std::vector<int> offset_of(n, -1);
+    for (size_t r = 0; r < request_slot.size(); ++r) offset_of[request_slot[r]] = static_cast<int>(r);
+    for (size_t s = 0; s < n; ++s) {
+        if (root[s] < 0) continue;
+        request_slot.push_back(static_cast<int>(s));
+        plan.offsets.push_back(plan.offsets[static_cast<size_t>(offset_of[root[s]])] + delta[s]);
+    }
+    return allocate_arena(request_slot, plan.offsets, plan.arena_bytes);
+}
+
 Status ExecutionContext::Impl::run_dynamic() {
+    std::vector<const Step*> list;
+    for (const Step& step : steps) {
+        if (!step.precomputed) list.push_back(&step);
+    }
+    return run_on_host(list);
+}
+
+Status ExecutionContext::Impl::run_on_host(const std::vector<const Step*>& list) {
     std::vector<const ir::Tensor*> ins;
     std::vector<ir::Tensor> outs;
-    for (const Step& step : steps) {
-        if (step.precomputed) continue;
+    for (const Step* p : list) {
+        const Step& step = *p;
         ins.clear();
         for (int s : step.in) ins.push_back(s < 0 ? nullptr : &tensors[s]);
         RT_RETURN_IF_ERROR(ref::evaluate_node(*step.kernel, *step.node, step.opset, ins, outs));

@@ -24,8 +24,12 @@ struct Step {
     std::vector<int> in;   // slot per input, -1 for omitted
     std::vector<int> out;  // slot per output, -1 for omitted
     bool precomputed = false;
-    // A view (Reshape, Squeeze, Unsqueeze, Flatten) whose output shares its input's memory: nothing to run.
+    // Nothing to run: a view (Reshape, Squeeze, Unsqueeze, Flatten) whose output shares its input's memory,
+    // or a Concat whose inputs were written into their slices of its output.
     bool view = false;
+    // Its output shapes are known at run time only (data-dependent, or downstream of such a shape). The
+    // other steps form the static part, which needs none of these.
+    bool dynamic = false;
 };
 
 enum class SlotKind { kConstant, kInput, kIntermediate, kPrecomputed };
@@ -59,6 +63,9 @@ struct ExecutionContext::Impl {
     // Runs one inference step by step and adds each step's time in ms to its entry of `layers` (one per
     // executed step, in order; the entries are made on the first call).
     virtual Status run_profiled(void* stream, std::vector<LayerTiming>& layers) = 0;
+    // Whether prepare() plans the arena for the static part of a graph with data-dependent shapes (the
+    // backend runs that part itself and only the dynamic steps in the host-side dynamic mode).
+    virtual bool plans_static_part() const { return false; }
     // Nodes that run on the CPU reference although the engine's backend is another (its fallbacks).
     virtual std::vector<std::string> fallback_nodes() const { return {}; }
     // Tactics the backend's kernels chose by measurement, by node name (recorded in the engine).
@@ -95,8 +102,12 @@ struct ExecutionContext::Impl {
 
     // Shapes for the batch, shape arithmetic done once, lifetimes planned into the arena.
     Status prepare();
+    // The arena of the static steps (part of prepare()).
+    Status plan_memory();
     // The host-side dynamic mode: every node evaluated on the CPU with allocated outputs.
     Status run_dynamic();
+    // The same for some steps only (the others' values already in `tensors`).
+    Status run_on_host(const std::vector<const runtime::Step*>& list);
     // Graph outputs not written in place are copied to the bound host address or kept.
     Status finish_outputs();
     Status bound_address(const std::string& name, void** data) const;

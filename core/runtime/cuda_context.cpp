@@ -2,7 +2,8 @@
 // buffers. A node no CUDA kernel takes runs on the CPU reference kernel (its inputs copied to the host and
 // its outputs back); the build report lists those fallbacks. Weights go to the device once per engine.
 // Without fallbacks the whole enqueue is captured into a CUDA graph and replayed while the bound
-// addresses stay the same.
+// addresses stay the same. A graph with data-dependent shapes (NonMaxSuppression...) runs its static part
+// so, then the dynamic steps: on the GPU into bounded buffers where the kernel can, else on the CPU.
 #include "core/runtime/context_impl.h"
 
 #ifdef RTINFER_HAVE_CUDA
@@ -32,6 +33,13 @@ struct CudaStep {
     std::unique_ptr<cuda::CudaOp> op;  // null: CPU fallback
     std::vector<ir::Tensor> host_in;   // fallback staging (constants point at their host tensors)
     std::vector<ir::Tensor> host_out;
+};
+
+// A step whose output shapes depend on the data, run by a CUDA op into buffers of its bound shapes.
+struct BoundedStep {
+    const Step* step = nullptr;
+    std::unique_ptr<cuda::CudaOp> op;
+    std::vector<ir::Shape> bounds;  // per output
 };
 
 bool graphs_enabled() {
@@ -74,13 +82,20 @@ public:
         return create_steps();
     }
 
+    bool plans_static_part() const override { return true; }
+
     Status run(void* stream) override {
         libs_.stream = stream ? static_cast<cudaStream_t>(stream) : stream_;
-        if (dynamic) return run_on_host();
+        RT_RETURN_IF_ERROR(run_static_part());
+        return dynamic ? run_dynamic_part() : Status();
+    }
+
+    // Everything without data-dependent shapes: captured into a CUDA graph where it can be.
+    Status run_static_part() {
         bool io_changed = false;
         for (const auto& name : engine.data.graph.inputs) io_changed |= bind(name);
         for (const auto& name : engine.data.graph.outputs) io_changed |= bind(name);
-        if (!fallbacks_.empty() || !graphs_enabled() || graph_failed_) return run_steps();
+        if (static_fallbacks_ || !graphs_enabled() || graph_failed_) return run_steps();
         if (io_changed || !graph_exec_ || graph_stream_ != libs_.stream) {
             reset_graph();
             Status captured = capture();
@@ -140,10 +155,12 @@ public:
     }
 
 private:
-    // Points the slot of a graph input/output at the caller's device buffer; true if it moved.
+    // Points the slot of a graph input/output at the caller's device buffer; true if it moved. Outputs of
+    // dynamic steps are not bound: the dynamic part writes them after the run.
     bool bind(const std::string& name) {
         const int s = slot_of.at(name);
         if (kinds[s] != SlotKind::kIntermediate && kinds[s] != SlotKind::kInput) return false;
+        if (dynamic_out_[s]) return false;
         auto it = bound.find(name);
         void* p = it == bound.end() ? nullptr : it->second;
         const bool changed = dev_[s] != p;
@@ -172,46 +189,66 @@ private:
     }
 
     static Expected<std::shared_ptr<void>> upload(const ir::Tensor& host) {
-        void* p = nullptr;
-        RT_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(host.nbytes(), 1)));
-        std::shared_ptr<void> mem(p, [](void* q) { cudaFree(q); });
-        if (host.nbytes()) RT_CUDA_CHECK(cudaMemcpy(p, host.raw(), host.nbytes(), cudaMemcpyHostToDevice));
+        RT_ASSIGN_OR_RETURN(std::shared_ptr<void> mem, allocate_device(host.nbytes()));
+        if (host.nbytes()) RT_CUDA_CHECK(cudaMemcpy(mem.get(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice));
         return mem;
+    }
+
+    static Expected<std::shared_ptr<void>> allocate_device(size_t bytes) {
+        void* p = nullptr;
+        RT_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(bytes, 1)));
+        return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
     }
 
     bool host_resident(int s) const { return kinds[s] == SlotKind::kConstant || kinds[s] == SlotKind::kPrecomputed; }
 
+    // What a kernel's create() sees of a step; outputs_known: whether the output shapes are final.
+    cuda::OpSetup op_setup(const Step& step, bool outputs_known) const {
+        cuda::OpSetup setup{*step.node, step.opset, {}, {}};
+        for (int s : step.in) {
+            if (s < 0) {
+                setup.inputs.emplace_back();
+            } else {
+                setup.inputs.push_back({dtypes[s], shapes[s], true, host_resident(s) ? &tensors[s] : nullptr});
+            }
+        }
+        for (int s : step.out) {
+            if (s < 0) {
+                setup.outputs.emplace_back();
+            } else {
+                setup.outputs.push_back({dtypes[s], shapes[s], outputs_known});
+            }
+        }
+        return setup;
+    }
+
     Status create_steps() {
         steps_.clear();
+        bounded_.clear();
+        host_steps_.clear();
         fallbacks_.clear();
+        static_fallbacks_ = false;
+        dynamic_out_.assign(slot_names.size(), false);
         size_t workspace = 0;
         const auto& registry = cuda::cuda_registry();
         size_t done = 0;
         for (const Step& step : steps) {
             if (progress_) progress_(done++, steps.size());
             if (step.precomputed || step.view) continue;
+            if (step.dynamic) {
+                for (int s : step.out) {
+                    if (s >= 0) dynamic_out_[s] = true;
+                }
+                RT_RETURN_IF_ERROR(create_dynamic_step(step, registry, workspace));
+                continue;
+            }
             CudaStep cs;
             cs.step = &step;
             const ir::Node& node = *step.node;
             // Plugin layers use the plugin's CUDA enqueue if it has one, else its CPU enqueue as a fallback.
             if (const cuda::CudaKernel* kernel = node.plugin ? &plugins::plugin_cuda_kernel()
                                                              : registry.find(node.domain, node.op_type)) {
-                cuda::OpSetup setup{node, step.opset, {}, {}};
-                for (int s : step.in) {
-                    if (s < 0) {
-                        setup.inputs.emplace_back();
-                    } else {
-                        setup.inputs.push_back({dtypes[s], shapes[s], true, host_resident(s) ? &tensors[s] : nullptr});
-                    }
-                }
-                for (int s : step.out) {
-                    if (s < 0) {
-                        setup.outputs.emplace_back();
-                    } else {
-                        setup.outputs.push_back({dtypes[s], shapes[s], true});
-                    }
-                }
-                auto op = kernel->create(setup, libs_);
+                auto op = kernel->create(op_setup(step, true), libs_);
                 if (op.has_value()) {
                     cs.op = std::move(op).value();
                     workspace = std::max(workspace, cs.op->workspace_bytes());
@@ -225,6 +262,7 @@ private:
                 }
             } else {
                 fallbacks_.push_back(node.name + " (" + node.op_type + ")");
+                static_fallbacks_ = true;
                 for (int s : step.in) {
                     cs.host_in.push_back(s < 0 ? ir::Tensor() : host_resident(s) ? tensors[s] : ir::Tensor(dtypes[s], shapes[s]));
                 }
@@ -238,6 +276,93 @@ private:
             if (host_resident(s)) RT_RETURN_IF_ERROR(device_value(s).status());
         }
         RT_ASSIGN_OR_RETURN(workspace_, cuda::DeviceBuffer::allocate(workspace));
+        return Status();
+    }
+
+    // A dynamic step runs on the GPU when all its inputs come from the static part and its kernel bounds
+    // its outputs (into buffers of its own); otherwise on the CPU after the GPU part, listed as a fallback.
+    Status create_dynamic_step(const Step& step, const cuda::CudaRegistry& registry, size_t& workspace) {
+        const ir::Node& node = *step.node;
+        const cuda::CudaKernel* kernel = node.plugin ? nullptr : registry.find(node.domain, node.op_type);
+        bool static_inputs = true;
+        for (int s : step.in) static_inputs = static_inputs && (s < 0 || !dynamic_out_[s]);
+        if (kernel && kernel->bounded_outputs && static_inputs) {
+            auto op = kernel->create(op_setup(step, false), libs_);
+            if (!op.has_value() && op.status().code() != StatusCode::kUnsupported) return op.status();
+            if (op.has_value() && (*op)->bound_shapes().size() == step.out.size()) {
+                BoundedStep bs{&step, std::move(op).value(), {}};
+                bs.bounds = bs.op->bound_shapes();
+                workspace = std::max(workspace, bs.op->workspace_bytes());
+                for (int s : step.in) {
+                    if (s >= 0 && host_resident(s)) RT_RETURN_IF_ERROR(device_value(s).status());
+                }
+                for (size_t i = 0; i < step.out.size(); ++i) {
+                    if (step.out[i] < 0) continue;
+                    const size_t bytes = static_cast<size_t>(ir::shape_numel(bs.bounds[i])) * data_type_size(dtypes[step.out[i]]);
+                    RT_ASSIGN_OR_RETURN(std::shared_ptr<void> mem, allocate_device(bytes));
+                    owned_.push_back(mem);
+                    dev_[step.out[i]] = mem.get();
+                }
+                bounded_.push_back(std::move(bs));
+                return Status();
+            }
+        }
+        fallbacks_.push_back(node.name + " (" + node.op_type + ")");
+        host_steps_.push_back(&step);
+        return Status();
+    }
+
+    // After the static part: the bounded GPU steps, their actual shapes, then the host steps on copies of
+    // the values they read. Outputs of dynamic steps are kept on the host (output_data()), and copied to
+    // the caller's buffer too when it has one and the shape is the one tensor_desc() gave before the run.
+    Status run_dynamic_part() {
+        const cudaStream_t st = libs_.stream;
+        for (BoundedStep& bs : bounded_) {
+            std::vector<cuda::DeviceTensor> outs;
+            for (size_t i = 0; i < bs.step->out.size(); ++i) {
+                const int s = bs.step->out[i];
+                outs.push_back(s < 0 ? cuda::DeviceTensor() : cuda::DeviceTensor{dev_[s], dtypes[s], bs.bounds[i]});
+            }
+            RT_RETURN_IF_ERROR(bs.op->enqueue(device_tensors(bs.step->in), outs, workspace_.get(), libs_));
+            RT_ASSIGN_OR_RETURN(std::vector<ir::Shape> actual, bs.op->read_shapes(st));
+            for (size_t i = 0; i < bs.step->out.size() && i < actual.size(); ++i) {
+                if (bs.step->out[i] >= 0) shapes[bs.step->out[i]] = actual[i];
+            }
+        }
+        // Device values the host needs: what host steps read, and dynamic graph outputs the GPU computed.
+        std::vector<bool> produced_on_host(slot_names.size(), false);
+        for (const Step* step : host_steps_) {
+            for (int s : step->out) {
+                if (s >= 0) produced_on_host[s] = true;
+            }
+        }
+        std::vector<bool> wanted(slot_names.size(), false);
+        for (const Step* step : host_steps_) {
+            for (int s : step->in) {
+                if (s >= 0) wanted[s] = true;
+            }
+        }
+        for (const auto& name : engine.data.graph.outputs) wanted[slot_of.at(name)] = dynamic_out_[slot_of.at(name)];
+        for (size_t s = 0; s < slot_names.size(); ++s) {
+            if (!wanted[s] || produced_on_host[s] || host_resident(static_cast<int>(s))) continue;
+            ir::Tensor t(dtypes[s], shapes[s]);
+            if (t.nbytes()) RT_CUDA_CHECK(cudaMemcpyAsync(t.raw(), dev_[s], t.nbytes(), cudaMemcpyDeviceToHost, st));
+            tensors[s] = t;
+        }
+        RT_CUDA_CHECK(cudaStreamSynchronize(st));
+        RT_RETURN_IF_ERROR(run_on_host(host_steps_));
+        owned_outputs.clear();
+        for (const auto& name : engine.data.graph.outputs) {
+            const int s = slot_of.at(name);
+            if (!dynamic_out_[s]) continue;
+            const ir::Tensor& t = tensors[s];
+            owned_outputs[name] = t.clone();
+            auto it = bound.find(name);
+            if (it != bound.end() && prepared_shapes[s] == t.shape() && t.nbytes()) {
+                RT_CUDA_CHECK(cudaMemcpyAsync(it->second, t.raw(), t.nbytes(), cudaMemcpyHostToDevice, st));
+            }
+        }
+        RT_CUDA_CHECK(cudaStreamSynchronize(st));
         return Status();
     }
 
@@ -285,6 +410,7 @@ private:
         for (const auto& name : engine.data.graph.outputs) {
             const int s = slot_of.at(name);
             auto it = bound.find(name);
+            if (dynamic_out_[s]) continue;  // the dynamic part writes it
             if (it == bound.end()) return Status(StatusCode::kInvalidArgument, "output '" + name + "' has no address; call set_tensor_address");
             if (kinds[s] == SlotKind::kIntermediate) continue;
             const size_t bytes = static_cast<size_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]);
@@ -319,31 +445,6 @@ private:
         graph_exec_ = nullptr;
     }
 
-    // Data-dependent shapes: the graph runs on the host reference kernels, inputs and outputs copied.
-    Status run_on_host() {
-        const cudaStream_t st = libs_.stream;
-        std::vector<ir::Tensor> host_inputs;
-        for (const auto& name : engine.data.graph.inputs) {
-            const int s = slot_of.at(name);
-            ir::Tensor t(dtypes[s], shapes[s]);
-            RT_CUDA_CHECK(cudaMemcpyAsync(t.raw(), bound.at(name), t.nbytes(), cudaMemcpyDeviceToHost, st));
-            tensors[s] = t;
-        }
-        RT_CUDA_CHECK(cudaStreamSynchronize(st));
-        RT_RETURN_IF_ERROR(run_dynamic());
-        owned_outputs.clear();
-        for (const auto& name : engine.data.graph.outputs) {
-            const ir::Tensor& t = tensors[slot_of.at(name)];
-            owned_outputs[name] = t.clone();  // readable through output_data() on the host
-            auto it = bound.find(name);
-            if (it != bound.end() && prepared_shapes[slot_of.at(name)] == t.shape() && t.nbytes()) {
-                RT_CUDA_CHECK(cudaMemcpyAsync(it->second, t.raw(), t.nbytes(), cudaMemcpyHostToDevice, st));
-            }
-        }
-        RT_CUDA_CHECK(cudaStreamSynchronize(st));
-        return Status();
-    }
-
     cudaStream_t stream_ = nullptr;
     cuda::TimingCache own_cache_;
     cuda::CudnnHandle cudnn_;
@@ -353,12 +454,16 @@ private:
     cuda::DeviceBuffer workspace_;
     std::vector<void*> dev_;  // device address of every slot
     std::vector<std::shared_ptr<void>> owned_;
-    std::vector<CudaStep> steps_;
+    std::vector<CudaStep> steps_;                 // the static part, in order
+    std::vector<BoundedStep> bounded_;            // dynamic steps on the GPU
+    std::vector<const Step*> host_steps_;         // dynamic steps on the CPU, in order
+    std::vector<bool> dynamic_out_;               // per slot: written by a dynamic step
     std::vector<std::string> fallbacks_;
     cudaGraphExec_t graph_exec_ = nullptr;
     cudaStream_t graph_stream_ = nullptr;
     runtime::LayerProgress progress_;  // the builder's progress report while layers are prepared
     bool graph_failed_ = false;
+    bool static_fallbacks_ = false;  // a step of the static part runs on the CPU: no CUDA graph
 };
 
 }  // namespace

@@ -57,25 +57,7 @@ void run_stream(const rtinfer::Engine& engine, int batch, bool set_batch, int st
         RT_ASSIGN_OR_RETURN(ctx, engine.create_context());
         if (set_batch) RT_RETURN_IF_ERROR(ctx->set_batch(batch));
         RT_ASSIGN_OR_RETURN(stream, Stream::create(engine.backend()));
-        uint64_t seed = static_cast<uint64_t>(stream_index) << 32;
-        for (const auto* list : {&engine.inputs(), &engine.outputs()}) {
-            for (const auto& tensor : *list) {
-                RT_ASSIGN_OR_RETURN(auto desc, ctx->tensor_desc(tensor.name));
-                // A data-dependent output stays in the context's own memory.
-                if (list == &engine.outputs() && !dims_known(desc.dims)) continue;
-                const size_t count = static_cast<size_t>(dims_numel(desc.dims));
-                const size_t bytes = count * rtinfer::data_type_size(desc.type);
-                RT_ASSIGN_OR_RETURN(auto buffer, TensorBuffer::allocate(engine.backend(), bytes));
-                if (list == &engine.inputs()) {
-                    std::vector<uint8_t> host(bytes);
-                    fill_random(desc.type, host.data(), count, seed++);
-                    RT_RETURN_IF_ERROR(buffer.upload(host.data()));
-                }
-                RT_RETURN_IF_ERROR(ctx->set_tensor_address(tensor.name, buffer.data()));
-                buffers.push_back(std::move(buffer));
-            }
-        }
-        return Status::ok();
+        return bind_random_io(engine, *ctx, static_cast<uint64_t>(stream_index) << 32, buffers);
     };
     auto infer = [](rtinfer::ExecutionContext& ctx, const Stream& stream) -> Status {
         RT_RETURN_IF_ERROR(ctx.enqueue(stream.handle()));

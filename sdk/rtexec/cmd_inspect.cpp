@@ -79,10 +79,34 @@ int inspect_onnx(const std::string& cmd, const std::string& path, bool capabilit
     return report->supported() ? kExitOk : kExitFailure;
 }
 
+// One context, one inference on random inputs at the engine's smallest batch, under a device memory meter
+// started before the engine was loaded (so its weights count). Says why when there is nothing to measure.
+std::string measure_peak(const rtinfer::Engine& engine, DeviceMemoryMeter& meter) {
+    if (engine.backend() != rtinfer::Backend::kCuda) return "not measured (a cpu engine uses host memory)";
+    if (!meter.active()) return "not measured (no CUDA device here)";
+    auto run = [&]() -> Status {
+        RT_ASSIGN_OR_RETURN(auto ctx, engine.create_context());
+        if (engine.min_batch() != engine.max_batch()) RT_RETURN_IF_ERROR(ctx->set_batch(std::max(1, engine.min_batch())));
+        std::vector<TensorBuffer> buffers;
+        RT_RETURN_IF_ERROR(bind_random_io(engine, *ctx, 1, buffers));
+        RT_ASSIGN_OR_RETURN(Stream stream, Stream::create(engine.backend()));
+        RT_RETURN_IF_ERROR(ctx->enqueue(stream.handle()));
+        RT_RETURN_IF_ERROR(stream.synchronize());
+        meter.sample();
+        return Status::ok();
+    };
+    Status s = run();
+    if (!s) return "not measured (" + s.message() + ")";
+    return human_bytes(meter.peak_bytes()) + " (" + std::to_string(meter.peak_bytes()) +
+           " bytes; one context, one inference at batch " + std::to_string(std::max(1, engine.min_batch())) +
+           ", weights and the caller's buffers included, the bare CUDA context not)";
+}
+
 int inspect_engine(const std::string& cmd, const std::string& path) {
     Status s = check_readable(path, "engine");
     if (!s) return runtime_error(cmd, s);
     rtinfer::StderrLogger logger;
+    DeviceMemoryMeter meter(rtinfer::Backend::kCuda);
     auto loaded = rtinfer::Engine::load_file(path, &logger);
     if (!loaded) return runtime_error(cmd, loaded.status());
     const rtinfer::Engine& e = **loaded;
@@ -116,6 +140,7 @@ int inspect_engine(const std::string& cmd, const std::string& path) {
                 static_cast<unsigned long long>(memory.activation_bytes));
     std::printf("  workspace:   %s (%llu bytes)\n", human_bytes(memory.workspace_bytes).c_str(),
                 static_cast<unsigned long long>(memory.workspace_bytes));
+    std::printf("  measured peak device memory: %s\n", measure_peak(e, meter).c_str());
     return kExitOk;
 }
 

@@ -324,6 +324,27 @@ Status Stream::synchronize() const {
 }
 
 
+Status bind_random_io(const rtinfer::Engine& engine, rtinfer::ExecutionContext& ctx, uint64_t seed,
+                      std::vector<TensorBuffer>& buffers) {
+    for (const auto* list : {&engine.inputs(), &engine.outputs()}) {
+        for (const auto& tensor : *list) {
+            RT_ASSIGN_OR_RETURN(auto desc, ctx.tensor_desc(tensor.name));
+            if (list == &engine.outputs() && !dims_known(desc.dims)) continue;
+            const size_t count = static_cast<size_t>(dims_numel(desc.dims));
+            const size_t bytes = count * rtinfer::data_type_size(desc.type);
+            RT_ASSIGN_OR_RETURN(auto buffer, TensorBuffer::allocate(engine.backend(), bytes));
+            if (list == &engine.inputs()) {
+                std::vector<uint8_t> host(bytes);
+                fill_random(desc.type, host.data(), count, seed++);
+                RT_RETURN_IF_ERROR(buffer.upload(host.data()));
+            }
+            RT_RETURN_IF_ERROR(ctx.set_tensor_address(tensor.name, buffer.data()));
+            buffers.push_back(std::move(buffer));
+        }
+    }
+    return Status::ok();
+}
+
 DeviceMemoryMeter::DeviceMemoryMeter(Backend backend) {
 #ifdef RTINFER_HAVE_CUDA
     size_t free_bytes = 0, total = 0;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rtinfer/engine.h"
 #include "rtinfer/status.h"
 #include "rtinfer/types.h"
 
@@ -88,6 +89,11 @@ public:
 private:
     void* handle_ = nullptr;
 };
+
+// Gives every input of `ctx` a new buffer with random values (seeded) and every output of known shape a new
+// buffer; data-dependent outputs stay in the context's own memory.
+rtinfer::Status bind_random_io(const rtinfer::Engine& engine, rtinfer::ExecutionContext& ctx, uint64_t seed,
+                               std::vector<TensorBuffer>& buffers);
 
 // Device memory this process uses beyond its bare CUDA context, measured as the fall in the device's free
 // memory (cudaMemGetInfo) since the meter started: weights, activation arenas, workspaces, library handles,

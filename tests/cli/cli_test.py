@@ -217,7 +217,8 @@ def corrupted_engine(env):
     need_onnx()
     engine = build_engine(env, relu_model(env))
     data = bytearray(open(engine, "rb").read())
-    env.run(["inspect", "--engine", engine], 0, stdout_has=["backend: cpu", "relu0", "Relu", "x", "y"])
+    env.run(["inspect", "--engine", engine], 0, stdout_has=["backend: cpu", "relu0", "Relu", "x", "y",
+                                                             "measured peak device memory: not measured (a cpu engine"])
 
     flipped = env.path("flipped.engine")
     data[len(data) // 2] ^= 0x40
@@ -534,6 +535,12 @@ def timing_cache_cuda(env):
         cold = f.read()
     if engines[0] != engines[1] or cold != engines[0]:
         raise Failure("builds with the same timing cache differ in their bytes")
+    # inspect measures one inference's device memory: at least the weights and the planned activations.
+    p = env.run(["inspect", "--engine", env.path("cold.engine")], 0)
+    planned = sum(int(m) for m in re.findall(r"(?:weights|activations):\s+\S+ \S+ \((\d+) bytes\)", p.stdout))
+    measured = re.search(r"measured peak device memory: \S+ \S+ \((\d+) bytes; one context", p.stdout)
+    if not measured or planned == 0 or int(measured.group(1)) < planned:
+        raise Failure(f"inspect's measured peak is missing or below the planned weights and activations:\n{p.stdout}")
 
     foreign = text.replace("device cuda:", "device cuda:other-", 1)
     for name, content, why in (("garbage.cache", "this is not a cache\n", "not an rtinfer timing cache"),

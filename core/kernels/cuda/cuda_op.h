@@ -86,6 +86,8 @@ struct CudaKernel {
     const char* op_type = "";
     const char* domain = "";
     CreateFn create = nullptr;
+    // create() takes outputs of unknown shape and answers CudaOp::bound_shapes() (NonMaxSuppression).
+    bool bounded_outputs = false;
 };
 
 class CudaRegistry {
