@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/kernels/cuda/device_info.h"
+#include "core/kernels/cuda/tactic_timing.h"
 #include "core/kernels/cuda/nn/conv_algo.h"
 #include "core/kernels/cuda/nn/depthwise_conv.h"
 #include "core/kernels/cuda/nn/kernels.h"
@@ -168,26 +169,6 @@ public:
     nn::ChannelsLastEpilogueParams epilogue_;
 };
 
-// Milliseconds per call of fn on the stream, after a warm-up.
-template <class Fn>
-Expected<float> time_ms(cudaStream_t stream, Fn fn) {
-    Event start, stop;
-    RT_RETURN_IF_ERROR(start.create());
-    RT_RETURN_IF_ERROR(stop.create());
-    for (int i = 0; i < 3; ++i) RT_RETURN_IF_ERROR(fn());
-    constexpr int kRuns = 10;
-    // The GPU waits while the host queues the runs, so that host launch overhead (and a busy host) does not
-    // enter the measurement.
-    RT_RETURN_IF_ERROR(hold_stream(stream, 2000.0));
-    RT_CUDA_CHECK(cudaEventRecord(start.get(), stream));
-    for (int i = 0; i < kRuns; ++i) RT_RETURN_IF_ERROR(fn());
-    RT_CUDA_CHECK(cudaEventRecord(stop.get(), stream));
-    RT_CUDA_CHECK(cudaEventSynchronize(stop.get()));
-    float ms = 0.0f;
-    RT_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-    return ms / kRuns;
-}
-
 // Pointwise and depthwise convolutions: measures the other paths (cuBLASLt product, direct kernels) against
 // the chosen cuDNN path on scratch buffers and keeps the fastest; the choice goes to the timing cache under
 // the layer's signature. A path whose variable (see path_mode) says force is taken without measuring.
@@ -226,7 +207,7 @@ Status choose_path(NhwcConvOp& op, const std::vector<std::pair<Path, const char*
     op.path_ = Path::kCudnn;
     for (const auto& other : others) {
         RT_ASSIGN_OR_RETURN(float ms, measure(other.first));
-        if (ms < best_ms) {
+        if (clearly_faster(ms, best_ms)) {
             best_ms = ms;
             op.path_ = other.first;
         }
