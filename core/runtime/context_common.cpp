@@ -8,9 +8,9 @@
 
 namespace rtinfer {
 
+using runtime::kPrecomputeLimit;
 using runtime::SlotKind;
 using runtime::Step;
-using runtime::kPrecomputeLimit;
 
 Status ExecutionContext::Impl::prepare() {
     const ir::Graph& g = engine.data.graph;
@@ -44,7 +44,8 @@ Status ExecutionContext::Impl::prepare() {
         Step step;
         step.node = &node;
         step.kernel = registry.find(node.domain, node.op_type);
-        if (!step.kernel) return Status(StatusCode::kUnsupported, node.describe() + ": no CPU kernel implements this op");
+        if (!step.kernel)
+            return Status(StatusCode::kUnsupported, node.describe() + ": no CPU kernel implements this op");
         step.opset = g.opset(ir::canonical_domain(node.domain));
         std::vector<ir::InputInfo> infos;
         bool all_values = true;
@@ -59,7 +60,8 @@ Status ExecutionContext::Impl::prepare() {
                 continue;
             }
             auto it = slot_of.find(name);
-            if (it == slot_of.end()) return Status(StatusCode::kInternal, node.describe() + ": input '" + name + "' has no producer");
+            if (it == slot_of.end())
+                return Status(StatusCode::kInternal, node.describe() + ": input '" + name + "' has no producer");
             const int s = it->second;
             step.in.push_back(s);
             const bool has_value = kinds[s] == SlotKind::kConstant || kinds[s] == SlotKind::kPrecomputed;
@@ -101,7 +103,8 @@ Status ExecutionContext::Impl::prepare() {
                 small = small && ir::shape_numel(info.shape) <= kPrecomputeLimit;
             }
         }
-        const bool random = node.op_type.rfind("Random", 0) == 0 || node.op_type == "Bernoulli" || node.op_type == "Multinomial";
+        const bool random =
+            node.op_type.rfind("Random", 0) == 0 || node.op_type == "Bernoulli" || node.op_type == "Multinomial";
         if (!step.dynamic && small && !random && (all_values || shape_only) && !node.inputs.empty()) {
             // Shape arithmetic (Shape -> Gather -> Concat -> Reshape...) is done once here.
             std::vector<const ir::Tensor*> ins;
@@ -158,20 +161,23 @@ Status ExecutionContext::Impl::plan_memory() {
     auto intermediate = [&](int s) {
         return s >= 0 && kinds[s] == SlotKind::kIntermediate && first[s] >= 0 && !is_graph_output(s);
     };
-    auto bytes_of = [&](int s) { return static_cast<uint64_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]); };
+    auto bytes_of = [&](int s) {
+        return static_cast<uint64_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]);
+    };
     auto is_view_op = [](const ir::Node& node) {
         const std::string& op = node.op_type;
         return node.domain.empty() && (op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten");
     };
-    std::vector<int> root(n, -1);        // the slot whose buffer this one lives in
-    std::vector<uint64_t> delta(n, 0);   // byte offset within the root's buffer
+    std::vector<int> root(n, -1);       // the slot whose buffer this one lives in
+    std::vector<uint64_t> delta(n, 0);  // byte offset within the root's buffer
 
     // Concat elision: when every input is a contiguous slice of the output (nothing but size-1 dimensions
     // before the axis), the producers write straight into their slices and the Concat runs no kernel. Slices
     // start 256-byte aligned, as every buffer of the arena does, so that kernels' vector accesses stay legal.
     for (Step& step : steps) {
         const ir::Node& node = *step.node;
-        if (step.precomputed || step.dynamic || !node.domain.empty() || node.op_type != "Concat" || step.out.size() != 1)
+        if (step.precomputed || step.dynamic || !node.domain.empty() || node.op_type != "Concat" ||
+            step.out.size() != 1)
             continue;
         const int out = step.out[0];
         if (!intermediate(out)) continue;
@@ -212,7 +218,8 @@ Status ExecutionContext::Impl::plan_memory() {
             !is_view_op(*step.node))
             continue;
         const int in = step.in[0], out = step.out[0];
-        if (!intermediate(in) || !intermediate(out) || dtypes[in] != dtypes[out] || bytes_of(in) != bytes_of(out)) continue;
+        if (!intermediate(in) || !intermediate(out) || dtypes[in] != dtypes[out] || bytes_of(in) != bytes_of(out))
+            continue;
         const int r = root[in] >= 0 ? root[in] : in;
         root[out] = r;
         delta[out] = delta[in];
@@ -281,7 +288,8 @@ Status ExecutionContext::Impl::finish_outputs() {
         if (planned != t.shape()) {
             owned_outputs[name] = t.clone();
             return Status(StatusCode::kInvalidArgument, "output '" + name + "' has a data-dependent shape (" +
-                                                            ir::shape_str(t.shape()) + " this time); read it with "
+                                                            ir::shape_str(t.shape()) +
+                                                            " this time); read it with "
                                                             "output_data() instead of binding an address");
         }
         if (it->second != t.raw() && t.nbytes()) std::memcpy(it->second, t.raw(), t.nbytes());
@@ -291,7 +299,8 @@ Status ExecutionContext::Impl::finish_outputs() {
 
 Status ExecutionContext::Impl::bound_address(const std::string& name, void** data) const {
     auto it = bound.find(name);
-    if (it == bound.end()) return Status(StatusCode::kInvalidArgument, "'" + name + "' has no address; call set_tensor_address");
+    if (it == bound.end())
+        return Status(StatusCode::kInvalidArgument, "'" + name + "' has no address; call set_tensor_address");
     *data = it->second;
     return Status();
 }
@@ -302,15 +311,18 @@ ExecutionContext::~ExecutionContext() = default;
 Status ExecutionContext::set_batch(int batch) {
     const auto& d = impl_->engine.data;
     if (batch < d.min_batch || batch > d.max_batch) {
-        return Status(StatusCode::kInvalidArgument, "batch " + std::to_string(batch) + " is outside the engine's range [" +
-                                                        std::to_string(d.min_batch) + ", " + std::to_string(d.max_batch) + "]");
+        return Status(StatusCode::kInvalidArgument,
+                      "batch " + std::to_string(batch) + " is outside the engine's range [" +
+                          std::to_string(d.min_batch) + ", " + std::to_string(d.max_batch) + "]");
     }
     if (batch != impl_->batch) impl_->prepared = false;
     impl_->batch = batch;
     return Status();
 }
 
-int ExecutionContext::batch() const { return impl_->batch; }
+int ExecutionContext::batch() const {
+    return impl_->batch;
+}
 
 uint64_t ExecutionContext::activation_bytes() const {
     if (!impl_->prepared && !impl_->prepare().is_ok()) return 0;
@@ -323,7 +335,8 @@ Expected<TensorDesc> ExecutionContext::tensor_desc(const std::string& name) cons
     const auto& g = impl_->engine.data.graph;
     const bool io = std::find(g.inputs.begin(), g.inputs.end(), name) != g.inputs.end() ||
                     std::find(g.outputs.begin(), g.outputs.end(), name) != g.outputs.end();
-    if (it == impl_->slot_of.end() || !io) return Status(StatusCode::kNotFound, "no input or output named '" + name + "'");
+    if (it == impl_->slot_of.end() || !io)
+        return Status(StatusCode::kNotFound, "no input or output named '" + name + "'");
     return TensorDesc{name, impl_->dtypes[it->second], impl_->shapes[it->second]};
 }
 
@@ -356,7 +369,8 @@ Expected<std::vector<LayerTiming>> ExecutionContext::profile(int iterations, voi
         }
     }
     if (impl_->dynamic) {
-        return Status(StatusCode::kUnsupported, "per-layer profiles need static shapes; this engine has data-dependent ones");
+        return Status(StatusCode::kUnsupported,
+                      "per-layer profiles need static shapes; this engine has data-dependent ones");
     }
     std::vector<LayerTiming> layers;
     for (int i = 0; i < iterations; ++i) RT_RETURN_IF_ERROR(impl_->run_profiled(stream, layers));
@@ -367,10 +381,12 @@ Expected<std::vector<LayerTiming>> ExecutionContext::profile(int iterations, voi
 Expected<const void*> ExecutionContext::output_data(const std::string& name) const {
     auto it = impl_->bound.find(name);
     const auto& outs = impl_->engine.data.graph.outputs;
-    if (std::find(outs.begin(), outs.end(), name) == outs.end()) return Status(StatusCode::kNotFound, "no output named '" + name + "'");
+    if (std::find(outs.begin(), outs.end(), name) == outs.end())
+        return Status(StatusCode::kNotFound, "no output named '" + name + "'");
     if (it != impl_->bound.end()) return static_cast<const void*>(it->second);
     auto o = impl_->owned_outputs.find(name);
-    if (o == impl_->owned_outputs.end()) return Status(StatusCode::kInvalidArgument, "output '" + name + "' has no data yet; call enqueue first");
+    if (o == impl_->owned_outputs.end())
+        return Status(StatusCode::kInvalidArgument, "output '" + name + "' has no data yet; call enqueue first");
     return static_cast<const void*>(o->second.raw());
 }
 

@@ -57,7 +57,8 @@ struct ExecutionContext::Impl {
     virtual ~Impl() = default;
 
     // The backend's memory for intermediates: `slots` get the arena offsets `offsets` (static mode only).
-    virtual Status allocate_arena(const std::vector<int>& slots, const std::vector<uint64_t>& offsets, uint64_t bytes) = 0;
+    virtual Status allocate_arena(const std::vector<int>& slots, const std::vector<uint64_t>& offsets,
+                                  uint64_t bytes) = 0;
     // Runs one inference on the prepared plan with the bound addresses.
     virtual Status run(void* stream) = 0;
     // Runs one inference step by step and adds each step's time in ms to its entry of `layers` (one per
@@ -112,6 +113,5 @@ struct ExecutionContext::Impl {
     Status finish_outputs();
     Status bound_address(const std::string& name, void** data) const;
 };
-
 
 }  // namespace rtinfer

@@ -48,7 +48,7 @@ bool graphs_enabled() {
 }
 
 class CudaContext : public ExecutionContext::Impl {
-public:
+  public:
     using Impl::Impl;
 
     ~CudaContext() override {
@@ -74,7 +74,8 @@ public:
         return Status();
     }
 
-    Status allocate_arena(const std::vector<int>& slots, const std::vector<uint64_t>& offsets, uint64_t bytes) override {
+    Status allocate_arena(const std::vector<int>& slots, const std::vector<uint64_t>& offsets,
+                          uint64_t bytes) override {
         reset_graph();
         RT_ASSIGN_OR_RETURN(arena_, cuda::DeviceBuffer::allocate(bytes));
         dev_.assign(slot_names.size(), nullptr);
@@ -101,7 +102,8 @@ public:
             Status captured = capture();
             if (!captured.is_ok()) {
                 graph_failed_ = true;  // some library call is not capturable: run eagerly from now on
-                engine.logger->log(Severity::kWarning, ("CUDA graph capture failed, running without: " + captured.message()).c_str());
+                engine.logger->log(Severity::kWarning,
+                                   ("CUDA graph capture failed, running without: " + captured.message()).c_str());
                 return run_steps();
             }
         }
@@ -154,7 +156,7 @@ public:
         libs_.timing_cache = &own_cache_;
     }
 
-private:
+  private:
     // Points the slot of a graph input/output at the caller's device buffer; true if it moved. Outputs of
     // dynamic steps are not bound: the dynamic part writes them after the run.
     bool bind(const std::string& name) {
@@ -246,8 +248,8 @@ private:
             cs.step = &step;
             const ir::Node& node = *step.node;
             // Plugin layers use the plugin's CUDA enqueue if it has one, else its CPU enqueue as a fallback.
-            if (const cuda::CudaKernel* kernel = node.plugin ? &plugins::plugin_cuda_kernel()
-                                                             : registry.find(node.domain, node.op_type)) {
+            if (const cuda::CudaKernel* kernel =
+                    node.plugin ? &plugins::plugin_cuda_kernel() : registry.find(node.domain, node.op_type)) {
                 auto op = kernel->create(op_setup(step, true), libs_);
                 if (op.has_value()) {
                     cs.op = std::move(op).value();
@@ -264,7 +266,9 @@ private:
                 fallbacks_.push_back(node.name + " (" + node.op_type + ")");
                 static_fallbacks_ = true;
                 for (int s : step.in) {
-                    cs.host_in.push_back(s < 0 ? ir::Tensor() : host_resident(s) ? tensors[s] : ir::Tensor(dtypes[s], shapes[s]));
+                    cs.host_in.push_back(s < 0              ? ir::Tensor()
+                                         : host_resident(s) ? tensors[s]
+                                                            : ir::Tensor(dtypes[s], shapes[s]));
                 }
                 for (int s : step.out) cs.host_out.push_back(s < 0 ? ir::Tensor() : ir::Tensor(dtypes[s], shapes[s]));
             }
@@ -298,7 +302,8 @@ private:
                 }
                 for (size_t i = 0; i < step.out.size(); ++i) {
                     if (step.out[i] < 0) continue;
-                    const size_t bytes = static_cast<size_t>(ir::shape_numel(bs.bounds[i])) * data_type_size(dtypes[step.out[i]]);
+                    const size_t bytes =
+                        static_cast<size_t>(ir::shape_numel(bs.bounds[i])) * data_type_size(dtypes[step.out[i]]);
                     RT_ASSIGN_OR_RETURN(std::shared_ptr<void> mem, allocate_device(bytes));
                     owned_.push_back(mem);
                     dev_[step.out[i]] = mem.get();
@@ -387,13 +392,15 @@ private:
             const Step& step = *cs.step;
             if (marks) RT_CUDA_CHECK(cudaEventRecord((*marks)[k++].get(), st));
             if (cs.op) {
-                RT_RETURN_IF_ERROR(cs.op->enqueue(device_tensors(step.in), device_tensors(step.out), workspace_.get(), libs_));
+                RT_RETURN_IF_ERROR(
+                    cs.op->enqueue(device_tensors(step.in), device_tensors(step.out), workspace_.get(), libs_));
                 continue;
             }
             for (size_t i = 0; i < step.in.size(); ++i) {
                 const int s = step.in[i];
                 if (s < 0 || host_resident(s)) continue;
-                RT_CUDA_CHECK(cudaMemcpyAsync(cs.host_in[i].raw(), dev_[s], cs.host_in[i].nbytes(), cudaMemcpyDeviceToHost, st));
+                RT_CUDA_CHECK(
+                    cudaMemcpyAsync(cs.host_in[i].raw(), dev_[s], cs.host_in[i].nbytes(), cudaMemcpyDeviceToHost, st));
             }
             RT_CUDA_CHECK(cudaStreamSynchronize(st));
             std::vector<const ir::Tensor*> ins;
@@ -402,7 +409,8 @@ private:
             for (size_t i = 0; i < step.out.size(); ++i) {
                 const int s = step.out[i];
                 if (s < 0 || !dev_[s]) continue;
-                RT_CUDA_CHECK(cudaMemcpyAsync(dev_[s], cs.host_out[i].raw(), cs.host_out[i].nbytes(), cudaMemcpyHostToDevice, st));
+                RT_CUDA_CHECK(cudaMemcpyAsync(dev_[s], cs.host_out[i].raw(), cs.host_out[i].nbytes(),
+                                              cudaMemcpyHostToDevice, st));
             }
         }
         if (marks) RT_CUDA_CHECK(cudaEventRecord(marks->back().get(), st));
@@ -411,10 +419,13 @@ private:
             const int s = slot_of.at(name);
             auto it = bound.find(name);
             if (dynamic_out_[s]) continue;  // the dynamic part writes it
-            if (it == bound.end()) return Status(StatusCode::kInvalidArgument, "output '" + name + "' has no address; call set_tensor_address");
+            if (it == bound.end())
+                return Status(StatusCode::kInvalidArgument,
+                              "output '" + name + "' has no address; call set_tensor_address");
             if (kinds[s] == SlotKind::kIntermediate) continue;
             const size_t bytes = static_cast<size_t>(ir::shape_numel(shapes[s])) * data_type_size(dtypes[s]);
-            if (dev_[s] != it->second && bytes) RT_CUDA_CHECK(cudaMemcpyAsync(it->second, dev_[s], bytes, cudaMemcpyDeviceToDevice, st));
+            if (dev_[s] != it->second && bytes)
+                RT_CUDA_CHECK(cudaMemcpyAsync(it->second, dev_[s], bytes, cudaMemcpyDeviceToDevice, st));
         }
         RT_CUDA_CHECK(cudaGetLastError());
         return Status();
@@ -454,10 +465,10 @@ private:
     cuda::DeviceBuffer workspace_;
     std::vector<void*> dev_;  // device address of every slot
     std::vector<std::shared_ptr<void>> owned_;
-    std::vector<CudaStep> steps_;                 // the static part, in order
-    std::vector<BoundedStep> bounded_;            // dynamic steps on the GPU
-    std::vector<const Step*> host_steps_;         // dynamic steps on the CPU, in order
-    std::vector<bool> dynamic_out_;               // per slot: written by a dynamic step
+    std::vector<CudaStep> steps_;          // the static part, in order
+    std::vector<BoundedStep> bounded_;     // dynamic steps on the GPU
+    std::vector<const Step*> host_steps_;  // dynamic steps on the CPU, in order
+    std::vector<bool> dynamic_out_;        // per slot: written by a dynamic step
     std::vector<std::string> fallbacks_;
     cudaGraphExec_t graph_exec_ = nullptr;
     cudaStream_t graph_stream_ = nullptr;

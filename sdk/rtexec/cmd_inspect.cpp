@@ -86,7 +86,8 @@ std::string measure_peak(const rtinfer::Engine& engine, DeviceMemoryMeter& meter
     if (!meter.active()) return "not measured (no CUDA device here)";
     auto run = [&]() -> Status {
         RT_ASSIGN_OR_RETURN(auto ctx, engine.create_context());
-        if (engine.min_batch() != engine.max_batch()) RT_RETURN_IF_ERROR(ctx->set_batch(std::max(1, engine.min_batch())));
+        if (engine.min_batch() != engine.max_batch())
+            RT_RETURN_IF_ERROR(ctx->set_batch(std::max(1, engine.min_batch())));
         std::vector<TensorBuffer> buffers;
         RT_RETURN_IF_ERROR(bind_random_io(engine, *ctx, 1, buffers));
         RT_ASSIGN_OR_RETURN(Stream stream, Stream::create(engine.backend()));

@@ -323,7 +323,6 @@ Status Stream::synchronize() const {
     return Status::ok();
 }
 
-
 Status bind_random_io(const rtinfer::Engine& engine, rtinfer::ExecutionContext& ctx, uint64_t seed,
                       std::vector<TensorBuffer>& buffers) {
     for (const auto* list : {&engine.inputs(), &engine.outputs()}) {
@@ -349,7 +348,8 @@ DeviceMemoryMeter::DeviceMemoryMeter(Backend backend) {
 #ifdef RTINFER_HAVE_CUDA
     size_t free_bytes = 0, total = 0;
     // cudaFree(nullptr) creates the context first, so that the baseline excludes it.
-    if (backend == Backend::kCuda && cudaFree(nullptr) == cudaSuccess && cudaMemGetInfo(&free_bytes, &total) == cudaSuccess) {
+    if (backend == Backend::kCuda && cudaFree(nullptr) == cudaSuccess &&
+        cudaMemGetInfo(&free_bytes, &total) == cudaSuccess) {
         active_ = true;
         baseline_free_ = min_free_ = free_bytes;
     }

@@ -52,7 +52,7 @@ std::string summarize_values(rtinfer::DataType dtype, const void* data, size_t c
 
 // Memory for one tensor on the engine's backend: host memory for the CPU, device memory for CUDA.
 class TensorBuffer {
-public:
+  public:
     static rtinfer::Expected<TensorBuffer> allocate(rtinfer::Backend backend, size_t bytes);
     TensorBuffer() = default;
     TensorBuffer(TensorBuffer&&) noexcept = default;
@@ -64,7 +64,7 @@ public:
     rtinfer::Status upload(const void* host);
     rtinfer::Status download(void* host) const;
 
-private:
+  private:
     struct Free {
         rtinfer::Backend backend;
         void operator()(void* p) const;
@@ -76,7 +76,7 @@ private:
 
 // A CUDA stream for the CUDA backend; a null handle for the CPU backend, which runs synchronously.
 class Stream {
-public:
+  public:
     static rtinfer::Expected<Stream> create(rtinfer::Backend backend);
     Stream() = default;
     Stream(Stream&& other) noexcept;
@@ -86,7 +86,7 @@ public:
     void* handle() const { return handle_; }
     rtinfer::Status synchronize() const;
 
-private:
+  private:
     void* handle_ = nullptr;
 };
 
@@ -100,13 +100,13 @@ rtinfer::Status bind_random_io(const rtinfer::Engine& engine, rtinfer::Execution
 // kernels loaded on first use and the caller's buffers. Inactive (peak 0) for the CPU backend. sample() may
 // be called from any thread; the peak is the largest fall seen at a sample.
 class DeviceMemoryMeter {
-public:
+  public:
     explicit DeviceMemoryMeter(rtinfer::Backend backend);
     bool active() const { return active_; }
     void sample();
     uint64_t peak_bytes() const;
 
-private:
+  private:
     bool active_ = false;
     uint64_t baseline_free_ = 0;
     mutable std::mutex mutex_;

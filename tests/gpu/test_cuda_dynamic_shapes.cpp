@@ -127,7 +127,8 @@ TEST(CudaDynamicShapes, NmsModelRunsItsStaticPartOnTheGpuAndMatchesTheCpu) {
     // Only what reads the data-dependent result runs on the CPU.
     const std::vector<std::string> fallbacks = (*ctx)->impl().fallback_nodes();
     auto falls_back = [&](const std::string& name) {
-        return std::any_of(fallbacks.begin(), fallbacks.end(), [&](const std::string& f) { return f.rfind(name + " ", 0) == 0; });
+        return std::any_of(fallbacks.begin(), fallbacks.end(),
+                           [&](const std::string& f) { return f.rfind(name + " ", 0) == 0; });
     };
     EXPECT_FALSE(falls_back("sigmoid"));
     EXPECT_FALSE(falls_back("nms")) << "NonMaxSuppression should run on the GPU";

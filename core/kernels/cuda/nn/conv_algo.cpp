@@ -87,12 +87,12 @@ Expected<bool> retime_forward(const ConvSearch& s, const cudnnConvolutionFwdAlgo
     const cudnnConvolutionFwdAlgoPerf_t* best = nullptr;
     for (const auto* c : candidates) {
         RT_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv, c->mathType));
-        RT_ASSIGN_OR_RETURN(float t, time_ms(stream, [&]() -> Status {
-                                RT_CUDNN_CHECK(cudnnConvolutionForward(s.handle, &one, s.x, scratch.x.get(), s.w, w, s.conv,
-                                                                       c->algo, scratch.workspace.get(), max_ws, &zero,
-                                                                       s.y, scratch.y.get()));
-                                return Status();
-                            }));
+        RT_ASSIGN_OR_RETURN(
+            float t, time_ms(stream, [&]() -> Status {
+                RT_CUDNN_CHECK(cudnnConvolutionForward(s.handle, &one, s.x, scratch.x.get(), s.w, w, s.conv, c->algo,
+                                                       scratch.workspace.get(), max_ws, &zero, s.y, scratch.y.get()));
+                return Status();
+            }));
         if (!best || clearly_faster(t, ms)) {
             best = c;
             ms = t;
@@ -114,8 +114,8 @@ Expected<ConvAlgo> forward_tactic(const ConvSearch& s, int64_t tactic) {
     a.algo = static_cast<int>(tactic / 16);
     a.math = static_cast<int>(tactic % 16);
     RT_CUDNN_CHECK(cudnnSetConvolutionMathType(s.conv, static_cast<cudnnMathType_t>(a.math)));
-    RT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(s.handle, s.x, s.w, s.conv, s.y,
-                                                           static_cast<cudnnConvolutionFwdAlgo_t>(a.algo), &a.workspace));
+    RT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(
+        s.handle, s.x, s.w, s.conv, s.y, static_cast<cudnnConvolutionFwdAlgo_t>(a.algo), &a.workspace));
     return a;
 }
 
@@ -166,7 +166,8 @@ Expected<ConvAlgo> find_forward_algo(const ConvSearch& s) {
     if (s.cache) {
         float ms = retimed_ms;
         for (int i = 0; i < count && ms < 0.0f; ++i) {
-            if (static_cast<int>(perf[i].algo) == chosen.algo && perf[i].status == CUDNN_STATUS_SUCCESS) ms = perf[i].time;
+            if (static_cast<int>(perf[i].algo) == chosen.algo && perf[i].status == CUDNN_STATUS_SUCCESS)
+                ms = perf[i].time;
         }
         s.cache->record(s.signature, chosen.tactic(), ms);
     }

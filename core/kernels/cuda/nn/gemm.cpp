@@ -108,7 +108,7 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     const bool whole_sum = op->c_mode_ == CMode::kNone || op->c_mode_ == CMode::kBias;
     const nn::Activation epilogue_act = whole_sum ? act : nn::Activation{};
     bool in_epilogue = false;
-    auto mm = nn::create_lt_matmul(libs.cublaslt, s, libs.allow_tf32, epilogue_act, &in_epilogue);
+    auto mm = nn::create_lt_matmul(libs, s, epilogue_act, &in_epilogue);
     if (in_epilogue) op->act_.act = nn::Activation{};
     if (!mm) {
         if (mm.status().code() == StatusCode::kUnsupported) return setup.unsupported(mm.status().message());

@@ -1,13 +1,16 @@
 // One cuBLASLt matrix product in row-major terms, shared by Gemm and MatMul:
 //   D[m, n] = alpha * op(A) op(B) + beta * C  (+ bias[n] per column), batched with element strides.
-// Row-major matrices are column-major transposes, so it runs as D^T = op(B)^T op(A)^T. The algorithm comes
-// from cublasLtMatmulAlgoGetHeuristic at create; a second, alignment-tolerant one serves pointers that are not
+// Row-major matrices are column-major transposes, so it runs as D^T = op(B)^T op(A)^T. The algorithm is the
+// fastest of cuBLASLt's heuristic top-k, measured when the product is made (its index goes to the timing
+// cache under the product's signature); a second, alignment-tolerant one serves pointers that are not
 // 16-byte aligned (batch offsets inside a tensor).
 #pragma once
 
 #include <cublasLt.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "core/kernels/cuda/nn/nn_cuda_util.h"
 
@@ -34,27 +37,40 @@ struct LtLayoutDeleter {
 using LtDesc = std::unique_ptr<cublasLtMatmulDescOpaque_t, LtDescDeleter>;
 using LtLayout = std::unique_ptr<cublasLtMatrixLayoutOpaque_t, LtLayoutDeleter>;
 
+// How many of cuBLASLt's heuristic algorithms are timed.
+constexpr int kLtCandidates = 4;
+
 class LtMatmul {
-public:
+  public:
+    // With the heuristic's first algorithm; tune() measures the others.
     static Expected<LtMatmul> create(cublasLtHandle_t handle, const MatmulShape& shape, bool allow_tf32);
+    // Takes the algorithm the timing cache names for this product, or times the candidates on scratch
+    // buffers on libs.stream and records the fastest.
+    Status tune(const CudaLibs& libs, cublasLtHandle_t handle);
+    // The index of the chosen candidate (-1: the heuristic's first, untimed).
+    int64_t tactic() const { return tactic_; }
     size_t workspace_bytes() const { return workspace_; }
     // c may be null when beta == 0; c == d (in place) is allowed.
     Status run(cublasLtHandle_t handle, cudaStream_t stream, const void* a, const void* b, const void* c, void* d,
                float alpha, float beta, void* workspace) const;
 
-private:
+  private:
     LtDesc desc_;
     LtLayout a_, b_, c_;
     cublasLtMatmulAlgo_t fast_{}, safe_{};
     size_t fast_workspace_ = 0, safe_workspace_ = 0, workspace_ = 0;
     size_t elem_ = 4;
+    std::vector<cublasLtMatmulHeuristicResult_t> candidates_;  // for 16-byte aligned buffers, best first
+    std::string signature_;
+    MatmulShape shape_;
+    int64_t tactic_ = -1;
 };
 
 // Creates the product with `act` in cuBLASLt's epilogue where it has one and an algorithm exists for it: ReLU,
 // and GELU in float16 only (cuBLASLt's GELU is the tanh approximation, within float16 rounding of the exact
 // erf form but not of float32). *in_epilogue says whether it did; if not, the caller applies act itself.
-Expected<LtMatmul> create_lt_matmul(cublasLtHandle_t handle, MatmulShape shape, bool allow_tf32, const Activation& act,
-                                    bool* in_epilogue);
+// The product is tuned (LtMatmul::tune) on libs' stream and timing cache.
+Expected<LtMatmul> create_lt_matmul(const CudaLibs& libs, MatmulShape shape, const Activation& act, bool* in_epilogue);
 
 // The workspace cuBLASLt may use per product.
 constexpr size_t kLtWorkspaceCap = size_t(32) << 20;

@@ -120,7 +120,7 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     }
     const nn::Activation epilogue_act = one_product && !op->separate_bias_ ? act : nn::Activation{};
     bool in_epilogue = false;
-    auto mm = nn::create_lt_matmul(libs.cublaslt, s, libs.allow_tf32, epilogue_act, &in_epilogue);
+    auto mm = nn::create_lt_matmul(libs, s, epilogue_act, &in_epilogue);
     if (in_epilogue) op->act_.act = nn::Activation{};
     if (!mm) {
         if (mm.status().code() == StatusCode::kUnsupported) return setup.unsupported(mm.status().message());
