@@ -84,6 +84,21 @@ __device__ __forceinline__ uint4 load8(const __half* row, int col, int len, bool
     return out;
 }
 
+// Multiplies row r of the first `chunks` output fragments by factor[r]; row_of: each element's row.
+template <int kChunks>
+__device__ __forceinline__ void scale_rows(AccFragment (&o)[kChunks], const float* factor,
+                                           const int (&row_of)[AccFragment::num_elements], int chunks) {
+    float f[AccFragment::num_elements];
+#pragma unroll
+    for (int i = 0; i < AccFragment::num_elements; ++i) f[i] = factor[row_of[i]];
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+        if (c >= chunks) break;
+#pragma unroll
+        for (int i = 0; i < AccFragment::num_elements; ++i) o[c].x[i] *= f[i];
+    }
+}
+
 template <int kHead>
 __global__ void __launch_bounds__(kThreads)
     attention_half_kernel(const __half* __restrict__ q, const __half* __restrict__ k, const __half* __restrict__ v,
@@ -214,12 +229,7 @@ __global__ void __launch_bounds__(kThreads)
             __syncwarp();
 
             // O = O * alpha (per row) + P V.
-#pragma unroll
-            for (int c = 0; c < kChunks; ++c) {
-                if (c >= dv_chunks) break;
-#pragma unroll
-                for (int i = 0; i < kElems; ++i) o[c].x[i] *= row_factor[warp][row_of[i]];
-            }
+            scale_rows(o, row_factor[warp], row_of, dv_chunks);
 #pragma unroll
             for (int n = 0; n < kKeyChunks; ++n) {
                 if (n * 16 >= valid) break;
@@ -246,11 +256,10 @@ __global__ void __launch_bounds__(kThreads)
     __half* const yb = y + bh * p.sq * p.dv;
     const int row = q0 + warp * 16 + r;
     const int part = (lane & 1) * 8;
+    scale_rows(o, row_factor[warp], row_of, dv_chunks);
 #pragma unroll
     for (int c = 0; c < kChunks; ++c) {
         if (c >= dv_chunks) break;
-#pragma unroll
-        for (int i = 0; i < kElems; ++i) o[c].x[i] *= row_factor[warp][row_of[i]];
         wmma::store_matrix_sync(s_w, o[c], T::kLds, wmma::mem_row_major);
         __syncwarp();
         const int col = c * 16 + part;
@@ -406,13 +415,14 @@ bool aligned16(const void* ptr) {
 
 }  // namespace
 
-// Raises the float32 kernel's shared memory limit where long head dims need more than the default 48 KB.
+// Raises the float32 kernel's shared memory limit where long head dims need more than the default 48 KB: to what
+// the longest take, so that no op lowers it under another's need.
 Status prepare_attention(const AttentionParams& p) {
-    const size_t bytes = float_smem_bytes(p);
-    if (!p.half && bytes > 48 * 1024) {
-        RT_CUDA_CHECK(cudaFuncSetAttribute(attention_float_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           static_cast<int>(bytes)));
-    }
+    if (p.half || float_smem_bytes(p) <= 48 * 1024) return Status();
+    AttentionParams longest = p;
+    longest.d = longest.dv = kAttentionMaxHead;
+    RT_CUDA_CHECK(cudaFuncSetAttribute(attention_float_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(float_smem_bytes(longest))));
     return Status();
 }
 
