@@ -15,9 +15,8 @@
 
 #include "core/ir/op.h"
 #include "core/kernels/cuda/cuda_check.h"
-#include "core/runtime/context_impl.h"
-#include "rtinfer/builder.h"
 #include "tests/gpu/cuda_op_check.h"
+#include "tests/gpu/engine_check.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/unit/attention_model.h"
 
@@ -133,59 +132,21 @@ TEST(CudaAttention, SdpaExportEnginesMatchTheCpuEngine) {
     const int64_t heads = 3, seq = 197, dim = 64, batch = 2;
     const rtinfer::testing::OnnxMaker model = rtinfer::testing::sdpa_model(heads, seq, dim);
     Rng rng;
-    const Shape shape = {batch, heads, seq, dim};
-    std::vector<Tensor> inputs = {random_tensor(shape, rng), random_tensor(shape, rng), random_tensor(shape, rng)};
+    rtinfer::testing::EngineInputs inputs;
+    for (const char* name : {"q", "k", "v"}) {
+        const Tensor t = random_tensor({batch, heads, seq, dim}, rng);
+        inputs.emplace_back(name, std::vector<float>(t.data<float>(), t.data<float>() + t.numel()));
+    }
     // Q times 4: the model's own scale 1/8 then spreads the scores by about 1.3.
-    for (int64_t i = 0; i < inputs[0].numel(); ++i) inputs[0].data<float>()[i] *= 4.0f;
-    const char* names[] = {"q", "k", "v"};
-    const size_t count = static_cast<size_t>(inputs[0].numel());
+    for (float& x : inputs[0].second) x *= 4.0f;
+    std::vector<float> want(inputs[0].second.size());
     rtinfer::BuilderConfig config;
     config.max_batch = batch;
-    auto cpu = model.build(config);
-    ASSERT_TRUE(cpu.has_value()) << cpu.status().to_string();
-    auto cpu_ctx = (*cpu)->create_context();
-    ASSERT_TRUE(cpu_ctx.has_value());
-    std::vector<float> want(count, -99.0f);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*cpu_ctx)->set_tensor_address(names[i], inputs[i].raw()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("y", want.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->enqueue().is_ok());
-    double scale = 0;
-    for (float v : want) scale = std::max(scale, std::fabs(double(v)));
-    ASSERT_GT(scale, 0.1);
-
+    rtinfer::testing::run_cpu_engine(model, config, inputs, &want);
+    if (HasFatalFailure()) return;
     for (bool fp16 : {false, true}) {
-        SCOPED_TRACE(fp16 ? "fp16" : "fp32");
-        config.backend = rtinfer::Backend::kCuda;
         config.fp16 = fp16;
-        auto engine = model.build(config);
-        ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
-        int attention = 0;
-        for (const auto& layer : (*engine)->layers()) attention += layer.op_type == "Attention";
-        EXPECT_EQ(attention, 1);
-        auto ctx = (*engine)->create_context();
-        ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
-        EXPECT_TRUE((*ctx)->impl().fallback_nodes().empty()) << "a layer fell back to the CPU";
-        std::vector<DeviceBuffer> d_in;
-        for (int i = 0; i < 3; ++i) {
-            d_in.push_back(std::move(DeviceBuffer::allocate(count * 4).value()));
-            ASSERT_EQ(cudaMemcpy(d_in.back().get(), inputs[i].raw(), count * 4, cudaMemcpyHostToDevice), cudaSuccess);
-            ASSERT_TRUE((*ctx)->set_tensor_address(names[i], d_in.back().get()).is_ok());
-        }
-        DeviceBuffer d_y = std::move(DeviceBuffer::allocate(count * 4).value());
-        ASSERT_TRUE((*ctx)->set_tensor_address("y", d_y.get()).is_ok());
-        for (int run = 0; run < 2; ++run) {
-            cudaMemset(d_y.get(), 0xFF, count * 4);
-            ASSERT_TRUE((*ctx)->enqueue().is_ok());
-            ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-            std::vector<float> got(count);
-            ASSERT_EQ(cudaMemcpy(got.data(), d_y.get(), count * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-            double err = 0;
-            for (size_t i = 0; i < count; ++i) {
-                const double d = std::fabs(double(got[i]) - double(want[i]));
-                err = std::isnan(d) ? INFINITY : std::max(err, d);
-            }
-            EXPECT_LE(err / scale, fp16 ? 5e-3 : 1e-5) << "run " << run;
-        }
+        rtinfer::testing::check_cuda_engine(model, config, inputs, want, "Attention", 1);
     }
 }
 

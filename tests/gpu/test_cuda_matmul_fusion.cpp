@@ -5,23 +5,19 @@
 // built as a CUDA engine from ONNX: two MatMulBias layers, none on the CPU, the CPU engine's numbers.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/ir/op.h"
-#include "core/kernels/cuda/cuda_check.h"
-#include "core/runtime/context_impl.h"
 #include "rtinfer/builder.h"
 #include "tests/gpu/cuda_op_check.h"
+#include "tests/gpu/engine_check.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/unit/plugin_test_util.h"
 
 namespace {
 
-using rtinfer::cuda::DeviceBuffer;
 using rtinfer::ir::Attribute;
 using rtinfer::ir::DType;
 using rtinfer::ir::Node;
@@ -144,48 +140,13 @@ TEST(CudaMatMulFusion, VitMlpEngineMatchesTheCpuEngine) {
     Rng rng;
     const Tensor x = random_tensor({1, 50, 64}, rng);
     const size_t count = static_cast<size_t>(x.numel());
-    std::vector<float> in(x.data<float>(), x.data<float>() + count), want(count, -99.0f);
-    auto cpu = model.build();
-    ASSERT_TRUE(cpu.has_value()) << cpu.status().to_string();
-    auto cpu_ctx = (*cpu)->create_context();
-    ASSERT_TRUE(cpu_ctx.has_value());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("x", in.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("y", want.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->enqueue().is_ok());
-    double scale = 0;
-    for (float v : want) scale = std::max(scale, std::fabs(double(v)));
-    ASSERT_GT(scale, 0.1);
-
+    const rtinfer::testing::EngineInputs inputs = {{"x", std::vector<float>(x.data<float>(), x.data<float>() + count)}};
+    std::vector<float> want(count);
+    rtinfer::BuilderConfig config;
+    rtinfer::testing::run_cpu_engine(model, config, inputs, &want);
+    if (HasFatalFailure()) return;
     for (bool fp16 : {false, true}) {
-        SCOPED_TRACE(fp16 ? "fp16" : "fp32");
-        rtinfer::BuilderConfig config;
-        config.backend = rtinfer::Backend::kCuda;
         config.fp16 = fp16;
-        auto engine = model.build(config);
-        ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
-        int fused = 0;
-        for (const auto& layer : (*engine)->layers()) fused += layer.op_type == "MatMulBias";
-        EXPECT_EQ(fused, 2);
-        auto ctx = (*engine)->create_context();
-        ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
-        EXPECT_TRUE((*ctx)->impl().fallback_nodes().empty()) << "a layer fell back to the CPU";
-        DeviceBuffer d_x = std::move(DeviceBuffer::allocate(count * 4).value());
-        DeviceBuffer d_y = std::move(DeviceBuffer::allocate(count * 4).value());
-        ASSERT_EQ(cudaMemcpy(d_x.get(), in.data(), count * 4, cudaMemcpyHostToDevice), cudaSuccess);
-        ASSERT_TRUE((*ctx)->set_tensor_address("x", d_x.get()).is_ok());
-        ASSERT_TRUE((*ctx)->set_tensor_address("y", d_y.get()).is_ok());
-        for (int run = 0; run < 2; ++run) {
-            cudaMemset(d_y.get(), 0xFF, count * 4);
-            ASSERT_TRUE((*ctx)->enqueue().is_ok());
-            ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-            std::vector<float> got(count);
-            ASSERT_EQ(cudaMemcpy(got.data(), d_y.get(), count * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-            double err = 0;
-            for (size_t i = 0; i < count; ++i) {
-                const double d = std::fabs(double(got[i]) - double(want[i]));
-                err = std::isnan(d) ? INFINITY : std::max(err, d);
-            }
-            EXPECT_LE(err / scale, fp16 ? 5e-3 : 1e-5) << "run " << run;
-        }
+        rtinfer::testing::check_cuda_engine(model, config, inputs, want, "MatMulBias", 2);
     }
 }
