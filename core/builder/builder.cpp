@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "core/ir/shape_inference.h"
@@ -73,8 +74,12 @@ void set_batch(ir::Graph& g, const BatchProfile& p, int batch) {
     for (const auto& name : g.inputs) g.at(name).shape_known = true;
 }
 
-// Infers shapes at two batch sizes; values whose shape differs depend on the batch.
-Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const BatchProfile& p) {
+using StaticDims = std::map<std::string, std::vector<bool>>;
+
+// Infers shapes at two batch sizes; values whose shape differs depend on the batch. *static_dims, when given,
+// receives for each of them which dims are the same at both.
+Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const BatchProfile& p,
+                                                       StaticDims* static_dims = nullptr) {
     ir::Graph a = g, b = g;
     set_batch(a, p, p.opt);
     set_batch(b, p, p.opt + 1);
@@ -84,7 +89,12 @@ Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const
     std::set<std::string> out;
     for (const auto& [name, v] : a.values()) {
         const ir::Value* w = b.find(name);
-        if (w && (w->shape != v.shape || !v.shape_known)) out.insert(name);
+        if (!w || (w->shape == v.shape && v.shape_known)) continue;
+        out.insert(name);
+        if (static_dims && v.shape_known && w->shape_known && w->shape.size() == v.shape.size()) {
+            auto& same = (*static_dims)[name];
+            for (size_t d = 0; d < v.shape.size(); ++d) same.push_back(v.shape[d] == w->shape[d]);
+        }
     }
     return out;
 }
@@ -195,8 +205,9 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     int removed = 0, folded = 0, fused = 0, dead = 0;
     RT_RETURN_IF_ERROR(passes::remove_identity(graph, &removed));
     std::set<std::string> dependent;
+    StaticDims static_dims;
     if (profile.dynamic) {
-        auto dep = batch_dependent_values(graph, profile);
+        auto dep = batch_dependent_values(graph, profile, &static_dims);
         if (!dep.has_value()) return dep.status().with_context(name);
         dependent = *dep;
     }
@@ -208,6 +219,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     }
     passes::FoldOptions fold;
     fold.batch_dependent = dependent;
+    fold.static_dims = std::move(static_dims);
     const ir::Graph* shapes_for_eval = &shaped;
     auto evaluator = [&](const ir::Node& node, const std::vector<const ir::Tensor*>& ins, std::vector<ir::Tensor>& outs) {
         const ir::OpKernel* kernel = ref::reference_registry().find(node.domain, node.op_type);
@@ -220,6 +232,12 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &fused_act));
     int fused_linear = 0;
     RT_RETURN_IF_ERROR(passes::fuse_matmul_bias_activation(shaped, &fused_linear));
+    int fused_attention = 0;
+    RT_RETURN_IF_ERROR(passes::fuse_attention(shaped, &fused_attention));
+    if (fused_attention > 0) {
+        log(logger, Severity::kInfo,
+            name + ": " + std::to_string(fused_attention) + " attention blocks fused (rtinfer.Attention)");
+    }
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
     int halved = 0;
     if (config.fp16 && config.backend == Backend::kCuda) {

@@ -93,9 +93,11 @@ Status convert_to_fp16(ir::Graph& graph, int* converted) {
 
     for (ir::Node& node : graph.nodes) {
         auto op = half_ops().find(node.op_type);
-        // rtinfer.MatMulBias (a fused MatMul + Add) converts like MatMul.
-        if (node.domain == ir::kRtinferDomain && node.op_type == "MatMulBias") op = half_ops().find("MatMul");
-        bool runs_half = (node.domain.empty() || node.op_type == "MatMulBias") && op != half_ops().end();
+        // rtinfer.MatMulBias (MatMul + Add) and rtinfer.Attention (MatMul, Softmax, MatMul) convert like MatMul.
+        const bool fused_matmul =
+            node.domain == ir::kRtinferDomain && (node.op_type == "MatMulBias" || node.op_type == "Attention");
+        if (fused_matmul) op = half_ops().find("MatMul");
+        bool runs_half = (node.domain.empty() || fused_matmul) && op != half_ops().end();
         if (runs_half) {
             // Only when its float data is float32 today (not an int-only use of Gather, say).
             bool any_float = false;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +19,10 @@ using NodeEvaluator = std::function<Status(const ir::Node& node, const std::vect
 struct FoldOptions {
     // Values whose shape depends on the dynamic batch: a Shape/Size of these is not constant.
     std::set<std::string> batch_dependent;
+    // For batch-dependent values, which dims stay the same at every batch (true). A Shape that reads only those,
+    // or a Gather or Slice of one that picks only those, folds: a dynamic-batch export computes attention's
+    // scale 1/sqrt(head dim) from one.
+    std::map<std::string, std::vector<bool>> static_dims;
     // Results larger than this stay computed at run time rather than stored in the engine.
     int64_t max_folded_elements = int64_t(1) << 24;
 };
@@ -46,6 +51,12 @@ Status fuse_conv_activation(ir::Graph& graph, int* fused = nullptr);
 // its Erf form) joins it as rt_fused_activation. A Gemm takes the activation after it too (and a bias Add when
 // it has no C). Value shapes must be inferred.
 Status fuse_matmul_bias_activation(ir::Graph& graph, int* fused = nullptr);
+
+// MatMul(Q, K^T) -> Softmax(last axis) -> MatMul(., V) becomes rtinfer.Attention(Q, K, V, scale): K^T a Transpose
+// of K's last two axes; Q, K (before or after the Transpose) and the scores optionally scaled by scalar constants
+// (Mul, or Div by one), whose product is the scale. Values in between must be private to the pattern; only float32
+// or float16 with head dims up to 128 and equal leading dims are fused. Value shapes must be inferred.
+Status fuse_attention(ir::Graph& graph, int* fused = nullptr);
 
 // Runs float32 layers that are safe in half precision in float16, with Casts where float32 values meet
 // them; graph inputs and outputs keep their types. The graph's value types must be inferred.

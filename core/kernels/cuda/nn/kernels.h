@@ -16,6 +16,7 @@ extern const CudaKernel kGlobalMaxPoolCuda;
 extern const CudaKernel kGemmCuda;
 extern const CudaKernel kMatMulCuda;
 extern const CudaKernel kMatMulBiasCuda;
+extern const CudaKernel kAttentionCuda;
 extern const CudaKernel kBatchNormalizationCuda;
 extern const CudaKernel kLayerNormalizationCuda;
 extern const CudaKernel kInstanceNormalizationCuda;
@@ -35,6 +36,7 @@ inline std::vector<const CudaKernel*> nn_cuda_kernels() {
             &kGemmCuda,
             &kMatMulCuda,
             &kMatMulBiasCuda,
+            &kAttentionCuda,
             &kBatchNormalizationCuda,
             &kLayerNormalizationCuda,
             &kInstanceNormalizationCuda,

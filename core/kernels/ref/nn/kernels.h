@@ -19,6 +19,7 @@ extern const ir::OpKernel kGlobalLpPoolKernel;
 extern const ir::OpKernel kGemmKernel;
 extern const ir::OpKernel kMatMulKernel;
 extern const ir::OpKernel kMatMulBiasKernel;
+extern const ir::OpKernel kAttentionKernel;
 extern const ir::OpKernel kMatMulIntegerKernel;
 extern const ir::OpKernel kQLinearMatMulKernel;
 extern const ir::OpKernel kConvIntegerKernel;
@@ -50,6 +51,7 @@ inline std::vector<const ir::OpKernel*> nn_kernels() {
             &kGemmKernel,
             &kMatMulKernel,
             &kMatMulBiasKernel,
+            &kAttentionKernel,
             &kMatMulIntegerKernel,
             &kQLinearMatMulKernel,
             &kConvIntegerKernel,

@@ -1,0 +1,82 @@
+// ONNX models built as CUDA engines against the CPU engine: the fused layers are there, none falls back to the
+// CPU, and two runs (the output poisoned with NaN bytes first) give the CPU engine's output "y" within 1e-5 of its
+// max |y| in float32 (TF32 off) and 5e-3 in float16.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/kernels/cuda/cuda_check.h"
+#include "core/runtime/context_impl.h"
+#include "rtinfer/builder.h"
+#include "tests/unit/plugin_test_util.h"
+
+namespace rtinfer::testing {
+
+// Float32 graph inputs by name.
+using EngineInputs = std::vector<std::pair<std::string, std::vector<float>>>;
+
+// The CPU engine's output "y" (y->size() floats, given) for `inputs`.
+inline void run_cpu_engine(const OnnxMaker& model, const BuilderConfig& config, const EngineInputs& inputs,
+                           std::vector<float>* y) {
+    auto engine = model.build(config);
+    ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+    auto ctx = (*engine)->create_context();
+    ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
+    for (const auto& [name, values] : inputs) {
+        ASSERT_TRUE((*ctx)->set_tensor_address(name, const_cast<float*>(values.data())).is_ok()) << name;
+    }
+    std::fill(y->begin(), y->end(), -99.0f);
+    ASSERT_TRUE((*ctx)->set_tensor_address("y", y->data()).is_ok());
+    ASSERT_TRUE((*ctx)->enqueue().is_ok());
+}
+
+// Builds the model for CUDA (config.fp16 picks the precision) and checks it against `want` (see the top of the
+// file); `fused` layers of type `op_type` must be in it.
+inline void check_cuda_engine(const OnnxMaker& model, BuilderConfig config, const EngineInputs& inputs,
+                              const std::vector<float>& want, const std::string& op_type, int fused) {
+    SCOPED_TRACE(config.fp16 ? "fp16" : "fp32");
+    double scale = 0;
+    for (float v : want) scale = std::max(scale, std::fabs(double(v)));
+    ASSERT_GT(scale, 0.1);
+    config.backend = Backend::kCuda;
+    auto engine = model.build(config);
+    ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+    int found = 0;
+    for (const auto& layer : (*engine)->layers()) found += layer.op_type == op_type;
+    EXPECT_EQ(found, fused);
+    auto ctx = (*engine)->create_context();
+    ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
+    EXPECT_TRUE((*ctx)->impl().fallback_nodes().empty()) << "a layer fell back to the CPU";
+    std::vector<cuda::DeviceBuffer> buffers;
+    for (const auto& [name, values] : inputs) {
+        buffers.push_back(std::move(cuda::DeviceBuffer::allocate(values.size() * 4).value()));
+        ASSERT_EQ(cudaMemcpy(buffers.back().get(), values.data(), values.size() * 4, cudaMemcpyHostToDevice),
+                  cudaSuccess);
+        ASSERT_TRUE((*ctx)->set_tensor_address(name, buffers.back().get()).is_ok()) << name;
+    }
+    const size_t count = want.size();
+    cuda::DeviceBuffer d_y = std::move(cuda::DeviceBuffer::allocate(count * 4).value());
+    ASSERT_TRUE((*ctx)->set_tensor_address("y", d_y.get()).is_ok());
+    for (int run = 0; run < 2; ++run) {
+        cudaMemset(d_y.get(), 0xFF, count * 4);
+        ASSERT_TRUE((*ctx)->enqueue().is_ok());
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        std::vector<float> got(count);
+        ASSERT_EQ(cudaMemcpy(got.data(), d_y.get(), count * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+        double err = 0;
+        for (size_t i = 0; i < count; ++i) {
+            const double d = std::fabs(double(got[i]) - double(want[i]));
+            err = std::isnan(d) ? INFINITY : std::max(err, d);
+        }
+        EXPECT_LE(err / scale, config.fp16 ? 5e-3 : 1e-5) << "run " << run;
+    }
+}
+
+}  // namespace rtinfer::testing
