@@ -107,5 +107,6 @@ Status register_cuda_elementwise_kernels(CudaRegistry& registry);
 Status register_cuda_nn_kernels(CudaRegistry& registry);
 Status register_cuda_tensor_kernels(CudaRegistry& registry);
 Status register_cuda_reduce_kernels(CudaRegistry& registry);
+Status register_cuda_misc_kernels(CudaRegistry& registry);
 
 }  // namespace rtinfer::cuda

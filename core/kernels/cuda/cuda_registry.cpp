@@ -23,7 +23,8 @@ const CudaRegistry& cuda_registry() {
     static const CudaRegistry registry = [] {
         CudaRegistry r;
         Status (*const families[])(CudaRegistry&) = {register_cuda_elementwise_kernels, register_cuda_nn_kernels,
-                                                    register_cuda_tensor_kernels, register_cuda_reduce_kernels};
+                                                    register_cuda_tensor_kernels, register_cuda_reduce_kernels,
+                                                    register_cuda_misc_kernels};
         for (auto family : families) {
             Status s = family(r);
             if (!s.is_ok()) {
