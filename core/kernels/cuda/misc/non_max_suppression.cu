@@ -474,6 +474,6 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs&) 
 
 }  // namespace
 
-const CudaKernel kNonMaxSuppressionCuda = {"NonMaxSuppression", "", create};
+const CudaKernel kNonMaxSuppressionCuda = {"NonMaxSuppression", "", create, /*bounded_outputs=*/true};
 
 }  // namespace rtinfer::cuda
