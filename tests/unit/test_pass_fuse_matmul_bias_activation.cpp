@@ -164,6 +164,32 @@ TEST(FuseMatMulBiasActivation, MatrixInputBecomesGemmWithReluOrGelu) {
     EXPECT_EQ(g.at(g.nodes[0].inputs[2]).shape, (ir::Shape{16}));  // the [1, 16] bias as a row
 }
 
+TEST(FuseMatMulBiasActivation, GeluTanhIsRecordedAsTheTanhForm) {
+    // x [2, 3, 8] and x [4, 8]: MatMul + Add + Gelu(approximate="tanh") -> MatMulBias / Gemm with kGeluTanh, not
+    // kGelu: the two forms differ by more than float32 rounding.
+    for (bool matrix : {false, true}) {
+        ir::Graph g;
+        g.opsets[""] = 20;
+        const ir::Shape xs = matrix ? ir::Shape{4, 8} : ir::Shape{2, 3, 8};
+        add_input(g, "x", xs);
+        add_constant(g, "w", random_tensor({8, 6}, 1));
+        add_constant(g, "b", random_tensor({6}, 2));
+        add_node(g, "MatMul", {"x", "w"}, {"h"});
+        add_node(g, "Add", {"h", "b"}, {"a"});
+        ir::Attribute approx;
+        approx.kind = ir::Attribute::Kind::kString;
+        approx.s = "tanh";
+        add_node(g, "Gelu", {"a"}, {"y"}).attrs["approximate"] = approx;
+        g.outputs = {"y"};
+        // x scaled by 3 so that the GELU's negative tail, where the forms part, is reached.
+        ir::Tensor x = random_tensor(xs, 3);
+        for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] *= 3.0f;
+        EXPECT_EQ(fuse_and_compare(g, {{"x", x}}), 1);
+        ASSERT_EQ(op_types(g), (std::vector<std::string>{matrix ? "Gemm" : "MatMulBias"}));
+        EXPECT_EQ(activation_of(g.nodes[0]), static_cast<int>(ir::FusedActivation::kGeluTanh));
+    }
+}
+
 TEST(FuseMatMulBiasActivation, GemmTakesItsActivationAndABiasAdd) {
     ir::Graph g;
     g.opsets[""] = 17;

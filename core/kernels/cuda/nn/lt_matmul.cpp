@@ -120,7 +120,7 @@ Expected<LtMatmul> create_lt_matmul(cublasLtHandle_t handle, MatmulShape shape, 
                                     bool* in_epilogue) {
     *in_epilogue = false;
     const bool relu = act.kind == kActRelu;
-    const bool gelu = act.kind == kActGelu && shape.dtype == DataType::kFloat16;
+    const bool gelu = act.kind == kActGeluTanh || (act.kind == kActGelu && shape.dtype == DataType::kFloat16);
     if (relu || gelu) {
         MatmulShape with = shape;
         with.relu = relu;

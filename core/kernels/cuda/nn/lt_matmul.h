@@ -51,8 +51,9 @@ private:
 };
 
 // Creates the product with `act` in cuBLASLt's epilogue where it has one and an algorithm exists for it: ReLU,
-// and GELU in float16 only (cuBLASLt's GELU is the tanh approximation, within float16 rounding of the exact
-// erf form but not of float32). *in_epilogue says whether it did; if not, the caller applies act itself.
+// the tanh form of GELU (what cuBLASLt's GELU computes) in float32 and float16, and the exact erf form in
+// float16 only (the tanh form is within float16 rounding of it, not within float32's). *in_epilogue says
+// whether it did; if not, the caller applies act itself.
 Expected<LtMatmul> create_lt_matmul(cublasLtHandle_t handle, MatmulShape shape, bool allow_tf32, const Activation& act,
                                     bool* in_epilogue);
 
