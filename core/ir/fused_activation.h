@@ -11,8 +11,17 @@
 namespace rtinfer::ir {
 
 // kGelu: the exact (erf) form; kGeluTanh: the tanh approximation (Gelu with approximate="tanh").
-enum class FusedActivation : int { kNone = 0, kRelu = 1, kClip = 2, kSigmoid = 3, kSilu = 4, kHardSwish = 5, kLeakyRelu = 6,
-                                   kGelu = 7, kGeluTanh = 8 };
+enum class FusedActivation : int {
+    kNone = 0,
+    kRelu = 1,
+    kClip = 2,
+    kSigmoid = 3,
+    kSilu = 4,
+    kHardSwish = 5,
+    kLeakyRelu = 6,
+    kGelu = 7,
+    kGeluTanh = 8,
+};
 
 struct FusedActivationParams {
     FusedActivation act = FusedActivation::kNone;

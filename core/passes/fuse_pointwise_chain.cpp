@@ -84,27 +84,39 @@ bool clip_bound(const ir::Graph& g, const ir::Node& n, size_t i, float* bound) {
     return true;
 }
 
-std::optional<PointwiseOp> unary_op(const std::string& op) {
+// The step an ONNX op becomes (Sum adds).
+std::optional<PointwiseOp> pointwise_op(const std::string& op) {
     static const std::unordered_map<std::string, PointwiseOp> ops = {
-        {"Relu", PointwiseOp::kRelu},       {"Sigmoid", PointwiseOp::kSigmoid},
-        {"Tanh", PointwiseOp::kTanh},       {"Exp", PointwiseOp::kExp},
-        {"Log", PointwiseOp::kLog},         {"Sqrt", PointwiseOp::kSqrt},
-        {"Abs", PointwiseOp::kAbs},         {"Neg", PointwiseOp::kNeg},
-        {"Erf", PointwiseOp::kErf},         {"Reciprocal", PointwiseOp::kReciprocal},
-        {"Clip", PointwiseOp::kClip},       {"LeakyRelu", PointwiseOp::kLeakyRelu},
-        {"HardSigmoid", PointwiseOp::kHardSigmoid}, {"HardSwish", PointwiseOp::kHardSwish},
-        {"Gelu", PointwiseOp::kGelu},       {"Softplus", PointwiseOp::kSoftplus},
-        {"Elu", PointwiseOp::kElu},         {"Selu", PointwiseOp::kSelu},
-        {"Softsign", PointwiseOp::kSoftsign}, {"Mish", PointwiseOp::kMish}};
-    auto it = ops.find(op);
-    return it == ops.end() ? std::nullopt : std::optional<PointwiseOp>(it->second);
-}
-
-std::optional<PointwiseOp> binary_op(const std::string& op) {
-    static const std::unordered_map<std::string, PointwiseOp> ops = {
-        {"Add", PointwiseOp::kAdd}, {"Sub", PointwiseOp::kSub}, {"Mul", PointwiseOp::kMul},
-        {"Div", PointwiseOp::kDiv}, {"Pow", PointwiseOp::kPow}, {"PRelu", PointwiseOp::kPRelu},
-        {"Max", PointwiseOp::kMax}, {"Min", PointwiseOp::kMin}, {"Sum", PointwiseOp::kAdd}};
+        {"Relu", PointwiseOp::kRelu},
+        {"Sigmoid", PointwiseOp::kSigmoid},
+        {"Tanh", PointwiseOp::kTanh},
+        {"Exp", PointwiseOp::kExp},
+        {"Log", PointwiseOp::kLog},
+        {"Sqrt", PointwiseOp::kSqrt},
+        {"Abs", PointwiseOp::kAbs},
+        {"Neg", PointwiseOp::kNeg},
+        {"Erf", PointwiseOp::kErf},
+        {"Reciprocal", PointwiseOp::kReciprocal},
+        {"Clip", PointwiseOp::kClip},
+        {"LeakyRelu", PointwiseOp::kLeakyRelu},
+        {"HardSigmoid", PointwiseOp::kHardSigmoid},
+        {"HardSwish", PointwiseOp::kHardSwish},
+        {"Gelu", PointwiseOp::kGelu},
+        {"Softplus", PointwiseOp::kSoftplus},
+        {"Elu", PointwiseOp::kElu},
+        {"Selu", PointwiseOp::kSelu},
+        {"Softsign", PointwiseOp::kSoftsign},
+        {"Mish", PointwiseOp::kMish},
+        {"Add", PointwiseOp::kAdd},
+        {"Sub", PointwiseOp::kSub},
+        {"Mul", PointwiseOp::kMul},
+        {"Div", PointwiseOp::kDiv},
+        {"Pow", PointwiseOp::kPow},
+        {"PRelu", PointwiseOp::kPRelu},
+        {"Max", PointwiseOp::kMax},
+        {"Min", PointwiseOp::kMin},
+        {"Sum", PointwiseOp::kAdd},
+    };
     auto it = ops.find(op);
     return it == ops.end() ? std::nullopt : std::optional<PointwiseOp>(it->second);
 }
@@ -119,7 +131,9 @@ std::optional<std::vector<Term>> translate(const ir::Graph& g, const ir::Node& n
     const ir::Value* out = g.find(n.outputs[0]);
     if (!out || !out->shape_known || !is_float(out->dtype)) return std::nullopt;
     const DataType dtype = out->dtype;
-    if (auto op = unary_op(n.op_type)) {
+    const std::optional<PointwiseOp> op = pointwise_op(n.op_type);
+    if (!op) return std::nullopt;
+    if (!ir::is_binary(*op)) {
         const bool clip = *op == PointwiseOp::kClip;
         if (n.inputs.size() != 1 && !(clip && opset >= 11 && n.inputs.size() <= 3)) return std::nullopt;
         auto x = operand(g, n.inputs[0], dtype);
@@ -163,9 +177,8 @@ std::optional<std::vector<Term>> translate(const ir::Graph& g, const ir::Node& n
         }
         return std::vector<Term>{t};
     }
-    auto op = binary_op(n.op_type);
     const bool variadic = n.op_type == "Max" || n.op_type == "Min" || n.op_type == "Sum";
-    if (!op || n.inputs.size() < 2 || (!variadic && n.inputs.size() != 2)) return std::nullopt;
+    if (n.inputs.size() < 2 || (!variadic && n.inputs.size() != 2)) return std::nullopt;
     // A one-element constant of higher rank than the rest widens the output; it then stays an input, so that
     // the chain's output shape is the broadcast of its inputs.
     for (bool immediates : {true, false}) {

@@ -43,8 +43,8 @@ Status fuse_conv_activation(ir::Graph& graph, int* fused = nullptr);
 
 // MatMul(X, W constant [K, N]) + Add(constant bias broadcastable as [N]) becomes Gemm(X, W, bias) when X is a
 // matrix, else rtinfer.MatMulBias(X, W, bias); the activation that alone consumes the sum (Relu, Gelu in either
-// form, GELU as an Erf subgraph) joins it as rt_fused_activation. A Gemm takes the activation after it too (and a bias Add when
-// it has no C). Value shapes must be inferred.
+// form, GELU as an Erf subgraph) joins it as rt_fused_activation. A Gemm takes the activation after it too (and a
+// bias Add when it has no C). Value shapes must be inferred.
 Status fuse_matmul_bias_activation(ir::Graph& graph, int* fused = nullptr);
 
 // Runs float32 layers that are safe in half precision in float16, with Casts where float32 values meet

@@ -18,9 +18,9 @@
 #include "core/kernels/cuda/cuda_op.h"
 #include "core/kernels/cuda/nn/lt_matmul.h"
 #include "core/kernels/ref/ref_backend.h"
-#include "core/runtime/context_impl.h"
 #include "rtinfer/builder.h"
 #include "tests/gpu/cuda_libs.h"
+#include "tests/gpu/engine_run.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/unit/plugin_test_util.h"
 
@@ -233,7 +233,8 @@ TEST(CudaMatMulFusion, GeluTanhTakesTheEpilogueInFloat32) {
         bool in_epilogue = !c.epilogue;
         auto mm = nn::create_lt_matmul(libs.cublaslt, s, false, act, &in_epilogue);
         ASSERT_TRUE(mm.has_value()) << mm.status().to_string();
-        EXPECT_EQ(in_epilogue, c.epilogue) << "activation " << c.act << (c.dtype == DType::kFloat16 ? " fp16" : " fp32");
+        EXPECT_EQ(in_epilogue, c.epilogue)
+            << "activation " << c.act << (c.dtype == DType::kFloat16 ? " fp16" : " fp32");
     }
 }
 
@@ -283,18 +284,10 @@ TEST(CudaMatMulFusion, VitMlpEngineMatchesTheCpuEngine) {
     const rtinfer::testing::OnnxMaker model = vit_mlp_model();
     Rng rng;
     const Tensor x = random_tensor({1, 50, 64}, rng);
-    const size_t count = static_cast<size_t>(x.numel());
-    std::vector<float> in(x.data<float>(), x.data<float>() + count), want(count, -99.0f);
+    const std::vector<float> in(x.data<float>(), x.data<float>() + x.numel());
     auto cpu = model.build();
     ASSERT_TRUE(cpu.has_value()) << cpu.status().to_string();
-    auto cpu_ctx = (*cpu)->create_context();
-    ASSERT_TRUE(cpu_ctx.has_value());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("x", in.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("y", want.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->enqueue().is_ok());
-    double scale = 0;
-    for (float v : want) scale = std::max(scale, std::fabs(double(v)));
-    ASSERT_GT(scale, 0.1);
+    const std::vector<float> want = rtinfer::testing::run_cpu_engine(**cpu, "x", in, "y", in.size());
 
     for (bool fp16 : {false, true}) {
         SCOPED_TRACE(fp16 ? "fp16" : "fp32");
@@ -306,26 +299,6 @@ TEST(CudaMatMulFusion, VitMlpEngineMatchesTheCpuEngine) {
         int fused = 0;
         for (const auto& layer : (*engine)->layers()) fused += layer.op_type == "MatMulBias";
         EXPECT_EQ(fused, 2);
-        auto ctx = (*engine)->create_context();
-        ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
-        EXPECT_TRUE((*ctx)->impl().fallback_nodes().empty()) << "a layer fell back to the CPU";
-        DeviceBuffer d_x = std::move(DeviceBuffer::allocate(count * 4).value());
-        DeviceBuffer d_y = std::move(DeviceBuffer::allocate(count * 4).value());
-        ASSERT_EQ(cudaMemcpy(d_x.get(), in.data(), count * 4, cudaMemcpyHostToDevice), cudaSuccess);
-        ASSERT_TRUE((*ctx)->set_tensor_address("x", d_x.get()).is_ok());
-        ASSERT_TRUE((*ctx)->set_tensor_address("y", d_y.get()).is_ok());
-        for (int run = 0; run < 2; ++run) {
-            cudaMemset(d_y.get(), 0xFF, count * 4);
-            ASSERT_TRUE((*ctx)->enqueue().is_ok());
-            ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-            std::vector<float> got(count);
-            ASSERT_EQ(cudaMemcpy(got.data(), d_y.get(), count * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-            double err = 0;
-            for (size_t i = 0; i < count; ++i) {
-                const double d = std::fabs(double(got[i]) - double(want[i]));
-                err = std::isnan(d) ? INFINITY : std::max(err, d);
-            }
-            EXPECT_LE(err / scale, fp16 ? 5e-3 : 1e-5) << "run " << run;
-        }
+        rtinfer::testing::expect_cuda_engine_matches(**engine, "x", in, "y", want, fp16 ? 5e-3 : 1e-5);
     }
 }

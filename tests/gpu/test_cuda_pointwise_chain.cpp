@@ -24,46 +24,21 @@
 #include "core/passes/passes.h"
 #include "rtinfer/builder.h"
 #include "tests/gpu/cuda_libs.h"
+#include "tests/gpu/engine_run.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/unit/graph_builders.h"
+#include "tests/unit/pointwise_chain_cases.h"
 #include "tests/unit/plugin_test_util.h"
 
 namespace ir = rtinfer::ir;
 namespace cu = rtinfer::cuda;
 using rtinfer::DataType;
 using rtinfer::Status;
-using rtinfer::testing::add_constant;
-using rtinfer::testing::add_input;
-using rtinfer::testing::add_node;
-using rtinfer::testing::random_tensor;
+using namespace rtinfer::testing;
 
 namespace {
 
 const DataType kBoth[] = {DataType::kFloat32, DataType::kFloat16};
-
-ir::Attribute attr_f(float v) {
-    ir::Attribute a;
-    a.kind = ir::Attribute::Kind::kFloat;
-    a.f = v;
-    return a;
-}
-ir::Attribute attr_s(const std::string& v) {
-    ir::Attribute a;
-    a.kind = ir::Attribute::Kind::kString;
-    a.s = v;
-    return a;
-}
-
-ir::Tensor as(const ir::Tensor& t, DataType dtype) {
-    return dtype == t.dtype() ? t : ir::cast_tensor(t, dtype).value();
-}
-
-// In [0.1, 1.1].
-ir::Tensor positive_tensor(const ir::Shape& shape, unsigned seed) {
-    ir::Tensor t = random_tensor(shape, seed);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = std::fabs(t.data<float>()[i]) + 0.1f;
-    return t;
-}
 
 // Runs the pass on g (shapes inferred) and returns its one PointwiseChain node, with `steps` steps.
 const ir::Node* fuse_one(ir::Graph& g, size_t steps) {
@@ -90,7 +65,7 @@ void check_chain(const ir::Graph& g, const ir::Node& node, const std::map<std::s
     for (const std::string& name : node.inputs) {
         const ir::Value& v = g.at(name);
         constant.push_back(v.is_constant());
-        inputs.push_back(v.is_constant() ? v.constant : as(values.at(name), dtype));
+        inputs.push_back(v.is_constant() ? v.constant : cast_to(values.at(name), dtype));
         ASSERT_EQ(inputs.back().dtype(), dtype) << name;
     }
     std::vector<const ir::Tensor*> ptrs;
@@ -157,49 +132,21 @@ void check_chain(const ir::Graph& g, const ir::Node& node, const std::map<std::s
     }
 }
 
-// x * scale [C, 1, 1] + bias [W] -> SiLU -> * 0.5 (immediate) + z (full) -> * t (run-time scalar) -> Clip.
-ir::Graph broadcast_chain(const ir::Shape& shape, DataType dtype) {
-    ir::Graph g;
-    g.opsets[""] = 17;
-    const int64_t c = shape[shape.size() - 3], w = shape.back();
-    add_input(g, "x", shape, dtype);
-    add_input(g, "z", shape, dtype);
-    add_input(g, "t", {1}, dtype);
-    add_constant(g, "scale", as(random_tensor({c, 1, 1}, 1), dtype));
-    add_constant(g, "bias", as(random_tensor({w}, 2), dtype));
-    add_constant(g, "half", as(ir::Tensor::from_floats({0.5f}, {}), dtype));
-    add_constant(g, "lo", as(ir::Tensor::from_floats({-0.4f}, {}), dtype));
-    add_constant(g, "hi", as(ir::Tensor::from_floats({0.45f}, {}), dtype));
-    add_node(g, "Mul", {"x", "scale"}, {"m"});
-    add_node(g, "Add", {"m", "bias"}, {"a"});
-    add_node(g, "Sigmoid", {"a"}, {"s"});
-    add_node(g, "Mul", {"a", "s"}, {"silu"});
-    add_node(g, "Mul", {"silu", "half"}, {"h"});
-    add_node(g, "Add", {"h", "z"}, {"r"});
-    add_node(g, "Mul", {"r", "t"}, {"q"});
-    add_node(g, "Clip", {"q", "lo", "hi"}, {"y"});
-    g.outputs = {"y"};
-    return g;
-}
-
 }  // namespace
 
 TEST(CudaPointwiseChain, BroadcastOperandsMatchTheReference) {
     RT_REQUIRE_GPU();
-    // Inner dims that group by 4, by 2, and not at all (7); a rank-5 shape.
-    const std::vector<ir::Shape> shapes = {{2, 8, 6, 16}, {2, 4, 3, 6}, {3, 5, 4, 7}, {2, 2, 3, 5, 8}};
-    for (const ir::Shape& shape : shapes) {
+    // Inner dims that group by 4, by 2, and not at all; a rank-5 shape.
+    for (const ir::Shape& shape : broadcast_chain_shapes()) {
         for (DataType dtype : kBoth) {
             for (bool misalign : {false, true}) {
                 SCOPED_TRACE(ir::shape_str(shape) + (dtype == DataType::kFloat16 ? " fp16" : " fp32") +
                              (misalign ? " misaligned" : ""));
-                ir::Graph g = broadcast_chain(shape, dtype);
+                ir::Graph g = broadcast_chain_graph(shape, dtype);
                 const ir::Node* n = fuse_one(g, 8);
                 ASSERT_NE(n, nullptr);
                 EXPECT_EQ(n->inputs, (std::vector<std::string>{"x", "scale", "bias", "z", "t"}));
-                ir::Tensor t = ir::Tensor::from_floats({1.7f}, {1});
-                check_chain(g, *n, {{"x", random_tensor(shape, 3)}, {"z", random_tensor(shape, 4)}, {"t", t}}, dtype,
-                            misalign);
+                check_chain(g, *n, broadcast_chain_inputs(shape), dtype, misalign);
             }
         }
     }
@@ -207,92 +154,26 @@ TEST(CudaPointwiseChain, BroadcastOperandsMatchTheReference) {
 
 TEST(CudaPointwiseChain, EveryUnaryOpMatchesTheReference) {
     RT_REQUIRE_GPU();
-    struct Case {
-        std::string op;
-        std::map<std::string, ir::Attribute> attrs;
-        bool positive = false;
-    };
-    const std::vector<Case> cases = {
-        {"Relu", {}},
-        {"Sigmoid", {}},
-        {"Tanh", {}},
-        {"Exp", {}},
-        {"Log", {}, true},
-        {"Sqrt", {}, true},
-        {"Abs", {}},
-        {"Neg", {}},
-        {"Erf", {}},
-        {"Reciprocal", {}},
-        {"LeakyRelu", {{"alpha", attr_f(0.2f)}}},
-        {"HardSigmoid", {{"alpha", attr_f(0.3f)}, {"beta", attr_f(0.4f)}}},
-        {"HardSwish", {}},
-        {"Gelu", {}},
-        {"Gelu", {{"approximate", attr_s("tanh")}}},
-        {"Softplus", {}},
-        {"Elu", {{"alpha", attr_f(0.7f)}}},
-        {"Selu", {{"alpha", attr_f(1.5f)}, {"gamma", attr_f(1.1f)}}},
-        {"Softsign", {}},
-        {"Mish", {}},
-    };
-    const ir::Shape shape = {2, 3, 5, 8};
-    for (const Case& c : cases) {
+    for (const UnaryChainCase& c : unary_chain_cases()) {
         for (DataType dtype : kBoth) {
             SCOPED_TRACE(c.op + (dtype == DataType::kFloat16 ? " fp16" : " fp32"));
-            // x * 4 (to reach the ops' tails) * per-channel scale -> op -> + z [8].
-            ir::Graph g;
-            g.opsets[""] = 20;
-            add_input(g, "x", shape, dtype);
-            add_constant(g, "four", as(ir::Tensor::from_floats({c.positive ? 1.0f : 4.0f}, {}), dtype));
-            add_constant(g, "scale", as(positive_tensor({3, 1, 1}, 5), dtype));
-            add_constant(g, "z", as(random_tensor({8}, 6), dtype));
-            add_node(g, "Mul", {"x", "four"}, {"x4"});
-            add_node(g, "Mul", {"x4", "scale"}, {"m"});
-            add_node(g, c.op, {"m"}, {"u"}).attrs = c.attrs;
-            add_node(g, "Add", {"u", "z"}, {"y"});
-            g.outputs = {"y"};
+            ir::Graph g = unary_chain_graph(c, dtype);
             const ir::Node* n = fuse_one(g, 4);
             ASSERT_NE(n, nullptr);
-            const ir::Tensor x = c.positive ? positive_tensor(shape, 7) : random_tensor(shape, 7);
-            check_chain(g, *n, {{"x", x}}, dtype);
+            check_chain(g, *n, {{"x", unary_chain_input(c)}}, dtype);
         }
     }
 }
 
 TEST(CudaPointwiseChain, EveryBinaryOpMatchesTheReference) {
     RT_REQUIRE_GPU();
-    struct Case {
-        std::string op;
-        std::string b;  // "w": run-time, full; "c": constant [5, 1]; "s": scalar immediate
-        bool three = false;
-        bool positive = false;
-    };
-    const std::vector<Case> cases = {
-        {"Add", "w"}, {"Sub", "c"}, {"Mul", "s"}, {"Div", "w"}, {"Div", "c"}, {"Pow", "w", false, true},
-        {"Pow", "s", false, true}, {"Max", "c"}, {"Min", "w"}, {"PRelu", "c"}, {"PRelu", "w"}, {"Sum", "w", true},
-        {"Max", "s", true}, {"Min", "c", true},
-    };
-    const ir::Shape shape = {3, 5, 12};
-    for (const Case& c : cases) {
+    for (const BinaryChainCase& c : binary_chain_cases()) {
         for (DataType dtype : kBoth) {
             SCOPED_TRACE(c.op + " " + c.b + (c.three ? " 3" : "") + (dtype == DataType::kFloat16 ? " fp16" : " fp32"));
-            // a = |x| + 0.1 or -x - 0.1, then a op b (op x), then Neg.
-            ir::Graph g;
-            g.opsets[""] = 17;
-            add_input(g, "x", shape, dtype);
-            add_input(g, "w", shape, dtype);
-            add_constant(g, "c", as(positive_tensor({5, 1}, 8), dtype));
-            add_constant(g, "s", as(ir::Tensor::from_floats({1.75f}, {}), dtype));
-            add_constant(g, "point_one", as(ir::Tensor::from_floats({0.1f}, {}), dtype));
-            add_node(g, c.positive ? "Abs" : "Neg", {"x"}, {"ax"});
-            add_node(g, c.positive ? "Add" : "Sub", {"ax", "point_one"}, {"a"});
-            std::vector<std::string> ins = {"a", c.b};
-            if (c.three) ins.push_back("x");
-            add_node(g, c.op, ins, {"o"});
-            add_node(g, "Neg", {"o"}, {"y"});
-            g.outputs = {"y"};
+            ir::Graph g = binary_chain_graph(c, dtype);
             const ir::Node* n = fuse_one(g, c.three ? 5 : 4);
             ASSERT_NE(n, nullptr);
-            check_chain(g, *n, {{"x", random_tensor(shape, 9)}, {"w", positive_tensor(shape, 10)}}, dtype);
+            check_chain(g, *n, binary_chain_inputs(), dtype);
         }
     }
 }
@@ -328,19 +209,11 @@ TEST(CudaPointwiseChain, EngineMatchesTheCpuEngine) {
     RT_REQUIRE_GPU();
     const rtinfer::testing::OnnxMaker model = chain_model();
     const ir::Tensor x = random_tensor({1, 16, 8, 8}, 11);
-    const size_t count = static_cast<size_t>(x.numel());
-    std::vector<float> in(x.data<float>(), x.data<float>() + count), want(count, -99.0f);
+    const std::vector<float> in(x.data<float>(), x.data<float>() + x.numel());
     auto cpu = model.build();
     ASSERT_TRUE(cpu.has_value()) << cpu.status().to_string();
-    for (const auto& layer : (*cpu)->layers()) EXPECT_NE(layer.op_type, "PointwiseChain");  // CUDA only
-    auto cpu_ctx = (*cpu)->create_context();
-    ASSERT_TRUE(cpu_ctx.has_value());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("x", in.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("y", want.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->enqueue().is_ok());
-    double scale = 0;
-    for (float v : want) scale = std::max(scale, std::fabs(double(v)));
-    ASSERT_GT(scale, 0.1);
+    for (const auto& layer : (*cpu)->layers()) EXPECT_NE(layer.op_type, "PointwiseChain");  // CUDA builds only
+    const std::vector<float> want = rtinfer::testing::run_cpu_engine(**cpu, "x", in, "y", in.size());
 
     for (bool fp16 : {false, true}) {
         SCOPED_TRACE(fp16 ? "fp16" : "fp32");
@@ -357,23 +230,6 @@ TEST(CudaPointwiseChain, EngineMatchesTheCpuEngine) {
         int chains = 0;
         for (const auto& layer : (*engine)->layers()) chains += layer.op_type == "PointwiseChain";
         EXPECT_EQ(chains, 1);
-        auto ctx = (*engine)->create_context();
-        ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
-        cu::DeviceBuffer d_x = std::move(cu::DeviceBuffer::allocate(count * 4).value());
-        cu::DeviceBuffer d_y = std::move(cu::DeviceBuffer::allocate(count * 4).value());
-        ASSERT_EQ(cudaMemcpy(d_x.get(), in.data(), count * 4, cudaMemcpyHostToDevice), cudaSuccess);
-        ASSERT_TRUE((*ctx)->set_tensor_address("x", d_x.get()).is_ok());
-        ASSERT_TRUE((*ctx)->set_tensor_address("y", d_y.get()).is_ok());
-        ASSERT_EQ(cudaMemset(d_y.get(), 0xFF, count * 4), cudaSuccess);
-        ASSERT_TRUE((*ctx)->enqueue().is_ok());
-        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-        std::vector<float> got(count);
-        ASSERT_EQ(cudaMemcpy(got.data(), d_y.get(), count * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-        double err = 0;
-        for (size_t i = 0; i < count; ++i) {
-            const double d = std::fabs(double(got[i]) - double(want[i]));
-            err = std::isnan(d) ? INFINITY : std::max(err, d);
-        }
-        EXPECT_LE(err / scale, fp16 ? 5e-3 : 1e-5);
+        rtinfer::testing::expect_cuda_engine_matches(**engine, "x", in, "y", want, fp16 ? 5e-3 : 1e-5);
     }
 }

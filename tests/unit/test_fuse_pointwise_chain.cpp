@@ -13,9 +13,11 @@
 #include "core/ir/op.h"
 #include "core/ir/pointwise_chain.h"
 #include "core/ir/shape_inference.h"
+#include "core/ir/shape_util.h"
 #include "core/kernels/ref/ref_backend.h"
 #include "core/passes/passes.h"
 #include "tests/unit/graph_builders.h"
+#include "tests/unit/pointwise_chain_cases.h"
 #include "tests/unit/reference_run.h"
 
 using namespace rtinfer;
@@ -23,61 +25,12 @@ using namespace rtinfer::testing;
 
 namespace {
 
-ir::Attribute attr_f(float v) {
-    ir::Attribute a;
-    a.kind = ir::Attribute::Kind::kFloat;
-    a.f = v;
-    return a;
-}
-ir::Attribute attr_s(const std::string& v) {
-    ir::Attribute a;
-    a.kind = ir::Attribute::Kind::kString;
-    a.s = v;
-    return a;
-}
-
-ir::Tensor scalar(float v) {
-    return ir::Tensor::from_floats({v}, {});
-}
-
-// Random values in [0.1, 1.1] (for Log, Sqrt, fractional Pow).
-ir::Tensor positive_tensor(ir::Shape shape, unsigned seed) {
-    ir::Tensor t = random_tensor(std::move(shape), seed);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = std::fabs(t.data<float>()[i]) + 0.1f;
-    return t;
-}
-
-ir::Tensor as(const ir::Tensor& t, DataType dtype) {
-    return dtype == t.dtype() ? t : ir::cast_tensor(t, dtype).value();
-}
-
 std::vector<const ir::Node*> chains_of(const ir::Graph& g) {
     std::vector<const ir::Node*> out;
     for (const auto& n : g.nodes) {
         if (n.op_type == "PointwiseChain" && n.domain == ir::kRtinferDomain) out.push_back(&n);
     }
     return out;
-}
-
-std::vector<std::string> op_types(const ir::Graph& g) {
-    std::vector<std::string> out;
-    for (const auto& n : g.nodes) out.push_back(n.op_type);
-    return out;
-}
-
-// max |a - b| over max |a|; huge when shapes differ or b has a NaN where a has none.
-double rel_error(const ir::Tensor& a, const ir::Tensor& b) {
-    EXPECT_EQ(a.shape(), b.shape());
-    if (a.shape() != b.shape()) return 1e30;
-    const std::vector<double> x = ir::to_doubles(a), y = ir::to_doubles(b);
-    double diff = 0, ref = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-        const double d = std::fabs(x[i] - y[i]);
-        diff = std::isnan(d) ? 1e30 : std::max(diff, d);
-        ref = std::max(ref, std::fabs(x[i]));
-    }
-    EXPECT_GT(ref, 0.0);
-    return diff / ref;
 }
 
 struct Result {
@@ -102,7 +55,7 @@ Result fuse_and_compare(ir::Graph& g, const std::map<std::string, ir::Tensor>& i
     const auto after = run_reference(g, inputs);
     EXPECT_FALSE(after.empty());
     if (before.empty() || after.empty()) return r;
-    for (const auto& out : g.outputs) EXPECT_LE(rel_error(before.at(out), after.at(out)), tol) << out;
+    for (const auto& out : g.outputs) EXPECT_LE(max_rel_error(before.at(out), after.at(out)), tol) << out;
     return r;
 }
 
@@ -112,8 +65,8 @@ ir::Graph silu_block(DataType dtype) {
     g.opsets[""] = 17;
     add_input(g, "x", {2, 3, 4, 5}, dtype);
     add_input(g, "z", {2, 3, 4, 5}, dtype);
-    add_constant(g, "scale", as(random_tensor({3, 1, 1}, 1), dtype));
-    add_constant(g, "bias", as(random_tensor({5}, 2), dtype));
+    add_constant(g, "scale", cast_to(random_tensor({3, 1, 1}, 1), dtype));
+    add_constant(g, "bias", cast_to(random_tensor({5}, 2), dtype));
     add_node(g, "Mul", {"x", "scale"}, {"m"});
     add_node(g, "Add", {"m", "bias"}, {"a"});
     add_node(g, "Sigmoid", {"a"}, {"s"});
@@ -128,7 +81,8 @@ ir::Graph silu_block(DataType dtype) {
 
 TEST(FusePointwiseChain, SiluBlockBecomesOneNode) {
     ir::Graph g = silu_block(DataType::kFloat32);
-    const Result r = fuse_and_compare(g, {{"x", random_tensor({2, 3, 4, 5}, 3)}, {"z", random_tensor({2, 3, 4, 5}, 4)}});
+    const Result r =
+        fuse_and_compare(g, {{"x", random_tensor({2, 3, 4, 5}, 3)}, {"z", random_tensor({2, 3, 4, 5}, 4)}});
     EXPECT_EQ(r.chains, 1);
     EXPECT_EQ(r.nodes, 6);
     ASSERT_EQ(g.nodes.size(), 1u);
@@ -155,8 +109,8 @@ TEST(FusePointwiseChain, SiluBlockBecomesOneNode) {
 TEST(FusePointwiseChain, Float16ChainSkipsTheRoundingBetweenNodes) {
     ir::Graph g = silu_block(DataType::kFloat16);
     const Result r = fuse_and_compare(g,
-                                      {{"x", as(random_tensor({2, 3, 4, 5}, 3), DataType::kFloat16)},
-                                       {"z", as(random_tensor({2, 3, 4, 5}, 4), DataType::kFloat16)}},
+                                      {{"x", cast_to(random_tensor({2, 3, 4, 5}, 3), DataType::kFloat16)},
+                                       {"z", cast_to(random_tensor({2, 3, 4, 5}, 4), DataType::kFloat16)}},
                                       5e-3);
     EXPECT_EQ(r.chains, 1);
     ASSERT_EQ(g.nodes.size(), 1u);
@@ -381,107 +335,51 @@ TEST(FusePointwiseChain, InputsAreCappedAtTheLimit) {
     for (const ir::Node* n : chains_of(g)) EXPECT_LE(n->inputs.size(), static_cast<size_t>(ir::kMaxChainInputs));
 }
 
-namespace {
+// float16 chains differ from their nodes by the rounding to half the nodes did between them.
+const DataType kBoth[] = {DataType::kFloat32, DataType::kFloat16};
 
-struct OpCase {
-    std::string op;
-    std::map<std::string, ir::Attribute> attrs;
-    bool positive = false;  // the op needs positive inputs
-};
-
-}  // namespace
+TEST(FusePointwiseChain, BroadcastOperandsOfEveryKind) {
+    for (const ir::Shape& shape : broadcast_chain_shapes()) {
+        for (DataType dtype : kBoth) {
+            SCOPED_TRACE(ir::shape_str(shape) + (dtype == DataType::kFloat16 ? " fp16" : " fp32"));
+            ir::Graph g = broadcast_chain_graph(shape, dtype);
+            std::map<std::string, ir::Tensor> inputs = broadcast_chain_inputs(shape);
+            for (auto& [name, t] : inputs) t = cast_to(t, dtype);
+            const Result r = fuse_and_compare(g, inputs, dtype == DataType::kFloat16 ? 5e-3 : 1e-6);
+            EXPECT_EQ(r.chains, 1);
+            EXPECT_EQ(r.nodes, 8);
+            ASSERT_EQ(g.nodes.size(), 1u);
+            EXPECT_EQ(g.nodes[0].inputs, (std::vector<std::string>{"x", "scale", "bias", "z", "t"}));
+        }
+    }
+}
 
 TEST(FusePointwiseChain, EveryUnaryOpComputesAsItsNode) {
-    // x * scale [3, 1, 1] -> op -> + z [5]: one chain of three for each op; signed data unless the op needs
-    // positive inputs.
-    const std::vector<OpCase> cases = {
-        {"Relu", {}},
-        {"Sigmoid", {}},
-        {"Tanh", {}},
-        {"Exp", {}},
-        {"Log", {}, true},
-        {"Sqrt", {}, true},
-        {"Abs", {}},
-        {"Neg", {}},
-        {"Erf", {}},
-        {"Reciprocal", {}},
-        {"Clip", {}},
-        {"LeakyRelu", {{"alpha", attr_f(0.2f)}}},
-        {"HardSigmoid", {{"alpha", attr_f(0.3f)}, {"beta", attr_f(0.4f)}}},
-        {"HardSwish", {}},
-        {"Gelu", {}},
-        {"Gelu", {{"approximate", attr_s("tanh")}}},
-        {"Softplus", {}},
-        {"Elu", {{"alpha", attr_f(0.7f)}}},
-        {"Selu", {{"alpha", attr_f(1.5f)}, {"gamma", attr_f(1.1f)}}},
-        {"Softsign", {}},
-        {"Mish", {}},
-    };
-    for (const OpCase& c : cases) {
-        SCOPED_TRACE(c.op);
-        ir::Graph g;
-        g.opsets[""] = 20;
-        add_input(g, "x", {2, 3, 4, 5});
-        add_constant(g, "scale", positive_tensor({3, 1, 1}, 30));
-        add_constant(g, "z", random_tensor({5}, 31));
-        add_node(g, "Mul", {"x", "scale"}, {"m"});
-        std::vector<std::string> ins = {"m"};
-        if (c.op == "Clip") {
-            add_constant(g, "lo", scalar(-0.25f));
-            add_constant(g, "hi", scalar(0.5f));
-            ins = {"m", "lo", "hi"};
+    for (const UnaryChainCase& c : unary_chain_cases()) {
+        for (DataType dtype : kBoth) {
+            SCOPED_TRACE(c.op + (dtype == DataType::kFloat16 ? " fp16" : " fp32"));
+            ir::Graph g = unary_chain_graph(c, dtype);
+            const Result r = fuse_and_compare(g, {{"x", cast_to(unary_chain_input(c), dtype)}},
+                                              dtype == DataType::kFloat16 ? 5e-3 : 1e-6);
+            EXPECT_EQ(r.chains, 1);
+            EXPECT_EQ(r.nodes, 4);
+            EXPECT_EQ(g.nodes.size(), 1u);
         }
-        add_node(g, c.op, ins, {"u"}).attrs = c.attrs;
-        add_node(g, "Add", {"u", "z"}, {"y"});
-        g.outputs = {"y"};
-        const ir::Tensor x = c.positive ? positive_tensor({2, 3, 4, 5}, 32) : random_tensor({2, 3, 4, 5}, 32);
-        const Result r = fuse_and_compare(g, {{"x", x}});
-        EXPECT_EQ(r.chains, 1);
-        EXPECT_EQ(r.nodes, 3);
-        EXPECT_EQ(g.nodes.size(), 1u);
     }
 }
 
 TEST(FusePointwiseChain, EveryBinaryOpComputesAsItsNode) {
-    // a = |x| + 0.1 (positive, for Pow) or -x - 0.1 (signed), then a op b with b a run-time tensor, a
-    // per-channel constant, a scalar immediate or an integer exponent, then Neg.
-    struct Case {
-        std::string op;
-        std::string b;  // "w": run-time [2, 3, 4]; "c": constant [3, 1]; "s": scalar; "i": int64 scalar 3
-        size_t arity = 2;
-        bool positive = false;
-    };
-    const std::vector<Case> cases = {
-        {"Add", "w"},          {"Sub", "c"},          {"Mul", "s"},     {"Div", "w"},       {"Div", "c"},
-        {"Pow", "w", 2, true}, {"Pow", "s", 2, true}, {"Pow", "i"},     {"Max", "c"},       {"Min", "w"},
-        {"PRelu", "c"},        {"PRelu", "w"},        {"Sum", "w", 3},  {"Max", "s", 3},    {"Min", "c", 3},
-    };
-    for (const Case& c : cases) {
-        SCOPED_TRACE(c.op + " " + c.b + " " + std::to_string(c.arity));
-        ir::Graph g;
-        g.opsets[""] = 17;
-        add_input(g, "x", {2, 3, 4});
-        add_input(g, "w", {2, 3, 4});
-        add_constant(g, "c", positive_tensor({3, 1}, 40));
-        add_constant(g, "s", scalar(1.75f));
-        add_constant(g, "i", ir::Tensor::from_int64s({3}, {}));
-        add_constant(g, "point_one", scalar(0.1f));
-        if (c.positive) {
-            add_node(g, "Abs", {"x"}, {"ax"});
-            add_node(g, "Add", {"ax", "point_one"}, {"a"});
-        } else {
-            add_node(g, "Neg", {"x"}, {"ax"});
-            add_node(g, "Sub", {"ax", "point_one"}, {"a"});
+    for (const BinaryChainCase& c : binary_chain_cases()) {
+        for (DataType dtype : kBoth) {
+            SCOPED_TRACE(c.op + " " + c.b + (c.three ? " 3" : "") + (dtype == DataType::kFloat16 ? " fp16" : " fp32"));
+            ir::Graph g = binary_chain_graph(c, dtype);
+            std::map<std::string, ir::Tensor> inputs = binary_chain_inputs();
+            for (auto& [name, t] : inputs) t = cast_to(t, dtype);
+            const Result r = fuse_and_compare(g, inputs, dtype == DataType::kFloat16 ? 5e-3 : 1e-6);
+            EXPECT_EQ(r.chains, 1);
+            EXPECT_EQ(r.nodes, 4);
+            EXPECT_EQ(g.nodes.size(), 1u);
         }
-        std::vector<std::string> ins = {"a", c.b};
-        if (c.arity == 3) ins.push_back("x");
-        add_node(g, c.op, ins, {"o"});
-        add_node(g, "Neg", {"o"}, {"y"});
-        g.outputs = {"y"};
-        const Result r = fuse_and_compare(g, {{"x", random_tensor({2, 3, 4}, 41)}, {"w", positive_tensor({2, 3, 4}, 42)}});
-        EXPECT_EQ(r.chains, 1);
-        EXPECT_EQ(r.nodes, 4);
-        EXPECT_EQ(g.nodes.size(), 1u);
     }
 }
 
@@ -521,7 +419,8 @@ TEST(PointwiseChainProgram, BadProgramsAreRejectedNamingTheNode) {
         return ir::read_pointwise_program(m, 1);
     };
     EXPECT_TRUE(with({{ir::PointwiseOp::kRelu, 0, ir::kNoOperand}}).has_value());
-    EXPECT_TRUE(with({{ir::PointwiseOp::kRelu, 0, ir::kNoOperand}, {ir::PointwiseOp::kAdd, 1, ir::kImmediate}}).has_value());
+    EXPECT_TRUE(
+        with({{ir::PointwiseOp::kRelu, 0, ir::kNoOperand}, {ir::PointwiseOp::kAdd, 1, ir::kImmediate}}).has_value());
     // Operands that read a later step, both immediates, an unknown op, a unary op with a second operand.
     for (const auto& steps : std::vector<std::vector<ir::PointwiseStep>>{
              {{ir::PointwiseOp::kRelu, 1, ir::kNoOperand}},

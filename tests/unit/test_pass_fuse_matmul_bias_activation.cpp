@@ -22,29 +22,6 @@ namespace {
 
 const float kSqrt2 = 1.41421356f;
 
-ir::Tensor scalar(float v) {
-    return ir::Tensor::from_floats({v}, {});
-}
-
-std::vector<std::string> op_types(const ir::Graph& g) {
-    std::vector<std::string> out;
-    for (const auto& n : g.nodes) out.push_back(n.op_type);
-    return out;
-}
-
-// max |a - b| / max |a|
-double rel_error(const ir::Tensor& a, const ir::Tensor& b) {
-    EXPECT_EQ(a.shape(), b.shape());
-    if (a.shape() != b.shape()) return 1e30;
-    double diff = 0, ref = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) {
-        diff = std::max(diff, std::fabs(double(a.data<float>()[i]) - double(b.data<float>()[i])));
-        ref = std::max(ref, std::fabs(double(a.data<float>()[i])));
-    }
-    EXPECT_GT(ref, 0.0);
-    return diff / ref;
-}
-
 // GELU as torch exports it below opset 20: Mul(Mul(v, Add(Erf(Div(v, sqrt2)), 1)), 0.5), the constants' operand
 // order swapped where `swapped`.
 void add_erf_gelu(ir::Graph& g, const std::string& v, const std::string& out, const std::string& tag, bool swapped,
@@ -100,7 +77,7 @@ int fuse_and_compare(ir::Graph& g, const std::map<std::string, ir::Tensor>& inpu
     const auto after = run_reference(g, inputs);
     EXPECT_FALSE(after.empty());
     if (before.empty() || after.empty()) return fused;
-    EXPECT_LE(rel_error(before.at(out), after.at(out)), 1e-5);
+    EXPECT_LE(max_rel_error(before.at(out), after.at(out)), 1e-5);
     return fused;
 }
 

@@ -84,7 +84,8 @@ __device__ __forceinline__ float apply(int op, float a, float b, float p0, float
         case PointwiseOp::kHardSigmoid: return std_max(0.0f, std_min(1.0f, p0 * a + p1));
         case PointwiseOp::kHardSwish: return a * std_max(0.0f, std_min(1.0f, a / 6.0f + 0.5f));
         case PointwiseOp::kGelu: return 0.5f * a * (1.0f + erff(a * 0.7071067811865476f));
-        case PointwiseOp::kGeluTanh: return 0.5f * a * (1.0f + tanhf(0.7978845608028654f * (a + 0.044715f * a * a * a)));
+        case PointwiseOp::kGeluTanh:
+            return 0.5f * a * (1.0f + tanhf(0.7978845608028654f * (a + 0.044715f * a * a * a)));
         case PointwiseOp::kSoftplus: return softplus(a);
         case PointwiseOp::kElu: return a < 0.0f ? p0 * expm1f(a) : a;
         case PointwiseOp::kSelu: return a > 0.0f ? p1 * a : p1 * p0 * expm1f(a);
