@@ -266,6 +266,12 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
             }
         }
     }
+    int chains = 0, chained = 0;
+    if (config.backend == Backend::kCuda) {
+        RT_RETURN_IF_ERROR(passes::fuse_pointwise_chain(shaped, &chains, &chained));
+        Status s = chains > 0 ? ir::infer_shapes(shaped, ref::reference_registry()) : Status();
+        if (!s.is_ok()) return s.with_context(name + ": after fusing pointwise chains");
+    }
     {
         Status s = shaped.validate();
         if (!s.is_ok()) return Status(StatusCode::kInternal, name + ": graph invalid after passes: " + s.message());
@@ -358,7 +364,8 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
             " ms (identity removed " + std::to_string(removed) + ", folded " + std::to_string(folded) +
             ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) +
             ", matmul+bias+activation fused " + std::to_string(fused_linear) + ", dead removed " +
-            std::to_string(dead) + ", float16 layers " + std::to_string(halved) + ")");
+            std::to_string(dead) + ", float16 layers " + std::to_string(halved) + ", pointwise chains " +
+            std::to_string(chains) + " of " + std::to_string(chained) + " nodes)");
     return engine;
 }
 

@@ -10,8 +10,18 @@
 
 namespace rtinfer::ir {
 
-enum class FusedActivation : int { kNone = 0, kRelu = 1, kClip = 2, kSigmoid = 3, kSilu = 4, kHardSwish = 5, kLeakyRelu = 6,
-                                   kGelu = 7 };  // kGelu: the exact (erf) form
+// kGelu: the exact (erf) form; kGeluTanh: the tanh approximation (Gelu with approximate="tanh").
+enum class FusedActivation : int {
+    kNone = 0,
+    kRelu = 1,
+    kClip = 2,
+    kSigmoid = 3,
+    kSilu = 4,
+    kHardSwish = 5,
+    kLeakyRelu = 6,
+    kGelu = 7,
+    kGeluTanh = 8,
+};
 
 struct FusedActivationParams {
     FusedActivation act = FusedActivation::kNone;
@@ -82,6 +92,8 @@ inline float apply_fused_activation(const FusedActivationParams& p, float x) {
         case FusedActivation::kHardSwish: return x * std::min(std::max(x / 6.0f + 0.5f, 0.0f), 1.0f);
         case FusedActivation::kLeakyRelu: return x >= 0.0f ? x : x * p.alpha;
         case FusedActivation::kGelu: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+        case FusedActivation::kGeluTanh:
+            return 0.5f * x * (1.0f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
     }
     return x;
 }

@@ -1,8 +1,9 @@
 // MatMul(X, W) + Add(bias) [+ activation] becomes one node, as transformers' linear layers are exported: W a
 // constant matrix [K, N], the bias a constant broadcastable as [N]. X of rank 2 gives a Gemm(X, W, bias); a
 // higher rank gives rtinfer.MatMulBias(X, W, bias), one [prod(leading dims), K] x [K, N] product. The activation
-// that alone consumes the sum is kept as rt_fused_activation: Relu, Gelu (approximate="none") and GELU as torch
-// exports it below opset 20, Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5). X of unknown shape also gives a
+// that alone consumes the sum is kept as rt_fused_activation: Relu, Gelu (kGelu for approximate="none", kGeluTanh
+// for "tanh": backends must know which, cuBLASLt's GELU epilogue being the tanh form) and GELU as torch exports
+// it below opset 20, Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5). X of unknown shape also gives a
 // MatMulBias. A Gemm likewise takes the activation
 // after it, and a bias Add when it has no C. Backends apply bias and activation in the product's epilogue.
 #include <algorithm>
@@ -105,9 +106,11 @@ struct Matcher {
                     std::string* result) const {
         size_t i = 0;
         if (const ir::Node* n = only_consumer(v, &i)) {
-            const bool gelu = n->op_type == "Gelu" && n->attr_string("approximate", "none") == "none";
+            const std::string approx = n->attr_string("approximate", "none");
+            const bool gelu = n->op_type == "Gelu" && (approx == "none" || approx == "tanh");
             if (n->op_type == "Relu" || gelu) {
-                *act = gelu ? ir::FusedActivation::kGelu : ir::FusedActivation::kRelu;
+                *act = !gelu ? ir::FusedActivation::kRelu
+                             : (approx == "tanh" ? ir::FusedActivation::kGeluTanh : ir::FusedActivation::kGelu);
                 *absorbed = {i};
                 *result = n->outputs[0];
                 return true;

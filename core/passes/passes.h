@@ -47,9 +47,9 @@ Status fuse_conv_bn(ir::Graph& graph, int* fused = nullptr);
 Status fuse_conv_activation(ir::Graph& graph, int* fused = nullptr);
 
 // MatMul(X, W constant [K, N]) + Add(constant bias broadcastable as [N]) becomes Gemm(X, W, bias) when X is a
-// matrix, else rtinfer.MatMulBias(X, W, bias); the activation that alone consumes the sum (Relu, Gelu, GELU in
-// its Erf form) joins it as rt_fused_activation. A Gemm takes the activation after it too (and a bias Add when
-// it has no C). Value shapes must be inferred.
+// matrix, else rtinfer.MatMulBias(X, W, bias); the activation that alone consumes the sum (Relu, Gelu in either
+// form, GELU as an Erf subgraph) joins it as rt_fused_activation. A Gemm takes the activation after it too (and a
+// bias Add when it has no C). Value shapes must be inferred.
 Status fuse_matmul_bias_activation(ir::Graph& graph, int* fused = nullptr);
 
 // MatMul(Q, K^T) -> Softmax(last axis) -> MatMul(., V) becomes rtinfer.Attention(Q, K, V, scale): K^T a Transpose
@@ -79,6 +79,13 @@ Status fuse_input_activation(ir::Graph& graph, int* moved = nullptr);
 // Folds Add(NhwcConv(...), z) into the convolution as its fourth input Z (same shape, no broadcast), when the
 // convolution has no fused activation yet and the Add is its only use.
 Status fuse_conv_residual(ir::Graph& graph, int* fused = nullptr);
+
+// Merges groups of two or more connected elementwise float nodes (unary math and activations, Add Sub Mul Div
+// Pow Max Min Sum PRelu) into one rtinfer.PointwiseChain each, whose program (core/ir/pointwise_chain.h) runs
+// per element in one kernel. Every intermediate value must be read only inside its group, be no graph output
+// and have the group output's shape and dtype (float32 or float16); other operands broadcast. For the CUDA
+// backend, after the other passes. *chains: nodes made; *nodes: nodes they replace. Shapes must be inferred.
+Status fuse_pointwise_chain(ir::Graph& graph, int* chains = nullptr, int* nodes = nullptr);
 
 // Replaces every use of value `from` by `to` in node inputs.
 void replace_uses(ir::Graph& graph, const std::string& from, const std::string& to);

@@ -37,21 +37,14 @@ inline void run_cpu_engine(const OnnxMaker& model, const BuilderConfig& config, 
     ASSERT_TRUE((*ctx)->enqueue().is_ok());
 }
 
-// Builds the model for CUDA (config.fp16 picks the precision) and checks it against `want` (see the top of the
-// file); `fused` layers of type `op_type` must be in it.
-inline void check_cuda_engine(const OnnxMaker& model, BuilderConfig config, const EngineInputs& inputs,
-                              const std::vector<float>& want, const std::string& op_type, int fused) {
-    SCOPED_TRACE(config.fp16 ? "fp16" : "fp32");
+// Runs a CUDA engine twice on `inputs` (the output poisoned with NaN bytes first) against `want` within
+// tol * max |want|; no layer may fall back to the CPU.
+inline void expect_cuda_engine_matches(const Engine& engine, const EngineInputs& inputs, const std::vector<float>& want,
+                                       double tol) {
     double scale = 0;
     for (float v : want) scale = std::max(scale, std::fabs(double(v)));
     ASSERT_GT(scale, 0.1);
-    config.backend = Backend::kCuda;
-    auto engine = model.build(config);
-    ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
-    int found = 0;
-    for (const auto& layer : (*engine)->layers()) found += layer.op_type == op_type;
-    EXPECT_EQ(found, fused);
-    auto ctx = (*engine)->create_context();
+    auto ctx = engine.create_context();
     ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
     EXPECT_TRUE((*ctx)->impl().fallback_nodes().empty()) << "a layer fell back to the CPU";
     std::vector<cuda::DeviceBuffer> buffers;
@@ -75,8 +68,22 @@ inline void check_cuda_engine(const OnnxMaker& model, BuilderConfig config, cons
             const double d = std::fabs(double(got[i]) - double(want[i]));
             err = std::isnan(d) ? INFINITY : std::max(err, d);
         }
-        EXPECT_LE(err / scale, config.fp16 ? 5e-3 : 1e-5) << "run " << run;
+        EXPECT_LE(err / scale, tol) << "run " << run;
     }
+}
+
+// Builds the model for CUDA (config.fp16 picks the precision) and checks it against `want` (see the top of the
+// file); `fused` layers of type `op_type` must be in it.
+inline void check_cuda_engine(const OnnxMaker& model, BuilderConfig config, const EngineInputs& inputs,
+                              const std::vector<float>& want, const std::string& op_type, int fused) {
+    SCOPED_TRACE(config.fp16 ? "fp16" : "fp32");
+    config.backend = Backend::kCuda;
+    auto engine = model.build(config);
+    ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+    int found = 0;
+    for (const auto& layer : (*engine)->layers()) found += layer.op_type == op_type;
+    EXPECT_EQ(found, fused);
+    expect_cuda_engine_matches(**engine, inputs, want, config.fp16 ? 5e-3 : 1e-5);
 }
 
 }  // namespace rtinfer::testing

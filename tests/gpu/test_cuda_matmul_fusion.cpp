@@ -1,8 +1,9 @@
 // Linear layers as fuse_matmul_bias_activation leaves them, on CUDA against the CPU reference: rtinfer.MatMulBias
 // (X of rank 2 to 4, bias in cuBLASLt's epilogue or, for a runtime bias, in the pass after) and Gemm with a
-// bias, each with no activation, ReLU and GELU; float32 (TF32 off) within 1e-5 of max |ref|, float16 within 5e-3
-// (cuBLASLt's GELU epilogue is the tanh approximation, within 5e-4 of the exact form). Then a ViT MLP block
-// built as a CUDA engine from ONNX: two MatMulBias layers, none on the CPU, the CPU engine's numbers.
+// bias, each with no activation, ReLU and GELU in both forms; float32 (TF32 off) within 1e-5 of max |ref|, float16
+// within 5e-3 (cuBLASLt's GELU epilogue is the tanh approximation, within 5e-4 of the exact form; the tanh form
+// takes the epilogue in float32 too, which create_lt_matmul is asked directly). Then a ViT MLP block built as a
+// CUDA engine from ONNX: two MatMulBias layers, none on the CPU, the CPU engine's numbers.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/ir/op.h"
+#include "core/kernels/cuda/nn/lt_matmul.h"
 #include "rtinfer/builder.h"
 #include "tests/gpu/cuda_op_check.h"
 #include "tests/gpu/engine_check.h"
@@ -29,7 +31,7 @@ using rtinfer::testing::Input;
 using rtinfer::testing::random_tensor;
 using rtinfer::testing::Rng;
 
-constexpr int kRelu = 1, kGelu = 7;  // rt_fused_activation codes
+constexpr int kRelu = 1, kGelu = 7, kGeluTanh = 8;  // rt_fused_activation codes
 
 Node fused_node(const std::string& op, const std::string& domain, int act) {
     Node n;
@@ -67,7 +69,7 @@ TEST(CudaMatMulFusion, MatMulBiasWithActivations) {
         {"runtime bias", {2, 6, 16}, 12, false},
     };
     for (const Case& c : cases) {
-        for (int act : {0, kRelu, kGelu}) {
+        for (int act : {0, kRelu, kGelu, kGeluTanh}) {
             for (DType t : kBoth) {
                 Rng rng;
                 const std::vector<Input> in = {{random_tensor(c.x, rng), false},
@@ -82,7 +84,7 @@ TEST(CudaMatMulFusion, MatMulBiasWithActivations) {
 
 TEST(CudaMatMulFusion, GemmBiasWithActivations) {
     RT_REQUIRE_GPU();
-    for (int act : {0, kRelu, kGelu}) {
+    for (int act : {0, kRelu, kGelu, kGeluTanh}) {
         for (DType t : kBoth) {
             Rng rng;
             const std::vector<Input> in = {{random_tensor({33, 48}, rng), false},
@@ -90,6 +92,36 @@ TEST(CudaMatMulFusion, GemmBiasWithActivations) {
                                            {random_tensor({40}, rng), true}};
             check(fused_node("Gemm", "", act), in, t, "Gemm bias activation " + std::to_string(act));
         }
+    }
+}
+
+TEST(CudaMatMulFusion, GeluTanhTakesTheEpilogueInFloat32) {
+    RT_REQUIRE_GPU();
+    namespace nn = rtinfer::cuda::nn;
+    const rtinfer::cuda::CudaLibs& libs = rtinfer::testing::test_cuda_libs();
+    nn::MatmulShape s;
+    s.m = 64;
+    s.n = 48;
+    s.k = 32;
+    s.lda = s.k;
+    s.ldb = s.n;
+    s.ldc = s.n;
+    struct Case {
+        DType dtype;
+        int act;
+        bool epilogue;
+    };
+    // The erf form stays out of the float32 epilogue: cuBLASLt's GELU is the tanh form.
+    for (const Case& c : {Case{DType::kFloat32, nn::kActGeluTanh, true}, Case{DType::kFloat16, nn::kActGeluTanh, true},
+                          Case{DType::kFloat16, nn::kActGelu, true}, Case{DType::kFloat32, nn::kActGelu, false}}) {
+        s.dtype = c.dtype;
+        nn::Activation act;
+        act.kind = c.act;
+        bool in_epilogue = !c.epilogue;
+        auto mm = nn::create_lt_matmul(libs, s, act, &in_epilogue);
+        ASSERT_TRUE(mm.has_value()) << mm.status().to_string();
+        EXPECT_EQ(in_epilogue, c.epilogue)
+            << "activation " << c.act << (c.dtype == DType::kFloat16 ? " fp16" : " fp32");
     }
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,6 +36,22 @@ inline std::map<std::string, ir::Tensor> run_reference(const ir::Graph& g,
         for (size_t i = 0; i < node.outputs.size(); ++i) values[node.outputs[i]] = outs[i];
     }
     return values;
+}
+
+// max |a - b| over max |a| (any float types); huge, with a test failure, when the shapes differ, and huge when b
+// has a NaN that a has not.
+inline double max_rel_error(const ir::Tensor& a, const ir::Tensor& b) {
+    EXPECT_EQ(a.shape(), b.shape());
+    if (a.shape() != b.shape()) return 1e30;
+    const std::vector<double> x = ir::to_doubles(a), y = ir::to_doubles(b);
+    double diff = 0, ref = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double d = std::fabs(x[i] - y[i]);
+        diff = std::isnan(d) && !std::isnan(x[i]) ? 1e30 : std::max(diff, std::isnan(d) ? 0.0 : d);
+        ref = std::max(ref, std::fabs(x[i]));
+    }
+    EXPECT_GT(ref, 0.0);
+    return diff / ref;
 }
 
 }  // namespace rtinfer::testing

@@ -22,29 +22,6 @@ namespace {
 
 const float kSqrt2 = 1.41421356f;
 
-ir::Tensor scalar(float v) {
-    return ir::Tensor::from_floats({v}, {});
-}
-
-std::vector<std::string> op_types(const ir::Graph& g) {
-    std::vector<std::string> out;
-    for (const auto& n : g.nodes) out.push_back(n.op_type);
-    return out;
-}
-
-// max |a - b| / max |a|
-double rel_error(const ir::Tensor& a, const ir::Tensor& b) {
-    EXPECT_EQ(a.shape(), b.shape());
-    if (a.shape() != b.shape()) return 1e30;
-    double diff = 0, ref = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) {
-        diff = std::max(diff, std::fabs(double(a.data<float>()[i]) - double(b.data<float>()[i])));
-        ref = std::max(ref, std::fabs(double(a.data<float>()[i])));
-    }
-    EXPECT_GT(ref, 0.0);
-    return diff / ref;
-}
-
 // GELU as torch exports it below opset 20: Mul(Mul(v, Add(Erf(Div(v, sqrt2)), 1)), 0.5), the constants' operand
 // order swapped where `swapped`.
 void add_erf_gelu(ir::Graph& g, const std::string& v, const std::string& out, const std::string& tag, bool swapped,
@@ -100,7 +77,7 @@ int fuse_and_compare(ir::Graph& g, const std::map<std::string, ir::Tensor>& inpu
     const auto after = run_reference(g, inputs);
     EXPECT_FALSE(after.empty());
     if (before.empty() || after.empty()) return fused;
-    EXPECT_LE(rel_error(before.at(out), after.at(out)), 1e-5);
+    EXPECT_LE(max_rel_error(before.at(out), after.at(out)), 1e-5);
     return fused;
 }
 
@@ -162,6 +139,32 @@ TEST(FuseMatMulBiasActivation, MatrixInputBecomesGemmWithReluOrGelu) {
     EXPECT_EQ(activation_of(g.nodes[1]), static_cast<int>(ir::FusedActivation::kGelu));
     EXPECT_EQ(activation_of(g.nodes[2]), static_cast<int>(ir::FusedActivation::kGelu));
     EXPECT_EQ(g.at(g.nodes[0].inputs[2]).shape, (ir::Shape{16}));  // the [1, 16] bias as a row
+}
+
+TEST(FuseMatMulBiasActivation, GeluTanhIsRecordedAsTheTanhForm) {
+    // x [2, 3, 8] and x [4, 8]: MatMul + Add + Gelu(approximate="tanh") -> MatMulBias / Gemm with kGeluTanh, not
+    // kGelu: the two forms differ by more than float32 rounding.
+    for (bool matrix : {false, true}) {
+        ir::Graph g;
+        g.opsets[""] = 20;
+        const ir::Shape xs = matrix ? ir::Shape{4, 8} : ir::Shape{2, 3, 8};
+        add_input(g, "x", xs);
+        add_constant(g, "w", random_tensor({8, 6}, 1));
+        add_constant(g, "b", random_tensor({6}, 2));
+        add_node(g, "MatMul", {"x", "w"}, {"h"});
+        add_node(g, "Add", {"h", "b"}, {"a"});
+        ir::Attribute approx;
+        approx.kind = ir::Attribute::Kind::kString;
+        approx.s = "tanh";
+        add_node(g, "Gelu", {"a"}, {"y"}).attrs["approximate"] = approx;
+        g.outputs = {"y"};
+        // x scaled by 3 so that the GELU's negative tail, where the forms part, is reached.
+        ir::Tensor x = random_tensor(xs, 3);
+        for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] *= 3.0f;
+        EXPECT_EQ(fuse_and_compare(g, {{"x", x}}), 1);
+        ASSERT_EQ(op_types(g), (std::vector<std::string>{matrix ? "Gemm" : "MatMulBias"}));
+        EXPECT_EQ(activation_of(g.nodes[0]), static_cast<int>(ir::FusedActivation::kGeluTanh));
+    }
 }
 
 TEST(FuseMatMulBiasActivation, GemmTakesItsActivationAndABiasAdd) {

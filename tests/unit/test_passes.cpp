@@ -9,16 +9,6 @@
 using namespace rtinfer;
 using namespace rtinfer::testing;
 
-namespace {
-
-std::vector<std::string> op_types(const ir::Graph& g) {
-    std::vector<std::string> ops;
-    for (const auto& n : g.nodes) ops.push_back(n.op_type);
-    return ops;
-}
-
-}  // namespace
-
 TEST(Passes, RemoveIdentityRewiresConsumers) {
     ir::Graph g;
     add_input(g, "x", {2});

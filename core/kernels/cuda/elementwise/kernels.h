@@ -27,6 +27,8 @@ extern const CudaKernel kEqualCuda, kLessCuda, kLessOrEqualCuda, kGreaterCuda, k
 extern const CudaKernel kAndCuda, kOrCuda, kXorCuda, kNotCuda;
 // where.cu, cast.cu
 extern const CudaKernel kWhereCuda, kCastCuda, kCastLikeCuda;
+// pointwise_chain.cu: rtinfer.PointwiseChain (passes::fuse_pointwise_chain)
+extern const CudaKernel kPointwiseChainCuda;
 
 // The table this family registers.
 // clang-format off
@@ -41,7 +43,8 @@ inline std::vector<const CudaKernel*> elementwise_cuda_kernels() {
             &kMaxCuda, &kMinCuda, &kSumCuda, &kMeanCuda,
             &kEqualCuda, &kLessCuda, &kLessOrEqualCuda, &kGreaterCuda, &kGreaterOrEqualCuda,
             &kAndCuda, &kOrCuda, &kXorCuda, &kNotCuda,
-            &kWhereCuda, &kCastCuda, &kCastLikeCuda};
+            &kWhereCuda, &kCastCuda, &kCastLikeCuda,
+            &kPointwiseChainCuda};
 }
 // clang-format on
 

@@ -21,6 +21,7 @@ enum ActivationKind : int {
     kActHardSwish = 5,
     kActLeakyRelu = 6,  // a = alpha
     kActGelu = 7,       // 0.5 x (1 + erf(x / sqrt 2)), the exact form
+    kActGeluTanh = 8,   // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), Gelu with approximate="tanh"
 };
 struct Activation {
     int kind = kActNone;

@@ -1,7 +1,8 @@
 // Gemm on cuBLASLt: Y = alpha * op(A) op(B) + beta * C with transA/transB. A constant C that varies along
 // columns only ([N] or [1, N]) with beta = 1 becomes cuBLASLt's bias epilogue; a full [M, N] C is read in
 // place; any other broadcast C is first expanded into Y, which the product then accumulates onto. A fused ReLU
-// (and GELU in float16) runs in cuBLASLt's epilogue when C is absent or the bias; others in a pass after.
+// or tanh-form GELU (the erf form in float16 only) runs in cuBLASLt's epilogue when C is absent or the bias;
+// others in a pass after.
 #include <string>
 #include <vector>
 

@@ -192,7 +192,7 @@ Expected<LtMatmul> create_lt_matmul(const CudaLibs& libs, MatmulShape shape, con
     const bool allow_tf32 = libs.allow_tf32;
     *in_epilogue = false;
     const bool relu = act.kind == kActRelu;
-    const bool gelu = act.kind == kActGelu && shape.dtype == DataType::kFloat16;
+    const bool gelu = act.kind == kActGeluTanh || (act.kind == kActGelu && shape.dtype == DataType::kFloat16);
     if (relu || gelu) {
         MatmulShape with = shape;
         with.relu = relu;

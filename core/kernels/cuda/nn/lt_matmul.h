@@ -67,9 +67,10 @@ class LtMatmul {
 };
 
 // Creates the product with `act` in cuBLASLt's epilogue where it has one and an algorithm exists for it: ReLU,
-// and GELU in float16 only (cuBLASLt's GELU is the tanh approximation, within float16 rounding of the exact
-// erf form but not of float32). *in_epilogue says whether it did; if not, the caller applies act itself.
-// The product is tuned (LtMatmul::tune) on libs' stream and timing cache.
+// the tanh form of GELU (what cuBLASLt's GELU computes) in float32 and float16, and the exact erf form in
+// float16 only (the tanh form is within float16 rounding of it, not within float32's). *in_epilogue says
+// whether it did; if not, the caller applies act itself. The product is tuned (LtMatmul::tune) on libs' stream
+// and timing cache.
 Expected<LtMatmul> create_lt_matmul(const CudaLibs& libs, MatmulShape shape, const Activation& act, bool* in_epilogue);
 
 // The workspace cuBLASLt may use per product.

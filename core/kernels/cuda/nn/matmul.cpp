@@ -3,7 +3,8 @@
 // by all batches included, with stride 0) make one strided-batched product; other broadcasts run one product
 // per output matrix. rtinfer.MatMulBias(X, W, bias) is the same product with a bias [N] (made by
 // passes::fuse_matmul_bias_activation): in cuBLASLt's epilogue when the product is one (folded) matrix, with a
-// fused ReLU (GELU in float16) there too; otherwise bias and activation run in one pass after the product.
+// fused ReLU or tanh-form GELU (the erf form in float16 only, see create_lt_matmul) there too; otherwise bias
+// and activation run in one pass after the product.
 #include <string>
 #include <vector>
 

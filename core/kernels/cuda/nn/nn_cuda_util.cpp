@@ -21,6 +21,7 @@ Expected<Activation> fused_activation(const OpSetup& setup, bool input) {
         case kActSilu:
         case kActHardSwish:
         case kActGelu:
+        case kActGeluTanh:
             break;
         case kActClip:
             act.a = node.attr_float(prefix + "clip_min", -std::numeric_limits<float>::infinity());

@@ -42,6 +42,8 @@ __device__ __forceinline__ float activate(const Activation& act, float x) {
             return x >= 0.0f ? x : act.a * x;
         case kActGelu:
             return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+        case kActGeluTanh:
+            return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
         default:
             return x;
     }

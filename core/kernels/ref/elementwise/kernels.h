@@ -33,6 +33,8 @@ extern const ir::OpKernel kAndKernel, kOrKernel, kXorKernel, kBitwiseAndKernel, 
     kBitShiftKernel;
 // where.cpp, clip.cpp, cast.cpp
 extern const ir::OpKernel kWhereKernel, kClipKernel, kCastKernel, kCastLikeKernel;
+// pointwise_chain.cpp: rtinfer.PointwiseChain (passes::fuse_pointwise_chain)
+extern const ir::OpKernel kPointwiseChainKernel;
 
 // The table this family registers.
 // clang-format off
@@ -50,7 +52,8 @@ inline std::vector<const ir::OpKernel*> elementwise_kernels() {
             &kEqualKernel, &kLessKernel, &kLessOrEqualKernel, &kGreaterKernel, &kGreaterOrEqualKernel,
             &kAndKernel, &kOrKernel, &kXorKernel, &kBitwiseAndKernel, &kBitwiseOrKernel, &kBitwiseXorKernel,
             &kBitShiftKernel,
-            &kWhereKernel, &kClipKernel, &kCastKernel, &kCastLikeKernel};
+            &kWhereKernel, &kClipKernel, &kCastKernel, &kCastLikeKernel,
+            &kPointwiseChainKernel};
 }
 // clang-format on
 
