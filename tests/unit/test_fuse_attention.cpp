@@ -45,12 +45,6 @@ ir::Attribute int_attr(int64_t v) {
     return a;
 }
 
-std::vector<std::string> op_types(const ir::Graph& g) {
-    std::vector<std::string> out;
-    for (const auto& n : g.nodes) out.push_back(n.op_type);
-    return out;
-}
-
 ir::Node* find_op(ir::Graph& g, const std::string& op) {
     for (auto& n : g.nodes) {
         if (n.op_type == op) return &n;
