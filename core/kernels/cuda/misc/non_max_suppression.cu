@@ -36,6 +36,7 @@ namespace {
 constexpr int kSelectThreads = 512;
 constexpr int kChunk = 256;  // threads of the suppress kernel, and the candidates of one chunk
 constexpr int kRowWords = kChunk / 32;
+static_assert(kRowWords <= 32, "take_survivors holds a chunk's words in the lanes of one warp");
 constexpr int kKeptCache = 1024;  // kept boxes of a segment held in shared memory; later ones are re-read
 constexpr int kEmitThreads = 256;
 constexpr size_t kAlign = 256;
@@ -167,7 +168,7 @@ __global__ void __launch_bounds__(kSelectThreads) select_candidates(NmsParams p,
 }
 
 // Warp 0 takes the chunk's survivors in score order: the first one not removed is kept and removes the
-// later ones its row marks. Lane w holds word w of the removed set. Returns the number taken (in lane 0).
+// later ones its row marks. Lane w holds word w of the removed set. Every lane returns the number taken.
 __device__ int take_survivors(const uint32_t* alive, const uint32_t (*rows)[kRowWords], int room, int16_t* taken) {
     const int lane = threadIdx.x & 31;
     uint32_t removed = lane < kRowWords ? ~alive[lane] : ~0u;
