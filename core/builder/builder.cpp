@@ -89,6 +89,21 @@ Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const
     return out;
 }
 
+// What passes that write shapes into the graph may assume: the shape arithmetic folded as far as it goes (as each
+// context does when it is prepared), at a second batch too when the batch is dynamic, so that the dims that follow
+// the batch are told apart. A graph that cannot be resolved so gives no shapes, and those passes skip such rewrites.
+passes::SymbolicShapes resolved_shapes(const ir::Graph& g, const BatchProfile& p, const passes::NodeEvaluator& evaluate) {
+    std::vector<ir::Graph> at(p.dynamic ? 2 : 1, g);
+    for (size_t i = 0; i < at.size(); ++i) {
+        set_batch(at[i], p, p.opt + static_cast<int>(i));
+        for (int folded = 1; folded > 0;) {
+            if (!ir::infer_shapes(at[i], ref::reference_registry()).is_ok()) return {};
+            if (!passes::fold_constants(at[i], evaluate, passes::FoldOptions{}, &folded).is_ok()) return {};
+        }
+    }
+    return passes::symbolic_shapes(at[0], p.dynamic ? &at[1] : nullptr);
+}
+
 // Channels-last float16 convolutions; RTINFER_NHWC=0 keeps NCHW (for comparisons).
 bool channels_last_enabled() {
     const char* v = std::getenv("RTINFER_NHWC");
@@ -220,6 +235,9 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &fused_act));
     int fused_linear = 0;
     RT_RETURN_IF_ERROR(passes::fuse_matmul_bias_activation(shaped, &fused_linear));
+    int views = 0;
+    const passes::SymbolicShapes view_shapes = resolved_shapes(shaped, profile, evaluator);
+    RT_RETURN_IF_ERROR(passes::fold_reshape_transpose(shaped, &view_shapes, &views));
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
     int halved = 0;
     if (config.fp16 && config.backend == Backend::kCuda) {
@@ -339,7 +357,8 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         name + ": built " + std::to_string(d.graph.nodes.size()) + " layers in " + std::to_string(static_cast<int>(ms)) +
             " ms (identity removed " + std::to_string(removed) + ", folded " + std::to_string(folded) +
             ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) +
-            ", matmul+bias+activation fused " + std::to_string(fused_linear) + ", dead removed " +
+            ", matmul+bias+activation fused " + std::to_string(fused_linear) + ", reshape/transpose folded " +
+            std::to_string(views) + ", dead removed " +
             std::to_string(dead) + ", float16 layers " + std::to_string(halved) + ")");
     return engine;
 }

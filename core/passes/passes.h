@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ir/graph.h"
@@ -68,6 +69,28 @@ Status fuse_input_activation(ir::Graph& graph, int* moved = nullptr);
 // Folds Add(NhwcConv(...), z) into the convolution as its fourth input Z (same shape, no broadcast), when the
 // convolution has no fused activation yet and the Add is its only use.
 Status fuse_conv_residual(ir::Graph& graph, int* fused = nullptr);
+
+// What a pass that writes shapes into the graph may assume of a value: its shape at the build's batch, and which
+// dims change with the batch (written as -1); all other dims are the same at every batch.
+struct SymbolicShape {
+    ir::Shape dims;
+    std::vector<bool> per_batch;
+};
+using SymbolicShapes = std::unordered_map<std::string, SymbolicShape>;
+
+// The values whose shapes `at_batch` knows, with the dims that differ in `at_other_batch` (the same graph inferred at
+// another batch; null for a fixed batch) marked per batch. Values unknown in either are left out.
+SymbolicShapes symbolic_shapes(const ir::Graph& at_batch, const ir::Graph* at_other_batch);
+
+// Removes the bytes that Transposes move where it can, exactly: composes Transpose pairs and drops identity ones;
+// composes chains of Reshape/Squeeze/Unsqueeze/Flatten into one Reshape and drops views that change no shape; turns
+// a Transpose that keeps the order of the axes longer than 1 into a Reshape; folds Unsqueeze -> Transpose -> Squeeze
+// that squeezes exactly the inserted axes into one Transpose; folds a Transpose of the last two axes that only a
+// MatMul reads into it as rt_trans_a / rt_trans_b (a Gemm's transA / transB), moving it first below Mul/Div/Add/Sub
+// by a single element. Values that are graph outputs or read elsewhere keep their producers. `shapes`: what is
+// known of value shapes (null: the graph's inferred shapes, at a fixed batch); rewrites that need a shape skip
+// values it lacks. *folded: rewrites made.
+Status fold_reshape_transpose(ir::Graph& graph, const SymbolicShapes* shapes = nullptr, int* folded = nullptr);
 
 // Replaces every use of value `from` by `to` in node inputs.
 void replace_uses(ir::Graph& graph, const std::string& from, const std::string& to);

@@ -1,8 +1,10 @@
 // Linear layers as fuse_matmul_bias_activation leaves them, on CUDA against the CPU reference: rtinfer.MatMulBias
 // (X of rank 2 to 4, bias in cuBLASLt's epilogue or, for a runtime bias, in the pass after) and Gemm with a
 // bias, each with no activation, ReLU and GELU; float32 (TF32 off) within 1e-5 of max |ref|, float16 within 5e-3
-// (cuBLASLt's GELU epilogue is the tanh approximation, within 5e-4 of the exact form). Then a ViT MLP block
-// built as a CUDA engine from ONNX: two MatMulBias layers, none on the CPU, the CPU engine's numbers.
+// (cuBLASLt's GELU epilogue is the tanh approximation, within 5e-4 of the exact form). MatMul with transposed
+// operands (rt_trans_a / rt_trans_b, left by fold_reshape_transpose) in every batching path. Then ViT blocks built
+// as CUDA engines from ONNX: an MLP block (two MatMulBias layers) and an attention block (K^T read transposed, 7 of
+// its 8 Transposes left), none on the CPU, the CPU engine's numbers.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,6 +23,7 @@
 #include "tests/gpu/cuda_libs.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/unit/plugin_test_util.h"
+#include "tests/unit/vit_attention_model.h"
 
 namespace {
 
@@ -206,6 +209,40 @@ TEST(CudaMatMulFusion, GemmBiasWithActivations) {
     }
 }
 
+TEST(CudaMatMulFusion, MatMulWithTransposedOperands) {
+    RT_REQUIRE_GPU();
+    struct Case {
+        std::string name;
+        Shape a, b;  // as stored
+        bool ta, tb;
+    };
+    const std::vector<Case> cases = {
+        {"attention scores [B,H,S,D] x [B,H,S,D]^T", {2, 3, 17, 24}, {2, 3, 17, 24}, false, true},
+        {"A^T, strided batches", {2, 3, 24, 17}, {2, 3, 24, 8}, true, false},
+        {"both transposed", {4, 16, 9}, {4, 12, 16}, true, true},
+        {"broadcast batch dims, one product per matrix", {2, 1, 8, 13}, {3, 6, 8}, true, true},
+        {"matrices, B^T (one product)", {33, 48}, {40, 48}, false, true},
+        {"A^T with one B matrix (stride 0)", {3, 20, 7}, {20, 11}, true, false},
+        {"odd sizes", {2, 5, 7, 3}, {2, 5, 9, 3}, false, true},
+    };
+    for (const Case& c : cases) {
+        for (DType t : kBoth) {
+            Rng rng;
+            Node n;
+            n.name = "matmul_transposed";
+            n.op_type = "MatMul";
+            n.inputs = {"a", "b"};
+            n.outputs = {"y"};
+            Attribute one;
+            one.kind = Attribute::Kind::kInt;
+            one.i = 1;
+            if (c.ta) n.attrs["rt_trans_a"] = one;
+            if (c.tb) n.attrs["rt_trans_b"] = one;
+            check(n, {{random_tensor(c.a, rng), false}, {random_tensor(c.b, rng), false}}, t, c.name);
+        }
+    }
+}
+
 namespace {
 
 // x [1, 50, 64] -> MatMul + Add -> GELU (the Erf form torch exports) -> MatMul + Add -> y [1, 50, 64].
@@ -245,6 +282,52 @@ rtinfer::testing::OnnxMaker vit_mlp_model() {
     return m;
 }
 
+// Runs the context (CPU backend, batch `batch`) on x and returns y.
+std::vector<float> run_cpu(rtinfer::ExecutionContext& ctx, int batch, std::vector<float> in) {
+    std::vector<float> y(in.size(), -99.0f);
+    EXPECT_TRUE(ctx.set_batch(batch).is_ok());
+    EXPECT_TRUE(ctx.set_tensor_address("x", in.data()).is_ok());
+    EXPECT_TRUE(ctx.set_tensor_address("y", y.data()).is_ok());
+    EXPECT_TRUE(ctx.enqueue().is_ok());
+    return y;
+}
+
+// Runs the CUDA context twice on x (y poisoned with NaN bytes first) and checks y against `want` within
+// tol * max |want|; no layer may have run on the CPU.
+void expect_cuda_run(rtinfer::ExecutionContext& ctx, int batch, const std::vector<float>& in,
+                     const std::vector<float>& want, double tol) {
+    double scale = 0;
+    for (float v : want) scale = std::max(scale, std::fabs(double(v)));
+    ASSERT_GT(scale, 0.1);
+    ASSERT_TRUE(ctx.set_batch(batch).is_ok());
+    const size_t count = in.size();
+    DeviceBuffer d_x = std::move(DeviceBuffer::allocate(count * 4).value());
+    DeviceBuffer d_y = std::move(DeviceBuffer::allocate(count * 4).value());
+    ASSERT_EQ(cudaMemcpy(d_x.get(), in.data(), count * 4, cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_TRUE(ctx.set_tensor_address("x", d_x.get()).is_ok());
+    ASSERT_TRUE(ctx.set_tensor_address("y", d_y.get()).is_ok());
+    for (int run = 0; run < 2; ++run) {
+        cudaMemset(d_y.get(), 0xFF, count * 4);
+        ASSERT_TRUE(ctx.enqueue().is_ok());
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        std::vector<float> got(count);
+        ASSERT_EQ(cudaMemcpy(got.data(), d_y.get(), count * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+        double err = 0;
+        for (size_t i = 0; i < count; ++i) {
+            const double d = std::fabs(double(got[i]) - double(want[i]));
+            err = std::isnan(d) ? INFINITY : std::max(err, d);
+        }
+        EXPECT_LE(err / scale, tol) << "run " << run;
+    }
+    EXPECT_TRUE(ctx.impl().fallback_nodes().empty()) << "a layer fell back to the CPU";  // prepared by the runs
+}
+
+int count_layers(const rtinfer::Engine& engine, const std::string& op) {
+    int n = 0;
+    for (const auto& layer : engine.layers()) n += layer.op_type == op;
+    return n;
+}
+
 }  // namespace
 
 TEST(CudaMatMulFusion, VitMlpEngineMatchesTheCpuEngine) {
@@ -252,19 +335,12 @@ TEST(CudaMatMulFusion, VitMlpEngineMatchesTheCpuEngine) {
     const rtinfer::testing::OnnxMaker model = vit_mlp_model();
     Rng rng;
     const Tensor x = random_tensor({1, 50, 64}, rng);
-    const size_t count = static_cast<size_t>(x.numel());
-    std::vector<float> in(x.data<float>(), x.data<float>() + count), want(count, -99.0f);
+    const std::vector<float> in(x.data<float>(), x.data<float>() + x.numel());
     auto cpu = model.build();
     ASSERT_TRUE(cpu.has_value()) << cpu.status().to_string();
     auto cpu_ctx = (*cpu)->create_context();
     ASSERT_TRUE(cpu_ctx.has_value());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("x", in.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->set_tensor_address("y", want.data()).is_ok());
-    ASSERT_TRUE((*cpu_ctx)->enqueue().is_ok());
-    double scale = 0;
-    for (float v : want) scale = std::max(scale, std::fabs(double(v)));
-    ASSERT_GT(scale, 0.1);
-
+    const std::vector<float> want = run_cpu(**cpu_ctx, 1, in);
     for (bool fp16 : {false, true}) {
         SCOPED_TRACE(fp16 ? "fp16" : "fp32");
         rtinfer::BuilderConfig config;
@@ -272,29 +348,40 @@ TEST(CudaMatMulFusion, VitMlpEngineMatchesTheCpuEngine) {
         config.fp16 = fp16;
         auto engine = model.build(config);
         ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
-        int fused = 0;
-        for (const auto& layer : (*engine)->layers()) fused += layer.op_type == "MatMulBias";
-        EXPECT_EQ(fused, 2);
+        EXPECT_EQ(count_layers(**engine, "MatMulBias"), 2);
         auto ctx = (*engine)->create_context();
         ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
-        EXPECT_TRUE((*ctx)->impl().fallback_nodes().empty()) << "a layer fell back to the CPU";
-        DeviceBuffer d_x = std::move(DeviceBuffer::allocate(count * 4).value());
-        DeviceBuffer d_y = std::move(DeviceBuffer::allocate(count * 4).value());
-        ASSERT_EQ(cudaMemcpy(d_x.get(), in.data(), count * 4, cudaMemcpyHostToDevice), cudaSuccess);
-        ASSERT_TRUE((*ctx)->set_tensor_address("x", d_x.get()).is_ok());
-        ASSERT_TRUE((*ctx)->set_tensor_address("y", d_y.get()).is_ok());
-        for (int run = 0; run < 2; ++run) {
-            cudaMemset(d_y.get(), 0xFF, count * 4);
-            ASSERT_TRUE((*ctx)->enqueue().is_ok());
-            ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-            std::vector<float> got(count);
-            ASSERT_EQ(cudaMemcpy(got.data(), d_y.get(), count * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-            double err = 0;
-            for (size_t i = 0; i < count; ++i) {
-                const double d = std::fabs(double(got[i]) - double(want[i]));
-                err = std::isnan(d) ? INFINITY : std::max(err, d);
-            }
-            EXPECT_LE(err / scale, fp16 ? 5e-3 : 1e-5) << "run " << run;
+        expect_cuda_run(**ctx, 1, in, want, fp16 ? 5e-3 : 1e-5);
+    }
+}
+
+TEST(CudaMatMulFusion, VitAttentionEngineReadsKTransposed) {
+    RT_REQUIRE_GPU();
+    const rtinfer::testing::OnnxMaker model = rtinfer::testing::vit_attention_model();
+    rtinfer::BuilderConfig cpu_config;
+    cpu_config.min_batch = 1;
+    cpu_config.opt_batch = 2;
+    cpu_config.max_batch = 3;
+    auto cpu = model.build(cpu_config);
+    ASSERT_TRUE(cpu.has_value()) << cpu.status().to_string();
+    auto cpu_ctx = (*cpu)->create_context();
+    ASSERT_TRUE(cpu_ctx.has_value());
+    for (bool fp16 : {false, true}) {
+        SCOPED_TRACE(fp16 ? "fp16" : "fp32");
+        rtinfer::BuilderConfig config = cpu_config;
+        config.backend = rtinfer::Backend::kCuda;
+        config.fp16 = fp16;
+        auto engine = model.build(config);
+        ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+        EXPECT_EQ(count_layers(**engine, "Transpose"), 7);
+        auto ctx = (*engine)->create_context();
+        ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
+        for (int batch : {2, 3}) {
+            SCOPED_TRACE("batch " + std::to_string(batch));
+            Rng rng;
+            const Tensor x = random_tensor({batch, 5, 8}, rng);
+            const std::vector<float> in(x.data<float>(), x.data<float>() + x.numel());
+            expect_cuda_run(**ctx, batch, in, run_cpu(**cpu_ctx, batch, in), fp16 ? 5e-3 : 1e-5);
         }
     }
 }
