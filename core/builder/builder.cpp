@@ -92,7 +92,8 @@ Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const
 // What passes that write shapes into the graph may assume: the shape arithmetic folded as far as it goes (as each
 // context does when it is prepared), at a second batch too when the batch is dynamic, so that the dims that follow
 // the batch are told apart. A graph that cannot be resolved so gives no shapes, and those passes skip such rewrites.
-passes::SymbolicShapes resolved_shapes(const ir::Graph& g, const BatchProfile& p, const passes::NodeEvaluator& evaluate) {
+passes::SymbolicShapes resolved_shapes(const ir::Graph& g, const BatchProfile& p,
+                                       const passes::NodeEvaluator& evaluate) {
     std::vector<ir::Graph> at(p.dynamic ? 2 : 1, g);
     for (size_t i = 0; i < at.size(); ++i) {
         set_batch(at[i], p, p.opt + static_cast<int>(i));

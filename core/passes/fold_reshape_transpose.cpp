@@ -424,7 +424,8 @@ bool Folder::fold_into_product() {
         if (matmul || gemm) {
             for (size_t slot = 0; slot < 2; ++slot) {
                 if (c.inputs[slot] != v) continue;
-                const char* key = matmul ? (slot == 0 ? "rt_trans_a" : "rt_trans_b") : (slot == 0 ? "transA" : "transB");
+                const char* key =
+                    matmul ? (slot == 0 ? "rt_trans_a" : "rt_trans_b") : (slot == 0 ? "transA" : "transB");
                 const int64_t flipped = c.attr_int(key, 0) != 0 ? 0 : 1;
                 if (matmul && flipped == 0) {
                     c.attrs.erase(key);
