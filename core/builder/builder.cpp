@@ -74,29 +74,52 @@ void set_batch(ir::Graph& g, const BatchProfile& p, int batch) {
     for (const auto& name : g.inputs) g.at(name).shape_known = true;
 }
 
-using StaticDims = std::map<std::string, std::vector<bool>>;
+using StaticDims = std::map<std::string, ir::Shape>;
 
-// Infers shapes at two batch sizes; values whose shape differs depend on the batch. *static_dims, when given,
-// receives for each of them which dims are the same at both.
+// The graph at `batch` with its shape arithmetic folded as far as it goes (as each context does when it is
+// prepared), so that shapes computed through Shape/Concat/Reshape chains are known.
+Expected<ir::Graph> resolved_at(const ir::Graph& g, const BatchProfile& p, int batch,
+                                const passes::NodeEvaluator& evaluate) {
+    ir::Graph at = g;
+    set_batch(at, p, batch);
+    for (int folded = 1; folded > 0;) {
+        RT_RETURN_IF_ERROR(ir::infer_shapes(at, ref::reference_registry()));
+        RT_RETURN_IF_ERROR(passes::fold_constants(at, evaluate, passes::FoldOptions{}, &folded));
+    }
+    return at;
+}
+
+// Resolves shapes at two batch sizes; values whose shape differs (or is unknown) depend on the batch.
+// *static_dims, when given, receives for each of them its dims where the same at both (-1 elsewhere).
 Expected<std::set<std::string>> batch_dependent_values(const ir::Graph& g, const BatchProfile& p,
+                                                       const passes::NodeEvaluator& evaluate,
                                                        StaticDims* static_dims = nullptr) {
-    ir::Graph a = g, b = g;
-    set_batch(a, p, p.opt);
-    set_batch(b, p, p.opt + 1);
-    const auto& registry = ref::reference_registry();
-    RT_RETURN_IF_ERROR(ir::infer_shapes(a, registry));
-    RT_RETURN_IF_ERROR(ir::infer_shapes(b, registry));
+    RT_ASSIGN_OR_RETURN(ir::Graph a, resolved_at(g, p, p.opt, evaluate));
+    RT_ASSIGN_OR_RETURN(ir::Graph b, resolved_at(g, p, p.opt + 1, evaluate));
     std::set<std::string> out;
     for (const auto& [name, v] : a.values()) {
         const ir::Value* w = b.find(name);
         if (!w || (w->shape == v.shape && v.shape_known)) continue;
         out.insert(name);
         if (static_dims && v.shape_known && w->shape_known && w->shape.size() == v.shape.size()) {
-            auto& same = (*static_dims)[name];
-            for (size_t d = 0; d < v.shape.size(); ++d) same.push_back(v.shape[d] == w->shape[d]);
+            auto& dims = (*static_dims)[name];
+            for (size_t d = 0; d < v.shape.size(); ++d) dims.push_back(v.shape[d] == w->shape[d] ? v.shape[d] : -1);
         }
     }
     return out;
+}
+
+// What passes that write shapes into the graph may assume: the resolved shapes, at a second batch too when the
+// batch is dynamic, so that the dims that follow the batch are told apart. A graph that cannot be resolved so
+// gives no shapes, and those passes skip such rewrites.
+passes::SymbolicShapes resolved_shapes(const ir::Graph& g, const BatchProfile& p,
+                                       const passes::NodeEvaluator& evaluate) {
+    auto a = resolved_at(g, p, p.opt, evaluate);
+    if (!a.has_value()) return {};
+    if (!p.dynamic) return passes::symbolic_shapes(*a, nullptr);
+    auto b = resolved_at(g, p, p.opt + 1, evaluate);
+    if (!b.has_value()) return {};
+    return passes::symbolic_shapes(*a, &*b);
 }
 
 // Channels-last float16 convolutions; RTINFER_NHWC=0 keeps NCHW (for comparisons).
@@ -204,10 +227,16 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
 
     int removed = 0, folded = 0, fused = 0, dead = 0;
     RT_RETURN_IF_ERROR(passes::remove_identity(graph, &removed));
+    // Folding evaluates nodes on the reference kernels at the opsets of this graph.
+    auto evaluator = [&](const ir::Node& node, const std::vector<const ir::Tensor*>& ins, std::vector<ir::Tensor>& outs) {
+        const ir::OpKernel* kernel = ref::reference_registry().find(node.domain, node.op_type);
+        if (!kernel) return Status(StatusCode::kUnsupported, node.describe() + ": no kernel");
+        return ref::evaluate_node(*kernel, node, graph.opset(ir::canonical_domain(node.domain)), ins, outs);
+    };
     std::set<std::string> dependent;
     StaticDims static_dims;
     if (profile.dynamic) {
-        auto dep = batch_dependent_values(graph, profile, &static_dims);
+        auto dep = batch_dependent_values(graph, profile, evaluator, &static_dims);
         if (!dep.has_value()) return dep.status().with_context(name);
         dependent = *dep;
     }
@@ -220,24 +249,32 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     passes::FoldOptions fold;
     fold.batch_dependent = dependent;
     fold.static_dims = std::move(static_dims);
-    const ir::Graph* shapes_for_eval = &shaped;
-    auto evaluator = [&](const ir::Node& node, const std::vector<const ir::Tensor*>& ins, std::vector<ir::Tensor>& outs) {
-        const ir::OpKernel* kernel = ref::reference_registry().find(node.domain, node.op_type);
-        if (!kernel) return Status(StatusCode::kUnsupported, node.describe() + ": no kernel");
-        return ref::evaluate_node(*kernel, node, shapes_for_eval->opset(ir::canonical_domain(node.domain)), ins, outs);
-    };
     RT_RETURN_IF_ERROR(passes::fold_constants(shaped, evaluator, fold, &folded));
     RT_RETURN_IF_ERROR(passes::fuse_conv_bn(shaped, &fused));
     int fused_act = 0;
     RT_RETURN_IF_ERROR(passes::fuse_conv_activation(shaped, &fused_act));
     int fused_linear = 0;
     RT_RETURN_IF_ERROR(passes::fuse_matmul_bias_activation(shaped, &fused_linear));
+    // Shapes that only the shape arithmetic gives (a Reshape whose target is computed from a Shape), as they
+    // are at this build batch, for the passes that match on shapes; values they cannot resolve stay unknown.
+    if (auto resolved = resolved_at(shaped, profile, profile.opt, evaluator); resolved.has_value()) {
+        for (const auto& [vname, rv] : resolved->values()) {
+            ir::Value* v = shaped.find(vname);
+            if (!v || v->shape_known || v->is_constant() || !rv.shape_known) continue;
+            v->shape = rv.shape;
+            v->shape_known = true;
+            if (v->dtype == DataType::kUndefined) v->dtype = rv.dtype;
+        }
+    }
     int fused_attention = 0;
     RT_RETURN_IF_ERROR(passes::fuse_attention(shaped, &fused_attention));
     if (fused_attention > 0) {
         log(logger, Severity::kInfo,
             name + ": " + std::to_string(fused_attention) + " attention blocks fused (rtinfer.Attention)");
     }
+    int views = 0;
+    const passes::SymbolicShapes view_shapes = resolved_shapes(shaped, profile, evaluator);
+    RT_RETURN_IF_ERROR(passes::fold_reshape_transpose(shaped, &view_shapes, &views));
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
     int halved = 0;
     if (config.fp16 && config.backend == Backend::kCuda) {
@@ -278,7 +315,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     }
     // Restore the dynamic dim markers of batch-dependent values for the engine's description.
     if (profile.dynamic) {
-        auto dep = batch_dependent_values(shaped, profile);
+        auto dep = batch_dependent_values(shaped, profile, evaluator);
         if (!dep.has_value()) return dep.status().with_context(name);
         ir::Graph other = shaped;
         set_batch(other, profile, profile.opt + 1);
@@ -363,9 +400,10 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         name + ": built " + std::to_string(d.graph.nodes.size()) + " layers in " + std::to_string(static_cast<int>(ms)) +
             " ms (identity removed " + std::to_string(removed) + ", folded " + std::to_string(folded) +
             ", conv+bn fused " + std::to_string(fused) + ", conv+activation fused " + std::to_string(fused_act) +
-            ", matmul+bias+activation fused " + std::to_string(fused_linear) + ", dead removed " +
-            std::to_string(dead) + ", float16 layers " + std::to_string(halved) + ", pointwise chains " +
-            std::to_string(chains) + " of " + std::to_string(chained) + " nodes)");
+            ", matmul+bias+activation fused " + std::to_string(fused_linear) + ", reshape/transpose folded " +
+            std::to_string(views) + ", dead removed " + std::to_string(dead) + ", float16 layers " +
+            std::to_string(halved) + ", pointwise chains " + std::to_string(chains) + " of " +
+            std::to_string(chained) + " nodes)");
     return engine;
 }
 

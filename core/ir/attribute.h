@@ -25,4 +25,18 @@ struct Attribute {
     std::shared_ptr<Graph> g;
 };
 
+inline Attribute int_attribute(int64_t v) {
+    Attribute a;
+    a.kind = Attribute::Kind::kInt;
+    a.i = v;
+    return a;
+}
+
+inline Attribute ints_attribute(std::vector<int64_t> v) {
+    Attribute a;
+    a.kind = Attribute::Kind::kInts;
+    a.ints = std::move(v);
+    return a;
+}
+
 }  // namespace rtinfer::ir

@@ -30,11 +30,10 @@ struct ShapeDims {
 };
 
 // A Shape of a batch-dependent value whose per-dim dependence is known: the dims it reads.
-bool shape_dims(const ir::Graph& graph, const ir::Node& shape, const FoldOptions& options, ShapeDims* out) {
+bool shape_dims(const ir::Node& shape, const FoldOptions& options, ShapeDims* out) {
     auto it = options.static_dims.find(shape.inputs[0]);
-    const ir::Value* v = graph.find(shape.inputs[0]);
-    if (it == options.static_dims.end() || !v || !v->shape_known || it->second.size() != v->shape.size()) return false;
-    const int64_t rank = static_cast<int64_t>(v->shape.size());
+    if (it == options.static_dims.end()) return false;
+    const int64_t rank = static_cast<int64_t>(it->second.size());
     auto clamp = [rank](int64_t i) { return std::min(rank, std::max<int64_t>(0, i < 0 ? i + rank : i)); };
     out->input = shape.inputs[0];
     out->start = clamp(shape.attr_int("start", 0));
@@ -50,16 +49,11 @@ ir::Tensor dim_indices(const ShapeDims& s) {
 }
 
 // The dims `indices` (of `s.input`) as a constant of indices' shape, when none of them changes with the batch.
-bool static_dims_value(const ir::Graph& graph, const ShapeDims& s, const FoldOptions& options,
-                       const ir::Tensor& indices, ir::Tensor* out) {
-    const std::vector<bool>& fixed = options.static_dims.at(s.input);
-    const ir::Shape& dims = graph.at(s.input).shape;
+bool static_dims_value(const ShapeDims& s, const FoldOptions& options, const ir::Tensor& indices, ir::Tensor* out) {
+    const ir::Shape& dims = options.static_dims.at(s.input);
     std::vector<int64_t> values;
     for (int64_t i : ir::to_int64s(indices)) {
-        if (i < 0 || i >= static_cast<int64_t>(dims.size()) || !fixed[static_cast<size_t>(i)] ||
-            dims[static_cast<size_t>(i)] < 0) {
-            return false;
-        }
+        if (i < 0 || i >= static_cast<int64_t>(dims.size()) || dims[static_cast<size_t>(i)] < 0) return false;
         values.push_back(dims[static_cast<size_t>(i)]);
     }
     *out = ir::Tensor::from_int64s(values, indices.shape());
@@ -74,8 +68,8 @@ bool fold_static_dims(const ir::Graph& graph, const ir::Node& node, const NodeEv
     if (node.outputs.size() != 1 || node.inputs.empty() || !node.domain.empty()) return false;
     if (node.op_type == "Shape") {
         ShapeDims s;
-        if (!shape_dims(graph, node, options, &s)) return false;
-        if (static_dims_value(graph, s, options, dim_indices(s), out)) return true;
+        if (!shape_dims(node, options, &s)) return false;
+        if (static_dims_value(s, options, dim_indices(s), out)) return true;
         shapes[node.outputs[0]] = s;
         return false;
     }
@@ -91,7 +85,7 @@ bool fold_static_dims(const ir::Graph& graph, const ir::Node& node, const NodeEv
     }
     std::vector<ir::Tensor> picked;
     if (!evaluate(node, inputs, picked).is_ok() || picked.size() != 1) return false;
-    return static_dims_value(graph, s, options, picked[0], out);
+    return static_dims_value(s, options, picked[0], out);
 }
 
 }  // namespace

@@ -179,7 +179,9 @@ Status fuse_matmul_bias_activation(ir::Graph& graph, int* fused) {
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
         if (drop[i]) continue;
         ir::Node& node = graph.nodes[i];
-        const bool matmul = node.op_type == "MatMul" && node.domain.empty() && node.inputs.size() == 2;
+        // A MatMul with a transposed operand (fold_reshape_transpose) has no MatMulBias or Gemm form here.
+        const bool matmul = node.op_type == "MatMul" && node.domain.empty() && node.inputs.size() == 2 &&
+                            !node.has_attr("rt_trans_a") && !node.has_attr("rt_trans_b");
         const bool gemm = node.op_type == "Gemm" && node.domain.empty() && !node.has_attr("rt_fused_activation");
         if (!matmul && !gemm) continue;
         const ir::Value* x = graph.find(node.inputs[0]);

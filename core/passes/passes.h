@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ir/graph.h"
@@ -19,10 +20,11 @@ using NodeEvaluator = std::function<Status(const ir::Node& node, const std::vect
 struct FoldOptions {
     // Values whose shape depends on the dynamic batch: a Shape/Size of these is not constant.
     std::set<std::string> batch_dependent;
-    // For batch-dependent values, which dims stay the same at every batch (true). A Shape that reads only those,
-    // or a Gather or Slice of one that picks only those, folds: a dynamic-batch export computes attention's
-    // scale 1/sqrt(head dim) from one.
-    std::map<std::string, std::vector<bool>> static_dims;
+    // For batch-dependent values, the dims that stay the same at every batch (-1 for those that do not), as
+    // resolved through the shape arithmetic at two batches. A Shape that reads only those, or a Gather or Slice
+    // of one that picks only those, folds: a dynamic-batch export computes attention's scale 1/sqrt(head dim)
+    // from one.
+    std::map<std::string, ir::Shape> static_dims;
     // Results larger than this stay computed at run time rather than stored in the engine.
     int64_t max_folded_elements = int64_t(1) << 24;
 };
@@ -86,6 +88,27 @@ Status fuse_conv_residual(ir::Graph& graph, int* fused = nullptr);
 // and have the group output's shape and dtype (float32 or float16); other operands broadcast. For the CUDA
 // backend, after the other passes. *chains: nodes made; *nodes: nodes they replace. Shapes must be inferred.
 Status fuse_pointwise_chain(ir::Graph& graph, int* chains = nullptr, int* nodes = nullptr);
+// What a pass that writes shapes into the graph may assume of a value: its shape at the build's batch, and which
+// dims change with the batch (written as -1); all other dims are the same at every batch.
+struct SymbolicShape {
+    ir::Shape dims;
+    std::vector<bool> per_batch;
+};
+using SymbolicShapes = std::unordered_map<std::string, SymbolicShape>;
+
+// The values whose shapes `at_batch` knows, with the dims that differ in `at_other_batch` (the same graph inferred at
+// another batch; null for a fixed batch) marked per batch. Values unknown in either are left out.
+SymbolicShapes symbolic_shapes(const ir::Graph& at_batch, const ir::Graph* at_other_batch);
+
+// Removes the bytes that Transposes move where it can, exactly: composes Transpose pairs and drops identity ones;
+// composes chains of Reshape/Squeeze/Unsqueeze/Flatten into one Reshape and drops views that change no shape; turns
+// a Transpose that keeps the order of the axes longer than 1 into a Reshape; folds Unsqueeze -> Transpose -> Squeeze
+// that squeezes exactly the inserted axes into one Transpose; folds a Transpose of the last two axes that only a
+// MatMul reads into it as rt_trans_a / rt_trans_b (a Gemm's transA / transB), moving it first below Mul/Div/Add/Sub
+// by a single element. Values that are graph outputs or read elsewhere keep their producers. `shapes`: what is
+// known of value shapes (null: the graph's inferred shapes, at a fixed batch); rewrites that need a shape skip
+// values it lacks. *folded: rewrites made.
+Status fold_reshape_transpose(ir::Graph& graph, const SymbolicShapes* shapes = nullptr, int* folded = nullptr);
 
 // Replaces every use of value `from` by `to` in node inputs.
 void replace_uses(ir::Graph& graph, const std::string& from, const std::string& to);

@@ -2,8 +2,10 @@
 // (X of rank 2 to 4, bias in cuBLASLt's epilogue or, for a runtime bias, in the pass after) and Gemm with a
 // bias, each with no activation, ReLU and GELU in both forms; float32 (TF32 off) within 1e-5 of max |ref|, float16
 // within 5e-3 (cuBLASLt's GELU epilogue is the tanh approximation, within 5e-4 of the exact form; the tanh form
-// takes the epilogue in float32 too, which create_lt_matmul is asked directly). Then a ViT MLP block built as a
-// CUDA engine from ONNX: two MatMulBias layers, none on the CPU, the CPU engine's numbers.
+// takes the epilogue in float32 too, which create_lt_matmul is asked directly). MatMul with transposed operands
+// (rt_trans_a / rt_trans_b, left by fold_reshape_transpose) in every batching path. Then ViT blocks built as CUDA
+// engines from ONNX: an MLP block (two MatMulBias layers) and an attention block, none on the CPU, the CPU
+// engine's numbers.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "tests/gpu/engine_check.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/unit/plugin_test_util.h"
+#include "tests/unit/vit_attention_model.h"
 
 namespace {
 
@@ -125,6 +128,40 @@ TEST(CudaMatMulFusion, GeluTanhTakesTheEpilogueInFloat32) {
     }
 }
 
+TEST(CudaMatMulFusion, MatMulWithTransposedOperands) {
+    RT_REQUIRE_GPU();
+    struct Case {
+        std::string name;
+        Shape a, b;  // as stored
+        bool ta, tb;
+    };
+    const std::vector<Case> cases = {
+        {"attention scores [B,H,S,D] x [B,H,S,D]^T", {2, 3, 17, 24}, {2, 3, 17, 24}, false, true},
+        {"A^T, strided batches", {2, 3, 24, 17}, {2, 3, 24, 8}, true, false},
+        {"both transposed", {4, 16, 9}, {4, 12, 16}, true, true},
+        {"broadcast batch dims, one product per matrix", {2, 1, 8, 13}, {3, 6, 8}, true, true},
+        {"matrices, B^T (one product)", {33, 48}, {40, 48}, false, true},
+        {"A^T with one B matrix (stride 0)", {3, 20, 7}, {20, 11}, true, false},
+        {"odd sizes", {2, 5, 7, 3}, {2, 5, 9, 3}, false, true},
+    };
+    for (const Case& c : cases) {
+        for (DType t : kBoth) {
+            Rng rng;
+            Node n;
+            n.name = "matmul_transposed";
+            n.op_type = "MatMul";
+            n.inputs = {"a", "b"};
+            n.outputs = {"y"};
+            Attribute one;
+            one.kind = Attribute::Kind::kInt;
+            one.i = 1;
+            if (c.ta) n.attrs["rt_trans_a"] = one;
+            if (c.tb) n.attrs["rt_trans_b"] = one;
+            check(n, {{random_tensor(c.a, rng), false}, {random_tensor(c.b, rng), false}}, t, c.name);
+        }
+    }
+}
+
 namespace {
 
 // x [1, 50, 64] -> MatMul + Add -> GELU (the Erf form torch exports) -> MatMul + Add -> y [1, 50, 64].
@@ -180,5 +217,41 @@ TEST(CudaMatMulFusion, VitMlpEngineMatchesTheCpuEngine) {
     for (bool fp16 : {false, true}) {
         config.fp16 = fp16;
         rtinfer::testing::check_cuda_engine(model, config, inputs, want, "MatMulBias", 2);
+    }
+}
+
+TEST(CudaMatMulFusion, VitAttentionEngineMatchesTheCpuEngine) {
+    RT_REQUIRE_GPU();
+    const rtinfer::testing::OnnxMaker model = rtinfer::testing::vit_attention_model();
+    rtinfer::BuilderConfig cpu_config;
+    cpu_config.min_batch = 1;
+    cpu_config.opt_batch = 2;
+    cpu_config.max_batch = 3;
+    auto cpu = model.build(cpu_config);
+    ASSERT_TRUE(cpu.has_value()) << cpu.status().to_string();
+    auto cpu_ctx = (*cpu)->create_context();
+    ASSERT_TRUE(cpu_ctx.has_value());
+    for (bool fp16 : {false, true}) {
+        SCOPED_TRACE(fp16 ? "fp16" : "fp32");
+        rtinfer::BuilderConfig config = cpu_config;
+        config.backend = rtinfer::Backend::kCuda;
+        config.fp16 = fp16;
+        auto engine = model.build(config);
+        ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+        // The scores MatMul, Softmax and the second MatMul are one Attention layer (which takes K^T).
+        EXPECT_EQ(rtinfer::testing::count_layers(**engine, "Attention"), 1);
+        auto ctx = (*engine)->create_context();
+        ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
+        for (int batch : {2, 3}) {
+            SCOPED_TRACE("batch " + std::to_string(batch));
+            Rng rng;
+            const Tensor x = random_tensor({batch, 5, 8}, rng);
+            const rtinfer::testing::EngineInputs inputs = {
+                {"x", std::vector<float>(x.data<float>(), x.data<float>() + x.numel())}};
+            ASSERT_TRUE((*cpu_ctx)->set_batch(batch).is_ok());
+            ASSERT_TRUE((*ctx)->set_batch(batch).is_ok());
+            const std::vector<float> want = rtinfer::testing::run_cpu_context(**cpu_ctx, inputs, inputs[0].second.size());
+            rtinfer::testing::expect_cuda_run(**ctx, inputs, want, fp16 ? 5e-3 : 1e-5);
+        }
     }
 }

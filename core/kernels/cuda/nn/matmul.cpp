@@ -5,6 +5,8 @@
 // passes::fuse_matmul_bias_activation): in cuBLASLt's epilogue when the product is one (folded) matrix, with a
 // fused ReLU or tanh-form GELU (the erf form in float16 only, see create_lt_matmul) there too; otherwise bias
 // and activation run in one pass after the product.
+// A MatMul's rt_trans_a / rt_trans_b (passes::fold_reshape_transpose) read that operand with its last two axes
+// swapped: cuBLASLt's transposed operand, with the same batch strides (a transposed A never folds into M).
 #include <string>
 #include <vector>
 
@@ -71,8 +73,11 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
         return setup.unsupported(std::string("type ") + data_type_name(dtype) + " is not supported on CUDA");
     }
     if (nn::has_empty_tensor(setup)) return setup.unsupported("empty tensors run on the reference");
-    RT_ASSIGN_OR_RETURN(refnn::MatMulPlan plan,
-                        refnn::matmul_plan(setup.node, setup.inputs[0].shape, setup.inputs[1].shape));
+    // MatMulBias has no transposed operands: its W is a constant [K, N].
+    const bool trans_a = !with_bias && refnn::matmul_transposed(setup.node, 0);
+    const bool trans_b = !with_bias && refnn::matmul_transposed(setup.node, 1);
+    RT_ASSIGN_OR_RETURN(refnn::MatMulPlan plan, refnn::matmul_plan(setup.node, setup.inputs[0].shape,
+                                                                   setup.inputs[1].shape, trans_a, trans_b));
     const int64_t batches = static_cast<int64_t>(plan.a_offsets.size());
     if (batches > 0x7fffffff) return setup.unsupported("more batches than cuBLASLt takes");
 
@@ -82,8 +87,10 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     s.m = plan.m;
     s.n = plan.n;
     s.k = plan.k;
-    s.lda = plan.k;
-    s.ldb = plan.n;
+    s.trans_a = plan.trans_a;
+    s.trans_b = plan.trans_b;
+    s.lda = plan.trans_a ? plan.m : plan.k;
+    s.ldb = plan.trans_b ? plan.k : plan.n;
     s.ldc = plan.n;
     const int64_t stride_a = even_stride(plan.a_offsets), stride_b = even_stride(plan.b_offsets);
     if (plan.fold_batches) {

@@ -232,18 +232,26 @@ Status conv_transpose_window(const ir::Node& node, const ir::Shape& in_spatial, 
     return Status();
 }
 
-Expected<MatMulPlan> matmul_plan(const ir::Node& node, const ir::Shape& a, const ir::Shape& b) {
+Expected<MatMulPlan> matmul_plan(const ir::Node& node, const ir::Shape& a, const ir::Shape& b, bool trans_a,
+                                 bool trans_b) {
     if (a.empty() || b.empty()) return node_error(node, "MatMul operands must have rank >= 1, not scalars");
+    if ((trans_a && a.size() < 2) || (trans_b && b.size() < 2)) {
+        return node_error(node, "a transposed operand must have rank >= 2 (A " + ir::shape_str(a) + ", B " +
+                                    ir::shape_str(b) + ")");
+    }
     MatMulPlan p;
+    p.trans_a = trans_a;
+    p.trans_b = trans_b;
     const ir::Shape a_batch(a.begin(), a.end() - (a.size() > 1 ? 2 : 1));
     const ir::Shape b_batch(b.begin(), b.end() - (b.size() > 1 ? 2 : 1));
-    p.m = a.size() > 1 ? a[a.size() - 2] : 1;
-    p.k = a.back();
-    const int64_t kb = b.size() > 1 ? b[b.size() - 2] : b[0];
-    p.n = b.size() > 1 ? b.back() : 1;
+    p.m = a.size() > 1 ? a[a.size() - (trans_a ? 1 : 2)] : 1;
+    p.k = trans_a ? a[a.size() - 2] : a.back();
+    const int64_t kb = b.size() > 1 ? b[b.size() - (trans_b ? 1 : 2)] : b[0];
+    p.n = b.size() > 1 ? b[b.size() - (trans_b ? 2 : 1)] : 1;
     if (p.k >= 0 && kb >= 0 && p.k != kb) {
-        return node_error(node, "inner dimensions differ: A " + ir::shape_str(a) + " has " + std::to_string(p.k) +
-                                    " columns, B " + ir::shape_str(b) + " has " + std::to_string(kb) + " rows");
+        return node_error(node, "inner dimensions differ: A " + ir::shape_str(a) + (trans_a ? " (transposed)" : "") +
+                                    " has " + std::to_string(p.k) + " columns, B " + ir::shape_str(b) +
+                                    (trans_b ? " (transposed)" : "") + " has " + std::to_string(kb) + " rows");
     }
     auto batch = ir::broadcast_shapes(a_batch, b_batch);
     if (!batch) return node_error(node, "batch dims do not broadcast: " + batch.status().message());
@@ -252,7 +260,7 @@ Expected<MatMulPlan> matmul_plan(const ir::Node& node, const ir::Shape& a, const
     if (b.size() > 1) p.out_shape.push_back(p.n);
     const int64_t batches = ir::shape_numel(*batch);
     if (batches < 0 || p.m < 0 || p.k < 0 || p.n < 0) return p;  // unknown dims: the shape is all infer needs
-    p.fold_batches = ir::shape_numel(b_batch) == 1;
+    p.fold_batches = ir::shape_numel(b_batch) == 1 && !trans_a;
     const int64_t a_mat = p.m * p.k, b_mat = p.k * p.n;
     p.a_offsets.reserve(static_cast<size_t>(batches));
     p.b_offsets.reserve(static_cast<size_t>(batches));
@@ -261,6 +269,10 @@ Expected<MatMulPlan> matmul_plan(const ir::Node& node, const ir::Shape& a, const
         p.b_offsets.push_back(ob * b_mat);
     });
     return p;
+}
+
+bool matmul_transposed(const ir::Node& node, int index) {
+    return node.attr_int(index == 0 ? "rt_trans_a" : "rt_trans_b", 0) != 0;
 }
 
 Status conv_geometry(const ir::Node& node, const ir::Shape& x, const ir::Shape& weights, Window& w) {

@@ -63,15 +63,21 @@ struct WindowTaps {
 WindowTaps window_taps(const Window& w);
 
 // A numpy-style batched matmul (MatMul, MatMulInteger, QLinearMatMul): 1-D operands are promoted to a
-// matrix and their dim dropped from the output, batch dims broadcast.
+// matrix and their dim dropped from the output, batch dims broadcast. trans_a / trans_b: that operand (rank
+// >= 2) is stored with its last two axes swapped, A as [..., k, m], B as [..., n, k].
 struct MatMulPlan {
     int64_t m = 0, k = 0, n = 0;
+    bool trans_a = false, trans_b = false;
     ir::Shape out_shape;
     std::vector<int64_t> a_offsets, b_offsets;  // per output matrix: element offset of its A and B matrices
-    // B is one matrix and A's batches are contiguous: the whole product is one [batches * m, k] x [k, n].
+    // B is one matrix and A's batches are contiguous rows: the whole product is one [batches * m, k] x [k, n].
     bool fold_batches = false;
 };
-Expected<MatMulPlan> matmul_plan(const ir::Node& node, const ir::Shape& a, const ir::Shape& b);
+Expected<MatMulPlan> matmul_plan(const ir::Node& node, const ir::Shape& a, const ir::Shape& b, bool trans_a = false,
+                                 bool trans_b = false);
+// A MatMul's rt_trans_a / rt_trans_b attributes (set by passes::fold_reshape_transpose): whether operand
+// `index` (0 = A, 1 = B) is stored with its last two axes swapped.
+bool matmul_transposed(const ir::Node& node, int index);
 
 // Validates Conv-style X [N, C, spatial...] and W [M, C / group, kernel...] (also ConvInteger, QLinearConv)
 // and computes the window; the output is [N, M, w.out_shape()...].
