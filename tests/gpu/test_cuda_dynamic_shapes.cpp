@@ -49,7 +49,7 @@ OnnxMaker nms_model() {
         t->add_dims(1);
         t->add_float_data(v);
     };
-    int64s("max_out", {1}, {8});
+    int64s("max_out", {1}, {64});  // no clipping: how many boxes survive depends on the frame
     floats("iou", 0.4f);
     floats("threshold", 0.55f);
     int64s("column", {}, {2});

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -90,6 +92,8 @@ std::vector<int64_t> reference_rows(const Nms& c, const ir::Node& node) {
 struct GpuRuns {
     int64_t bound_rows = -1;
     std::vector<std::vector<int64_t>> rows;  // per run: n * 3 values
+    int timed = 0;                           // when > 0: this many more runs, timed (enqueue + read_shapes)
+    std::vector<double> ms;                  // their times
 };
 
 // Creates the CUDA op as the runtime would, then enqueues it twice.
@@ -140,6 +144,12 @@ Status run_cuda(const Nms& c, const ir::Node& node, GpuRuns& out) {
         std::vector<int64_t> got(static_cast<size_t>(shapes[0][0]) * 3);
         RT_CUDA_CHECK(cudaMemcpy(got.data(), rows.get(), got.size() * sizeof(int64_t), cudaMemcpyDeviceToHost));
         out.rows.push_back(std::move(got));
+    }
+    for (int run = 0; run < out.timed; ++run) {
+        const auto t0 = std::chrono::steady_clock::now();
+        RT_RETURN_IF_ERROR(op->enqueue(d_in, d_out, ws.get(), libs));
+        RT_RETURN_IF_ERROR(op->read_shapes(libs.stream).status());
+        out.ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     return Status();
 }
@@ -348,4 +358,29 @@ TEST(CudaNms, NonConstantInputsAreLeftToTheReference) {
 }
 
 }  // namespace
+// Latency of a detector's NMS, 8 images x 8400 candidates, 80 or 1 classes (score threshold 0.25, IoU 0.45,
+// 100 boxes per class), from enqueue to the row count on the host; the rows must still equal the reference.
+// A program-like test, off by default: --gtest_also_run_disabled_tests --gtest_filter='CudaNms.DISABLED_*'.
+TEST(CudaNms, DISABLED_DetectorSizedLatency) {
+    RT_REQUIRE_GPU();
+    std::printf("%8s %8s %10s %10s %10s %10s\n", "classes", "rows", "p50_ms", "p90_ms", "min_ms", "cpu_ms");
+    for (int64_t classes : {80, 1}) {
+        std::mt19937 rng(static_cast<unsigned>(classes));
+        Nms c = make_case(random_boxes(8, 8400, 640.0f, false, rng), random_scores(8, classes, 8400, 0.0f, 0.5f, rng),
+                          100, 0.45f, 0.25f);
+        const ir::Node node = make_node(c);
+        const auto t0 = std::chrono::steady_clock::now();
+        const std::vector<int64_t> want = reference_rows(c, node);
+        const double cpu_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        GpuRuns runs;
+        runs.timed = 200;
+        const Status s = run_cuda(c, node, runs);
+        ASSERT_TRUE(s.is_ok()) << s.to_string();
+        for (const auto& rows : runs.rows) EXPECT_EQ(rows, want);
+        std::sort(runs.ms.begin(), runs.ms.end());
+        std::printf("%8lld %8zu %10.3f %10.3f %10.3f %10.1f\n", static_cast<long long>(classes), want.size() / 3,
+                    runs.ms[runs.ms.size() / 2], runs.ms[runs.ms.size() * 9 / 10], runs.ms.front(), cpu_ms);
+    }
+}
+
 }  // namespace rtinfer
