@@ -853,6 +853,11 @@ TEST(CudaNn, LayerNormalization) {
         {"no bias", {4, 33}, -1, {33}, false, 1},
         {"long rows", {3, 1000}, 1, {1000}, true, 1},
         {"Mean and InvStdDev outputs", {2, 4, 24}, 2, {24}, true, 3},
+        // Rows of whole 16-byte vectors per lane: the warp-per-row kernel (ViT's 768, the 1024 limit, 256 in
+        // float16 = one vector per lane), with a row count that leaves the last block partly empty.
+        {"transformer rows", {3, 7, 768}, -1, {768}, true, 1},
+        {"rows of 1024 with statistics", {5, 1024}, 1, {1024}, true, 3},
+        {"rows of 256 without bias", {9, 256}, -1, {256}, false, 1},
     };
     for (const Case& c : cases) {
         for (DType t : kBoth) {

@@ -62,9 +62,100 @@ __global__ void row_norm_kernel(const T* x, T* y, RowNormParams p) {
     }
 }
 
+// Rows of up to kWarpRowVecs 16-byte vectors per lane (1024 float16 or float32 values): one warp per row, the
+// row held in registers (one read of x), statistics by warp shuffles, 16-byte loads and stores. LayerNorm in
+// transformers (rows of 384 to 1024) spends its time here; the block-per-row kernel above serves the rest.
+constexpr int kWarpRowVecs = 8;
+constexpr int kWarpRowsPerBlock = 4;
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+template <class T>
+__global__ void warp_row_norm_kernel(const T* x, T* y, RowNormParams p, int vecs) {
+    constexpr int kElems = 16 / sizeof(T);  // values per 16-byte vector
+    const int lane = threadIdx.x & 31;
+    const int64_t row = blockIdx.x * int64_t{kWarpRowsPerBlock} + threadIdx.x / 32;
+    if (row >= p.rows) return;
+    const T* src = x + row * p.row_len;
+    T* dst = y + row * p.row_len;
+    float v[kWarpRowVecs * kElems];
+    float sum = 0.0f;
+#pragma unroll
+    for (int k = 0; k < kWarpRowVecs; ++k) {
+        if (k >= vecs) break;
+        const int64_t at = (int64_t{k} * 32 + lane) * kElems;
+        const uint4 raw = *reinterpret_cast<const uint4*>(src + at);
+        const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+        for (int j = 0; j < kElems; ++j) {
+            v[k * kElems + j] = load_f(e, j);
+            sum += v[k * kElems + j];
+        }
+    }
+    const float n = static_cast<float>(p.row_len);
+    const float mean = warp_sum(sum) / n;
+    float sq = 0.0f;
+#pragma unroll
+    for (int k = 0; k < kWarpRowVecs; ++k) {
+        if (k >= vecs) break;
+#pragma unroll
+        for (int j = 0; j < kElems; ++j) {
+            const float d = v[k * kElems + j] - mean;
+            sq += d * d;
+        }
+    }
+    const float inv = rsqrtf(warp_sum(sq) / n + p.epsilon);
+#pragma unroll
+    for (int k = 0; k < kWarpRowVecs; ++k) {
+        if (k >= vecs) break;
+        const int64_t at = (int64_t{k} * 32 + lane) * kElems;
+        uint4 raw;
+        T* e = reinterpret_cast<T*>(&raw);
+#pragma unroll
+        for (int j = 0; j < kElems; ++j) {
+            float r = (v[k * kElems + j] - mean) * inv * p.scale[at + j];
+            if (p.bias) r += p.bias[at + j];
+            store_f(e, j, activate(p.act, r));
+        }
+        *reinterpret_cast<uint4*>(dst + at) = raw;
+    }
+    if (lane == 0) {
+        if (p.mean) p.mean[row] = mean;
+        if (p.inv_std) p.inv_std[row] = inv;
+    }
+}
+
+// Whether the warp-per-row kernel takes these rows: per-element parameters, whole 16-byte vectors per lane,
+// aligned buffers.
+int warp_row_vecs(const RowNormParams& p) {
+    const int64_t elems = p.half ? 8 : 4;
+    const int64_t per_warp = 32 * elems;
+    if (p.param_div != 1 || p.row_groups != 1 || p.row_len % per_warp != 0 || p.row_len / per_warp > kWarpRowVecs)
+        return 0;
+    const auto aligned = [](const void* q) { return reinterpret_cast<uintptr_t>(q) % 16 == 0; };
+    if (!aligned(p.x) || !aligned(p.y)) return 0;
+    return static_cast<int>(p.row_len / per_warp);
+}
+
 }  // namespace
 
 Status launch_row_norm(const RowNormParams& p, cudaStream_t stream) {
+    if (const int vecs = warp_row_vecs(p)) {
+        const unsigned blocks = static_cast<unsigned>((p.rows + kWarpRowsPerBlock - 1) / kWarpRowsPerBlock);
+        const unsigned threads = 32 * kWarpRowsPerBlock;
+        if (p.half) {
+            warp_row_norm_kernel<<<blocks, threads, 0, stream>>>(static_cast<const __half*>(p.x),
+                                                                 static_cast<__half*>(p.y), p, vecs);
+        } else {
+            warp_row_norm_kernel<<<blocks, threads, 0, stream>>>(static_cast<const float*>(p.x),
+                                                                 static_cast<float*>(p.y), p, vecs);
+        }
+        RT_CUDA_CHECK_LAUNCH();
+        return Status();
+    }
     // A warp multiple, up to 512 threads, fewer for short rows.
     const int64_t threads = std::min<int64_t>(512, std::max<int64_t>(32, (p.row_len + 31) / 32 * 32));
     const unsigned blocks = static_cast<unsigned>(p.rows);
