@@ -168,6 +168,23 @@ Status ExecutionContext::Impl::plan_memory() {
         const std::string& op = node.op_type;
         return node.domain.empty() && (op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten");
     };
+    // Gather(x, i) along axis 0 with a constant scalar index: the block of x it reads, as a byte offset.
+    auto leading_block = [&](const Step& step, uint64_t* offset) {
+        const ir::Node& node = *step.node;
+        if (!node.domain.empty() || node.op_type != "Gather" || step.in.size() != 2 || step.in[1] < 0) return false;
+        const int data = step.in[0], index = step.in[1];
+        if (kinds[index] != SlotKind::kConstant && kinds[index] != SlotKind::kPrecomputed) return false;
+        const ir::Tensor& t = tensors[index];
+        const ir::Shape& shape = shapes[data];
+        if (!t.shape().empty() || shape.empty() || node.attr_int("axis", 0) % static_cast<int64_t>(shape.size()) != 0)
+            return false;
+        if (t.dtype() != DataType::kInt64 && t.dtype() != DataType::kInt32) return false;
+        int64_t i = ir::to_int64s(t)[0];
+        if (i < 0) i += shape[0];
+        if (i < 0 || i >= shape[0]) return false;
+        *offset = static_cast<uint64_t>(i) * bytes_of(step.out[0]);
+        return true;
+    };
     std::vector<int> root(n, -1);       // the slot whose buffer this one lives in
     std::vector<uint64_t> delta(n, 0);  // byte offset within the root's buffer
 
@@ -211,18 +228,22 @@ Status ExecutionContext::Impl::plan_memory() {
     }
 
     // Views: a reshape of an intermediate into another intermediate of the same bytes is the same memory
-    // (no kernel writes into its input in place, so sharing read-only bytes is safe). The shared buffer
-    // lives from the first producer to the last reader of any of its views.
+    // (no kernel writes into its input in place, so sharing read-only bytes is safe); so is a Gather of one
+    // constant index along the first axis, a contiguous block of its input (when it starts 256-byte aligned,
+    // like every buffer). The shared buffer lives from the first producer to the last reader of any view.
     for (Step& step : steps) {
-        if (step.precomputed || step.dynamic || step.view || step.in.empty() || step.out.size() != 1 ||
-            !is_view_op(*step.node))
-            continue;
+        if (step.precomputed || step.dynamic || step.view || step.in.empty() || step.out.size() != 1) continue;
         const int in = step.in[0], out = step.out[0];
-        if (!intermediate(in) || !intermediate(out) || dtypes[in] != dtypes[out] || bytes_of(in) != bytes_of(out))
+        if (!intermediate(in) || !intermediate(out) || root[out] >= 0 || dtypes[in] != dtypes[out]) continue;
+        uint64_t offset = 0;
+        if (is_view_op(*step.node)) {
+            if (bytes_of(in) != bytes_of(out)) continue;
+        } else if (!leading_block(step, &offset) || offset % 256 != 0) {
             continue;
+        }
         const int r = root[in] >= 0 ? root[in] : in;
         root[out] = r;
-        delta[out] = delta[in];
+        delta[out] = delta[in] + offset;
         last[r] = std::max(last[r], last[out]);
         step.view = true;
     }

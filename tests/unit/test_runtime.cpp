@@ -388,3 +388,55 @@ TEST(Runtime, ConcatRunsWhenSlicesAreStridedOrMisaligned) {
     const ConcatRun misaligned = run_concat_model(1, 3);
     EXPECT_EQ(misaligned.ran, (std::vector<std::string>{"Relu", "Sigmoid", "Concat", "Tanh", "Neg"}));
 }
+
+namespace {
+
+// y = Sigmoid(Gather(Relu(x), index, axis 0)): x [3, rows, width] floats, one block of it picked.
+std::vector<std::string> run_gather_model(int64_t rows, int64_t width, int64_t index) {
+    ModelMaker m;
+    m.input("x", {3, rows, width});
+    TP* t = m.g().add_initializer();  // a scalar index: the axis goes away
+    t->set_name("index");
+    t->set_data_type(TP::INT64);
+    t->add_int64_data(index);
+    m.node("Relu", {"x"}, {"r"});
+    m.node("Gather", {"r", "index"}, {"g"});
+    m.node("Sigmoid", {"g"}, {"y"});
+    m.output("y", {rows, width});
+    const std::string bytes = m.bytes();
+    auto engine = Builder().build_from_memory(bytes.data(), bytes.size(), BuilderConfig());
+    EXPECT_TRUE(engine.has_value()) << engine.status().message();
+    auto ctx = (*engine)->create_context();
+    EXPECT_TRUE(ctx.has_value()) << ctx.status().message();
+    const int64_t block = rows * width;
+    std::vector<float> x(static_cast<size_t>(3 * block)), y(static_cast<size_t>(block), -99.0f);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = 0.29f * static_cast<float>(i % 13) - 1.7f;
+    EXPECT_TRUE((*ctx)->set_tensor_address("x", x.data()).is_ok());
+    EXPECT_TRUE((*ctx)->set_tensor_address("y", y.data()).is_ok());
+    EXPECT_TRUE((*ctx)->enqueue().is_ok());
+    const int64_t picked = (index + 3) % 3;
+    for (size_t i = 0; i < y.size(); ++i) {
+        const float r = std::max(0.0f, x[static_cast<size_t>(picked * block) + i]);
+        EXPECT_FLOAT_EQ(y[i], 1.0f / (1.0f + std::exp(-r))) << i;
+    }
+    std::vector<std::string> ran;
+    auto layers = (*ctx)->profile(1);
+    EXPECT_TRUE(layers.has_value()) << layers.status().message();
+    if (layers.has_value()) {
+        for (const auto& l : *layers) ran.push_back(l.op_type);
+    }
+    return ran;
+}
+
+}  // namespace
+
+TEST(Runtime, GatherOfALeadingBlockIsAView) {
+    const std::vector<std::string> viewed = {"Relu", "Sigmoid"}, copied = {"Relu", "Gather", "Sigmoid"};
+    // Blocks of 4 x 64 floats (1 KiB): block 1 (and -1, the last) start 256-byte aligned in the Relu's buffer.
+    EXPECT_EQ(run_gather_model(4, 64, 1), viewed);
+    EXPECT_EQ(run_gather_model(4, 64, -1), viewed);
+    // Blocks of 12 bytes: block 1 would start off the alignment, so the Gather copies.
+    EXPECT_EQ(run_gather_model(1, 3, 1), copied);
+    // Block 0 starts at the buffer itself, aligned whatever its size.
+    EXPECT_EQ(run_gather_model(1, 3, 0), viewed);
+}
