@@ -173,7 +173,9 @@ Status make_build_context(const Engine& engine, const Engine::Impl& impl, const 
         log(logger, Severity::kInfo, name + ": tuning layers " + std::to_string(done) + "/" + std::to_string(total) +
                                          " (" + std::to_string(s).substr(0, 5) + " s)");
     };
-    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, timing.get(), progress));
+    // The memory budget bounds each layer's scratch memory; what is left of it after weights and activations
+    // would be the honest bound, but those are only known once the layers are chosen.
+    RT_ASSIGN_OR_RETURN(ctx, runtime::create_cuda_context(impl, timing.get(), progress, config.memory_budget_bytes));
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo, name + ": tuned " + std::to_string(ctx->impl().tactics().size()) + " layers in " +
                                      std::to_string(s).substr(0, 5) + " s (" + std::to_string(timing->hits()) +
@@ -394,6 +396,15 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
                 }
             }
         }
+    }
+    if (config.memory_budget_bytes > 0) {
+        const MemoryInfo m = engine->memory();
+        const uint64_t need = m.weight_bytes + m.activation_bytes;
+        const bool over = need > config.memory_budget_bytes;
+        log(logger, over ? Severity::kWarning : Severity::kInfo,
+            name + ": weights and activations take " + std::to_string(need >> 20) + " MiB of the " +
+                std::to_string(config.memory_budget_bytes >> 20) + " MiB memory budget" +
+                (over ? " (over it: tactics stayed within it, the engine cannot)" : ""));
     }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo,

@@ -145,6 +145,7 @@ class CudaContext : public ExecutionContext::Impl {
     }
 
     void set_progress(const runtime::LayerProgress& progress) { progress_ = progress; }
+    void set_workspace_limit(size_t bytes) { libs_.workspace_limit = bytes; }
 
     // The builder's cache while building; otherwise the engine's own tactics.
     void set_timing_cache(cuda::TimingCache* cache) {
@@ -170,10 +171,15 @@ class CudaContext : public ExecutionContext::Impl {
         return changed;
     }
 
-    // Device memory of a constant or precomputed value, uploaded on first use.
+    // Device memory of a constant or precomputed value, uploaded on first use (in the integrated-GPU memory
+    // mode, a weight of the engine file's mapping is read in place).
     Expected<void*> device_value(int s) {
         if (dev_[s]) return dev_[s];
         const ir::Tensor& host = tensors[s];
+        if (kinds[s] == SlotKind::kConstant && integrated_memory_mode()) {
+            RT_ASSIGN_OR_RETURN(void* in_place, mapped_weight(host));
+            if (in_place) return dev_[s] = in_place;
+        }
         std::shared_ptr<void> mem;
         if (kinds[s] == SlotKind::kConstant) {
             std::lock_guard<std::mutex> lock(engine.device_mutex);
@@ -188,6 +194,39 @@ class CudaContext : public ExecutionContext::Impl {
         owned_.push_back(mem);
         dev_[s] = mem.get();
         return dev_[s];
+    }
+
+    // The device address of a weight inside the engine file's mapping, registering the mapping with CUDA on
+    // first use (read-only, mapped); null when the weight is not in a mapping or the registration failed
+    // (then weights are copied as usual, said once in the log).
+    Expected<void*> mapped_weight(const ir::Tensor& host) {
+        const auto* p = static_cast<const uint8_t*>(host.raw());
+        if (!engine.file_map || !p || p < engine.file_map || p + host.nbytes() > engine.file_map + engine.file_map_size)
+            return static_cast<void*>(nullptr);
+        std::lock_guard<std::mutex> lock(engine.device_mutex);
+        if (engine.file_map_unusable) return static_cast<void*>(nullptr);
+        if (!engine.file_map_registration) {
+            void* base = const_cast<uint8_t*>(engine.file_map);
+            int read_only = 0;
+            cudaDeviceGetAttribute(&read_only, cudaDevAttrHostRegisterReadOnlySupported, 0);
+            cudaError_t err = read_only ? cudaHostRegister(base, engine.file_map_size,
+                                                           cudaHostRegisterMapped | cudaHostRegisterReadOnly)
+                                        : cudaErrorNotSupported;
+            void* device = nullptr;
+            if (err == cudaSuccess) err = cudaHostGetDevicePointer(&device, base, 0);
+            if (err != cudaSuccess) {
+                cudaGetLastError();
+                engine.file_map_unusable = true;
+                engine.logger->log(Severity::kWarning, (std::string("integrated memory mode: weights are copied to the "
+                                                                    "device (the engine file's mapping cannot be "
+                                                                    "registered: ") + cudaGetErrorString(err) + ")")
+                                                           .c_str());
+                return static_cast<void*>(nullptr);
+            }
+            engine.file_map_registration = std::shared_ptr<void>(base, [](void* q) { cudaHostUnregister(q); });
+            engine.file_map_device = device;
+        }
+        return static_cast<void*>(static_cast<uint8_t*>(engine.file_map_device) + (p - engine.file_map));
     }
 
     static Expected<std::shared_ptr<void>> upload(const ir::Tensor& host) {
@@ -479,14 +518,30 @@ class CudaContext : public ExecutionContext::Impl {
 
 }  // namespace
 
+bool integrated_memory_mode() {
+    static const bool mode = [] {
+        const char* forced = std::getenv("RTINFER_INTEGRATED");
+        if (forced && (std::strcmp(forced, "1") == 0 || std::strcmp(forced, "0") == 0)) return forced[0] == '1';
+        int device = 0, integrated = 0;
+        if (cudaGetDevice(&device) != cudaSuccess ||
+            cudaDeviceGetAttribute(&integrated, cudaDevAttrIntegrated, device) != cudaSuccess) {
+            cudaGetLastError();
+            return false;
+        }
+        return integrated != 0;
+    }();
+    return mode;
+}
+
 namespace runtime {
 
 Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine, void* timing_cache,
-                                                                const LayerProgress& progress) {
+                                                                const LayerProgress& progress, uint64_t workspace_limit) {
     RT_RETURN_IF_ERROR(cuda::device_key(0).status());
     auto impl = std::make_unique<CudaContext>(engine);
     RT_RETURN_IF_ERROR(impl->init());
     impl->set_timing_cache(static_cast<cuda::TimingCache*>(timing_cache));
+    if (workspace_limit > 0) impl->set_workspace_limit(static_cast<size_t>(workspace_limit));
     impl->set_progress(progress);
     RT_RETURN_IF_ERROR(impl->prepare());
     impl->set_progress(nullptr);  // later re-prepares (another batch) report nothing
@@ -498,9 +553,16 @@ Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Im
 
 #else  // no CUDA in this build
 
+namespace rtinfer {
+
+bool integrated_memory_mode() { return false; }
+
+}  // namespace rtinfer
+
 namespace rtinfer::runtime {
 
-Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl&, void*, const LayerProgress&) {
+Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl&, void*, const LayerProgress&,
+                                                                uint64_t) {
     return Status(StatusCode::kUnsupported, "this rtinfer was built without CUDA");
 }
 

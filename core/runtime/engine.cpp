@@ -47,8 +47,9 @@ void describe_io(Engine::Impl& impl) {
 
 namespace {
 
+// file_mapped: `data` is a read-only mapping of the engine file (its weights can be read in place).
 Expected<std::unique_ptr<Engine>> finish_load(const uint8_t* data, size_t size, std::shared_ptr<void> keepalive,
-                                              const std::string& source, Logger* logger) {
+                                              const std::string& source, Logger* logger, bool file_mapped = false) {
     RT_ASSIGN_OR_RETURN(serialize::EngineData parsed,
                         serialize::read_engine(data, size, std::move(keepalive), source, runtime::sdk_version()));
     Expected<std::string> here = runtime::current_device_key(parsed.backend);
@@ -67,6 +68,10 @@ Expected<std::unique_ptr<Engine>> finish_load(const uint8_t* data, size_t size, 
     auto impl = std::make_shared<Engine::Impl>();
     impl->data = std::move(parsed);
     impl->logger = logger ? logger : &null_logger();
+    if (file_mapped) {
+        impl->file_map = data;
+        impl->file_map_size = size;
+    }
     runtime::describe_io(*impl);
     return std::make_unique<Engine>(std::move(impl));
 }
@@ -97,7 +102,7 @@ Expected<std::unique_ptr<Engine>> Engine::load_file(const std::string& path, Log
     ::close(fd);
     if (map == MAP_FAILED) return Status(StatusCode::kIoError, path + ": mmap failed (" + std::strerror(errno) + ")");
     std::shared_ptr<void> keepalive(map, [size](void* p) { ::munmap(p, size); });
-    return finish_load(static_cast<const uint8_t*>(map), size, keepalive, path, logger);
+    return finish_load(static_cast<const uint8_t*>(map), size, keepalive, path, logger, true);
 }
 
 Expected<std::unique_ptr<Engine>> Engine::load_memory(const void* data, size_t size, Logger* logger) {

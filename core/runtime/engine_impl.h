@@ -23,6 +23,14 @@ struct Engine::Impl {
     // by all (a shared_ptr<void> owning device memory).
     mutable std::mutex device_mutex;
     mutable std::unordered_map<std::string, std::shared_ptr<void>> device_constants;
+    // The read-only mapping of the engine file (load_file), which holds the weights. In the integrated-GPU
+    // memory mode the mapping is registered with CUDA once (device_mutex) and kernels read the weights in
+    // place; the registration is released before the mapping (declared after `data`, which owns it).
+    const uint8_t* file_map = nullptr;
+    size_t file_map_size = 0;
+    mutable std::shared_ptr<void> file_map_registration;
+    mutable void* file_map_device = nullptr;
+    mutable bool file_map_unusable = false;  // registration failed once: weights are copied instead
 };
 
 namespace runtime {
@@ -37,9 +45,11 @@ void describe_io(Engine::Impl& impl);
 Expected<std::unique_ptr<ExecutionContext>> create_cpu_context(const Engine::Impl& engine);
 // Called while a context prepares its layers (the builder's tuning): layers done, layers in all.
 using LayerProgress = std::function<void(size_t done, size_t total)>;
+// workspace_limit: at build time, the most scratch memory a layer's tactic may take (0: no limit).
 Expected<std::unique_ptr<ExecutionContext>> create_cuda_context(const Engine::Impl& engine,
                                                                 void* timing_cache = nullptr,
-                                                                const LayerProgress& progress = nullptr);
+                                                                const LayerProgress& progress = nullptr,
+                                                                uint64_t workspace_limit = 0);
 
 }  // namespace runtime
 }  // namespace rtinfer

@@ -213,6 +213,7 @@ int cmd_bench(const std::vector<std::string>& args) {
                 all.front(), all.back(), ips, items);
     const rtinfer::MemoryInfo planned = engine.memory();
     const double mib = 1.0 / (1024.0 * 1024.0);
+    std::printf("%s\n", peak_memory_line(memory).c_str());
     if (memory.active()) {
         std::printf("device memory: %.1f MiB peak measured (the fall in free device memory from before the first "
                     "context to the last sample, all streams); planned per context: weights %.1f MiB, activations "

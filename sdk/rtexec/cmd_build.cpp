@@ -33,7 +33,9 @@ int cmd_build(const std::vector<std::string>& args) {
     parser.add_int("opt-batch", &opt_batch, "N", "batch the kernels are chosen for", 1, kMaxBatch);
     parser.add_int("max-batch", &max_batch, "N", "largest batch of the profile", 1, kMaxBatch);
     parser.add_string("backend", &backend_text, "cpu|cuda", "backend to build for (default cpu)");
-    parser.add_bytes("memory-budget", &budget, "limit on engine memory, e.g. 512MiB (default: none)");
+    parser.add_bytes("memory-budget", &budget,
+                     "memory budget, e.g. 512MiB: CUDA tactics needing more scratch memory are skipped, and a warning "
+                     "says when weights and activations exceed it (default: none)");
     parser.add_string("timing-cache", &timing_cache, "FILE",
                       "CUDA: tactics measured before are read from FILE, new ones written to it");
     parser.add_strings("plugins", &plugins, "LIB", kPluginsHelp);
@@ -84,8 +86,10 @@ int cmd_build(const std::vector<std::string>& args) {
 
     rtinfer::StderrLogger logger(verbose ? rtinfer::Severity::kVerbose : rtinfer::Severity::kWarning);
     rtinfer::Builder builder(&logger);
+    DeviceMemoryMeter meter(config.backend);
     const auto start = std::chrono::steady_clock::now();
     auto engine = builder.build_from_file(onnx_path, config);
+    meter.sample();
     const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!engine) return runtime_error(cmd, engine.status());
 
@@ -100,6 +104,7 @@ int cmd_build(const std::vector<std::string>& args) {
     std::printf("  backend:     %s%s\n", rtinfer::backend_name(e.backend()), e.fp16() ? " (fp16)" : "");
     std::printf("  batch range: %d..%d\n", e.min_batch(), e.max_batch());
     std::printf("  layers:      %zu\n", e.layers().size());
+    std::printf("  %s\n", peak_memory_line(meter).c_str());
     if (!ec)
         std::printf("  engine size: %s (%llu bytes)\n", human_bytes(file_size).c_str(),
                     static_cast<unsigned long long>(file_size));

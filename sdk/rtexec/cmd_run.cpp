@@ -96,6 +96,8 @@ int cmd_run(const std::vector<std::string>& args) {
     s = load_plugins(plugins);
     if (!s) return runtime_error(cmd, s);
     rtinfer::StderrLogger logger;
+    // Started before the engine loads, so that its weights count.
+    DeviceMemoryMeter meter(rtinfer::Backend::kCuda);
     auto loaded = rtinfer::Engine::load_file(engine_path, &logger);
     if (!loaded) return runtime_error(cmd, loaded.status());
     const rtinfer::Engine& engine = **loaded;
@@ -188,6 +190,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (s) s = stream->synchronize();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!s) return runtime_error(cmd, s);
+    meter.sample();
     std::printf("inference: %.3f ms (batch %d, backend %s)\n", ms, ctx.batch(),
                 rtinfer::backend_name(engine.backend()));
 
@@ -221,6 +224,7 @@ int cmd_run(const std::vector<std::string>& args) {
                     dims_str(desc->dims).c_str(), path.c_str(),
                     summarize_values(desc->type, host.data(), static_cast<size_t>(dims_numel(desc->dims))).c_str());
     }
+    std::printf("%s\n", peak_memory_line(meter).c_str());
     return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sys/resource.h>
 #include <limits>
 
 #include "core/ir/half.h"
@@ -218,7 +219,11 @@ void TensorBuffer::Free::operator()(void* p) const {
     if (p == nullptr) return;
 #ifdef RTINFER_HAVE_CUDA
     if (backend == Backend::kCuda) {
-        cudaFree(p);
+        if (mapped) {
+            cudaFreeHost(p);
+        } else {
+            cudaFree(p);
+        }
         return;
     }
 #endif
@@ -234,10 +239,21 @@ Expected<TensorBuffer> TensorBuffer::allocate(Backend backend, size_t bytes) {
     void* p = nullptr;
     if (backend == Backend::kCuda) {
 #ifdef RTINFER_HAVE_CUDA
-        const cudaError_t err = cudaMalloc(&p, alloc);
+        // Integrated GPUs read host-mapped memory where it is: no device copy of inputs and outputs.
+        buffer.mapped_ = rtinfer::integrated_memory_mode();
+        const cudaError_t err = buffer.mapped_ ? cudaHostAlloc(&p, alloc, cudaHostAllocMapped) : cudaMalloc(&p, alloc);
         if (err != cudaSuccess) {
-            return Status(StatusCode::kCudaError,
-                          "cudaMalloc of " + std::to_string(bytes) + " bytes failed: " + cudaGetErrorString(err));
+            return Status(StatusCode::kCudaError, std::string(buffer.mapped_ ? "cudaHostAlloc" : "cudaMalloc") + " of " +
+                                                      std::to_string(bytes) + " bytes failed: " + cudaGetErrorString(err));
+        }
+        if (buffer.mapped_) {
+            buffer.data_ = std::unique_ptr<void, Free>(p, Free{backend, true});
+            const cudaError_t mapped = cudaHostGetDevicePointer(&buffer.device_, p, 0);
+            if (mapped != cudaSuccess) {
+                return Status(StatusCode::kCudaError, std::string("cudaHostGetDevicePointer: ") + cudaGetErrorString(mapped));
+            }
+            std::memset(p, 0, alloc);
+            return buffer;
         }
 #else
         return Status(StatusCode::kUnsupported,
@@ -249,7 +265,7 @@ Expected<TensorBuffer> TensorBuffer::allocate(Backend backend, size_t bytes) {
             return Status(StatusCode::kOutOfMemory, "cannot allocate " + std::to_string(bytes) + " bytes");
         std::memset(p, 0, alloc);
     }
-    buffer.data_ = std::unique_ptr<void, Free>(p, Free{backend});
+    buffer.data_ = std::unique_ptr<void, Free>(p, Free{backend, false});
     return buffer;
 }
 
@@ -257,7 +273,7 @@ Status TensorBuffer::upload(const void* host) {
     if (size_ == 0) return Status::ok();
 #ifdef RTINFER_HAVE_CUDA
     if (backend_ == Backend::kCuda) {
-        const cudaError_t err = cudaMemcpy(data_.get(), host, size_, cudaMemcpyHostToDevice);
+        const cudaError_t err = cudaMemcpy(data_.get(), host, size_, cudaMemcpyDefault);
         if (err != cudaSuccess)
             return Status(StatusCode::kCudaError, std::string("cudaMemcpy: ") + cudaGetErrorString(err));
         return Status::ok();
@@ -271,7 +287,7 @@ Status TensorBuffer::download(void* host) const {
     if (size_ == 0) return Status::ok();
 #ifdef RTINFER_HAVE_CUDA
     if (backend_ == Backend::kCuda) {
-        const cudaError_t err = cudaMemcpy(host, data_.get(), size_, cudaMemcpyDeviceToHost);
+        const cudaError_t err = cudaMemcpy(host, data_.get(), size_, cudaMemcpyDefault);
         if (err != cudaSuccess)
             return Status(StatusCode::kCudaError, std::string("cudaMemcpy: ") + cudaGetErrorString(err));
         return Status::ok();
@@ -342,6 +358,19 @@ Status bind_random_io(const rtinfer::Engine& engine, rtinfer::ExecutionContext& 
         }
     }
     return Status::ok();
+}
+
+std::string peak_host_memory() {
+    struct rusage usage{};
+    if (::getrusage(RUSAGE_SELF, &usage) != 0) return "unknown";
+    return human_bytes(static_cast<uint64_t>(usage.ru_maxrss) * 1024);  // kilobytes on Linux
+}
+
+std::string peak_memory_line(const DeviceMemoryMeter& meter) {
+    std::string line = "peak memory: host " + peak_host_memory() + " (max RSS)";
+    if (meter.active()) line += ", device " + human_bytes(meter.peak_bytes());
+    if (rtinfer::integrated_memory_mode()) line += " (integrated-GPU memory mode)";
+    return line;
 }
 
 DeviceMemoryMeter::DeviceMemoryMeter(Backend backend) {

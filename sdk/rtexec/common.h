@@ -50,7 +50,8 @@ void fill_random(rtinfer::DataType dtype, void* data, size_t count, uint64_t see
 // "values [0.12, -0.5, ...] min -0.99 max 0.98 mean 0.01" (NaNs are counted, not averaged).
 std::string summarize_values(rtinfer::DataType dtype, const void* data, size_t count, size_t show = 6);
 
-// Memory for one tensor on the engine's backend: host memory for the CPU, device memory for CUDA.
+// Memory for one tensor on the engine's backend: host memory for the CPU, device memory for CUDA (host-mapped
+// memory in the integrated-GPU memory mode, see rtinfer::integrated_memory_mode()).
 class TensorBuffer {
   public:
     static rtinfer::Expected<TensorBuffer> allocate(rtinfer::Backend backend, size_t bytes);
@@ -58,7 +59,9 @@ class TensorBuffer {
     TensorBuffer(TensorBuffer&&) noexcept = default;
     TensorBuffer& operator=(TensorBuffer&&) noexcept = default;
 
-    void* data() { return data_.get(); }
+    // The address to bind (for a host-mapped buffer, its device address).
+    void* data() { return device_ ? device_ : data_.get(); }
+    bool mapped() const { return mapped_; }
     size_t size() const { return size_; }
     // Copies from / to host memory of size() bytes (synchronously).
     rtinfer::Status upload(const void* host);
@@ -67,11 +70,14 @@ class TensorBuffer {
   private:
     struct Free {
         rtinfer::Backend backend;
+        bool mapped;
         void operator()(void* p) const;
     };
     rtinfer::Backend backend_ = rtinfer::Backend::kCpu;
     size_t size_ = 0;
-    std::unique_ptr<void, Free> data_{nullptr, Free{rtinfer::Backend::kCpu}};
+    bool mapped_ = false;     // host memory mapped for the GPU (integrated memory mode)
+    void* device_ = nullptr;  // its device address
+    std::unique_ptr<void, Free> data_{nullptr, Free{rtinfer::Backend::kCpu, false}};
 };
 
 // A CUDA stream for the CUDA backend; a null handle for the CPU backend, which runs synchronously.
@@ -94,6 +100,13 @@ class Stream {
 // buffer; data-dependent outputs stay in the context's own memory.
 rtinfer::Status bind_random_io(const rtinfer::Engine& engine, rtinfer::ExecutionContext& ctx, uint64_t seed,
                                std::vector<TensorBuffer>& buffers);
+
+// The process's peak resident host memory so far (max RSS), e.g. "412.3 MiB".
+std::string peak_host_memory();
+
+// "peak memory: host <max RSS>, device <meter's peak>" (device only when the meter is active), plus the
+// memory mode when the integrated-GPU mode is on.
+std::string peak_memory_line(const class DeviceMemoryMeter& meter);
 
 // Device memory this process uses beyond its bare CUDA context, measured as the fall in the device's free
 // memory (cudaMemGetInfo) since the meter started: weights, activation arenas, workspaces, library handles,

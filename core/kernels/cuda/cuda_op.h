@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,9 @@ struct CudaLibs {
     bool allow_tf32 = false;
     // At build time: where measured tactics are looked up and recorded (may be null).
     TimingCache* timing_cache = nullptr;
+    // At build time: the most scratch memory one layer's tactic may use (the build's memory budget); tactics
+    // that need more are skipped.
+    size_t workspace_limit = SIZE_MAX;
 };
 
 // What create() sees: the node and its inputs/outputs at concrete shapes. Constant inputs (weights,

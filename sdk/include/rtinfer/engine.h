@@ -26,6 +26,13 @@ class ExecutionContext;
 // the RTINFER_PLUGIN_PATH variable (colon-separated libraries or folders) are loaded without this call.
 Status load_plugin_library(const std::string& path);
 
+// Whether this process uses the integrated-GPU memory mode: on when the GPU shares its memory with the CPU
+// (cudaDeviceProp::integrated, as on Jetson), forced on or off by RTINFER_INTEGRATED=1 or 0. In this mode the
+// weights of an engine loaded with load_file() are read by the GPU in place from the file's mapping (held
+// once, no device copy), and applications give contexts host-mapped input and output buffers
+// (cudaHostAlloc with cudaHostAllocMapped) instead of device copies. False without CUDA.
+bool integrated_memory_mode();
+
 // One layer of an engine, as `rtexec inspect` shows it.
 struct LayerInfo {
     std::string name;

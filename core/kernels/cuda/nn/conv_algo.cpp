@@ -131,7 +131,7 @@ Expected<ConvAlgo> find_forward_algo(const ConvSearch& s) {
         if (cudnnGetConvolutionForwardWorkspaceSize(s.handle, s.x, s.w, s.conv, s.y,
                                                     static_cast<cudnnConvolutionFwdAlgo_t>(a),
                                                     &bytes) == CUDNN_STATUS_SUCCESS &&
-            bytes <= kWorkspaceCap) {
+            bytes <= s.workspace_cap) {
             max_ws = std::max(max_ws, bytes);
         }
     }
@@ -152,7 +152,7 @@ Expected<ConvAlgo> find_forward_algo(const ConvSearch& s) {
     if (!found) {
         RT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(s.handle, s.x, s.w, s.conv, s.y,
                                                               CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf));
-        found = pick(s, perf, count, kWorkspaceCap, chosen, math);
+        found = pick(s, perf, count, s.workspace_cap, chosen, math);
     }
     if (!found) {  // implicit GEMM runs every configuration without scratch memory
         chosen.algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
@@ -181,7 +181,7 @@ Expected<ConvAlgo> find_backward_data_algo(const ConvSearch& s) {
         if (cudnnGetConvolutionBackwardDataWorkspaceSize(s.handle, s.w, s.y, s.conv, s.x,
                                                          static_cast<cudnnConvolutionBwdDataAlgo_t>(a),
                                                          &bytes) == CUDNN_STATUS_SUCCESS &&
-            bytes <= kWorkspaceCap) {
+            bytes <= s.workspace_cap) {
             max_ws = std::max(max_ws, bytes);
         }
     }
@@ -200,7 +200,7 @@ Expected<ConvAlgo> find_backward_data_algo(const ConvSearch& s) {
     if (!found) {
         RT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
             s.handle, s.w, s.y, s.conv, s.x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf));
-        found = pick(s, perf, count, kWorkspaceCap, chosen, math);
+        found = pick(s, perf, count, s.workspace_cap, chosen, math);
     }
     if (!found) {
         chosen.algo = CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;

@@ -33,6 +33,7 @@ struct ConvSearch {
     size_t x_bytes = 0, w_bytes = 0, y_bytes = 0;
     const void* w_data = nullptr;
     TimingCache* cache = nullptr;           // at build time: measured tactics by signature
+    size_t workspace_cap = kWorkspaceCap;   // the most workspace an algorithm may take (the memory budget)
     std::string signature;                  // the layer signature the cache is keyed by
 };
 

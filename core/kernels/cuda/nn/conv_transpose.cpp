@@ -147,6 +147,7 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
     RT_CUDNN_CHECK(cudnnSetStream(libs.cudnn, libs.stream));
     nn::ConvSearch search;
     search.handle = libs.cudnn;
+    search.workspace_cap = std::min(nn::kWorkspaceCap, libs.workspace_limit);
     search.dtype = dtype;
     search.allow_tf32 = libs.allow_tf32;
     search.x = op->dx_desc_.get();

@@ -169,6 +169,7 @@ Status LtMatmul::tune(const CudaLibs& libs, cublasLtHandle_t handle) {
     float best_ms = -1.0f;
     size_t best = 0;
     for (size_t i = 0; i < candidates_.size(); ++i) {
+        if (candidates_[i].workspaceSize > libs.workspace_limit) continue;  // over the build's memory budget
         take(i);
         auto ms = time_ms(libs.stream, [&] {
             return run(handle, libs.stream, a->get(), b->get(), nullptr, d->get(), 1.0f, 0.0f, w->get());
