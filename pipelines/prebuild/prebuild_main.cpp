@@ -37,7 +37,10 @@ struct ModelResult {
     double seconds = 0.0;
 };
 
-int error(const std::string& message, int code) {
+int error(std::string message, int code) {
+    // The flag parser is rtexec's; its hints name rtexec's (empty) command.
+    const std::string hint = "rtexec  --help";
+    if (message.find(hint) != std::string::npos) message.replace(message.find(hint), hint.size(), "rtinfer-prebuild --help");
     std::fprintf(stderr, "rtinfer-prebuild: error: %s\n", message.c_str());
     return code;
 }

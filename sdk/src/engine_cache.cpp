@@ -221,7 +221,7 @@ Expected<CacheEntryState> EngineCache::check(const std::string& onnx_path, const
     RT_RETURN_IF_ERROR(load_plugins(config));
     auto engine = Engine::load_file(state.path);
     state.current = engine.has_value();
-    if (!engine) state.reason = engine.status().message();
+    if (!engine) state.reason = engine.status().to_string();
     return state;
 }
 
@@ -270,7 +270,7 @@ Expected<CachedEngine> EngineCache::load_or_build(const std::string& onnx_path, 
             result.outcome = waited ? CacheOutcome::kWaited : CacheOutcome::kLoaded;
             return result;
         }
-        result.replaced = engine.status().message();
+        result.replaced = engine.status().to_string();
         std::string was;
         std::ifstream sidecar(result.path + ".key");
         if (sidecar) was = std::string((std::istreambuf_iterator<char>(sidecar)), std::istreambuf_iterator<char>());
