@@ -40,7 +40,8 @@ struct ModelResult {
 int error(std::string message, int code) {
     // The flag parser is rtexec's; its hints name rtexec's (empty) command.
     const std::string hint = "rtexec  --help";
-    if (message.find(hint) != std::string::npos) message.replace(message.find(hint), hint.size(), "rtinfer-prebuild --help");
+    const size_t at = message.find(hint);
+    if (at != std::string::npos) message.replace(at, hint.size(), "rtinfer-prebuild --help");
     std::fprintf(stderr, "rtinfer-prebuild: error: %s\n", message.c_str());
     return code;
 }
@@ -139,7 +140,8 @@ int run(const std::vector<std::string>& args) {
     bool check_only = false, quiet = false;
     rtexec::ArgParser parser("", "[--config-dir DIR] [--status FILE] [--check]",
                              "Builds the engine of every model config (*.yml) under a folder into its engine_cache.");
-    parser.add_string("config-dir", &config_dir, "DIR", std::string("the model configs (default ") + kDefaultConfigDir + ")");
+    parser.add_string("config-dir", &config_dir, "DIR",
+                      std::string("the model configs (default ") + kDefaultConfigDir + ")");
     parser.add_string("status", &status_path, "FILE",
                       "the status file (default <cache>/prebuild.status, <cache> = $RTINFER_CACHE_DIR, "
                       "$XDG_CACHE_HOME/rtinfer or ~/.cache/rtinfer)");

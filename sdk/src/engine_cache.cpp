@@ -103,16 +103,19 @@ public:
         if (fd_ < 0) return not_writable(dir, "cannot create " + path + " (" + std::strerror(errno) + ")");
         *waited = false;
         if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return Status::ok();
-        if (errno != EWOULDBLOCK) return Status(StatusCode::kIoError, path + ": cannot lock (" + std::strerror(errno) + ")");
+        if (errno != EWOULDBLOCK) return lock_error(path);
         *waited = true;
         log(logger, Severity::kWarning, "another process is building " + entry + "; waiting for it");
         while (::flock(fd_, LOCK_EX) != 0) {
-            if (errno != EINTR) return Status(StatusCode::kIoError, path + ": cannot lock (" + std::strerror(errno) + ")");
+            if (errno != EINTR) return lock_error(path);
         }
         return Status::ok();
     }
 
 private:
+    static Status lock_error(const std::string& path) {
+        return Status(StatusCode::kIoError, path + ": cannot lock (" + std::strerror(errno) + ")");
+    }
     int fd_ = -1;
 };
 

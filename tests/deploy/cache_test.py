@@ -63,7 +63,7 @@ def only_entry(cache):
 
 
 def check_runs(env, engine):
-    env.run(["run", "--engine", engine], 0, stdout_has=["y"])
+    env.run(["run", "--engine", engine, "--output-dir", env.path("outputs")], 0, stdout_has=["y"])
 
 
 def cached_build(env, model, cache, *extra):
@@ -98,7 +98,8 @@ def concurrent_builds(env):
     cmd = [env.rtexec, "build", "--onnx", model, "--cache-dir", cache]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=240) for p in procs]
-    report = "\n".join(f"--- process {i}: exit {p.returncode}\n{o}{e}" for i, (p, (o, e)) in enumerate(zip(procs, outs)))
+    report = "\n".join(f"--- process {i}: exit {p.returncode}\n{o}{e}"
+                       for i, (p, (o, e)) in enumerate(zip(procs, outs)))
     if any(p.returncode != 0 for p in procs):
         raise Failure("a build failed\n" + report)
     firsts = sorted(o.split(" ", 1)[0] for o, _ in outs)

@@ -7,7 +7,8 @@ src=$1 prebuild=$2 work=$3
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed (Debian: systemd; scripts/setup.sh installs it)"
+command -v systemd-analyze >/dev/null ||
+  skip "systemd-analyze is not installed (Debian: systemd; scripts/setup.sh installs it)"
 rm -rf "$work" && mkdir -p "$work" || fail "cannot create $work"
 
 # First a unit known to be good: where systemd-analyze cannot work at all (no /proc, a sandbox), say so.
@@ -32,7 +33,8 @@ if echo "$out" | grep -q "rtinfer-"; then fail "systemd-analyze verify warns abo
 
 # What the units promise: a oneshot that stays active, ordered before the pipeline, skipped when current.
 p="$work/rtinfer-prebuild.service"
-grep -qx "Type=oneshot" "$p" && grep -qx "RemainAfterExit=yes" "$p" && grep -qx "Before=rtinfer-pipeline.service" "$p" ||
+grep -qx "Type=oneshot" "$p" && grep -qx "RemainAfterExit=yes" "$p" &&
+  grep -qx "Before=rtinfer-pipeline.service" "$p" ||
   fail "rtinfer-prebuild.service is not a oneshot ordered before the pipeline"
 grep -q "^ExecCondition=.*! .*rtinfer-prebuild --check" "$p" || fail "rtinfer-prebuild.service has no --check condition"
 grep -qx "Requires=rtinfer-prebuild.service" "$work/rtinfer-pipeline.service" &&
