@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,8 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// y = Relu(x) + bias, x [2,3]; `bias` makes models with different bytes.
-std::string relu_add_model(float bias) {
+// y = Relu(...Relu(Relu(x) + b) + b...) + b, x [2,3], `layers` times; `bias` makes models with other bytes.
+std::string relu_add_model(float bias, int layers = 1) {
     ::onnx::ModelProto m;
     m.set_ir_version(8);
     m.add_opset_import()->set_version(17);
@@ -38,15 +39,19 @@ std::string relu_add_model(float bias) {
     b->set_data_type(::onnx::TensorProto::FLOAT);
     b->add_dims(3);
     for (int i = 0; i < 3; ++i) b->add_float_data(bias + 0.25f * static_cast<float>(i));
-    auto* relu = g.add_node();
-    relu->set_op_type("Relu");
-    relu->add_input("x");
-    relu->add_output("r");
-    auto* add = g.add_node();
-    add->set_op_type("Add");
-    add->add_input("r");
-    add->add_input("b");
-    add->add_output("y");
+    std::string prev = "x";
+    for (int i = 0; i < layers; ++i) {
+        auto* relu = g.add_node();
+        relu->set_op_type("Relu");
+        relu->add_input(prev);
+        relu->add_output("r" + std::to_string(i));
+        auto* add = g.add_node();
+        add->set_op_type("Add");
+        add->add_input("r" + std::to_string(i));
+        add->add_input("b");
+        prev = i + 1 == layers ? "y" : "a" + std::to_string(i);
+        add->add_output(prev);
+    }
     return m.SerializeAsString();
 }
 
@@ -145,12 +150,19 @@ TEST_F(EngineCacheTest, DefaultFolderFollowsTheEnvironment) {
 }
 
 TEST_F(EngineCacheTest, ThreadsRacingForOneEntryBuildItOnce) {
+    // A model whose build takes a while, and threads released together: they all miss the entry at first.
+    std::ofstream(onnx_, std::ios::binary | std::ios::trunc) << relu_add_model(0.5f, 400);
     const std::string cache = (dir_ / "cache").string();
     constexpr int kThreads = 4;
     std::vector<std::optional<Expected<CachedEngine>>> results(kThreads);
     std::vector<std::thread> threads;
+    std::atomic<int> ready{0};
     for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&, i] { results[i].emplace(EngineCache(cache).load_or_build(onnx_, BuilderConfig())); });
+        threads.emplace_back([&, i] {
+            ready.fetch_add(1);
+            while (ready.load() < kThreads) std::this_thread::yield();
+            results[i].emplace(EngineCache(cache).load_or_build(onnx_, BuilderConfig()));
+        });
     }
     for (auto& t : threads) t.join();
     int built = 0;
