@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The engine cache from the command line: `rtexec build --cache-dir` raced by two processes (one build, one
-valid engine), the entry lock really waited for, damaged and foreign (other SDK version, other device)
-entries reported and rebuilt, an unwritable cache folder named; and rtinfer-prebuild over a config folder
-of two models (built, then reused, its status file and --check).
+valid engine), the entry lock really waited for, `rtexec run/bench --onnx` through the cache, damaged and
+foreign (other SDK version, other device) entries reported and rebuilt, an unwritable cache folder named;
+and rtinfer-prebuild over a config folder of two models (built, then reused, its status file and --check).
 
 Usage: cache_test.py --rtexec PATH [--prebuild PATH] --work DIR CASE   (--list prints the cases)
 Exit 0 = pass, 1 = fail, 77 = skipped (the onnx/numpy packages are missing).
@@ -214,6 +214,26 @@ def unwritable_cache(env):
     if env.path("from_env") not in p.stdout:
         raise Failure(f"--cache should use $RTINFER_CACHE_DIR:\n{p.stdout}")
     only_entry(env.path("from_env"))
+
+
+@case
+def run_and_bench_through_cache(env):
+    """`rtexec run/bench --onnx` build the engine into the cache once, then reuse it."""
+    need_onnx()
+    model = chain_model(env, layers=4)
+    cache = env.path("cache")
+    out = ["--output-dir", env.path("outputs")]
+    env.run(["run", "--onnx", model, "--cache-dir", cache] + out, 0, stderr_has=["built " + cache],
+            stdout_has=["output 'y'"])
+    entry = only_entry(cache)
+    env.run(["run", "--onnx", model, "--cache-dir", cache] + out, 0, stderr_has=["reused " + entry])
+    env.run(["bench", "--onnx", model, "--cache-dir", cache, "--iterations", "3"], 0,
+            stderr_has=["reused " + entry], stdout_has=["latency_ms"])
+    if only_entry(cache) != entry:
+        raise Failure("run and bench should share one cache entry")
+    env.run(["run", "--onnx", model, "--engine", entry], 2, stderr_has=["give --engine or --onnx, not both"])
+    env.run(["bench", "--engine", entry, "--cache-dir", cache], 2,
+            stderr_has=["--cache-dir applies only with --onnx"])
 
 
 def model_yml(path, onnx, cache):
