@@ -291,7 +291,7 @@ Expected<CachedEngine> EngineCache::load_or_build(const std::string& onnx_path, 
     Status saved = write_atomically(result.path + ".key", "onnx=" + onnx_path + "\n" + k.describe());
     if (saved) saved = result.engine->save(result.path);
     if (!saved) {
-        Status why = not_writable(dir, saved.message());
+        const Status why = saved.code() == StatusCode::kIoError ? not_writable(dir, saved.message()) : saved;
         if (!build_when_unwritable_) return why;
         log(logger, Severity::kWarning, "cannot cache the engine: " + why.message());
         return result;
