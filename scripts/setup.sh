@@ -10,6 +10,7 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good libopencv-core-dev libopencv-imgproc-dev
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
+  systemd  # systemd-analyze, which checks the units of deploy/systemd
 )
 
 missing=()

@@ -128,14 +128,14 @@ double percentile(const std::vector<double>& sorted, double q) {
 
 int cmd_bench(const std::vector<std::string>& args) {
     const std::string cmd = "bench";
-    std::string engine_path;
+    EngineSource source;
     std::vector<std::string> plugins;
     int64_t batch = 0, streams = 1, iterations = 100, warmup = 10;
 
-    ArgParser parser(cmd, "--engine m.engine [options]",
+    ArgParser parser(cmd, "(--engine m.engine | --onnx m.onnx) [options]",
                      "Runs the engine on random inputs: each stream is a thread with its own execution context\n"
                      "(and CUDA stream for a cuda engine). Prints a table and a final JSON line.");
-    parser.add_string("engine", &engine_path, "FILE", "the engine file (required)");
+    add_engine_source_flags(parser, &source);
     parser.add_int("batch", &batch, "B", "batch for an engine with a dynamic batch (default: the engine's smallest)", 1,
                    1 << 20);
     parser.add_int("streams", &streams, "N", "concurrent streams (default 1)", 1, 256);
@@ -153,15 +153,13 @@ int cmd_bench(const std::vector<std::string>& args) {
         std::fputs(parser.help_text().c_str(), stdout);
         return kExitOk;
     }
-    s = parser.require("engine");
+    s = check_engine_source(parser, source);
     if (!s) return usage_error(cmd, s);
-    s = check_readable(engine_path, "engine");
-    if (!s) return runtime_error(cmd, s);
 
     s = load_plugins(plugins);
     if (!s) return runtime_error(cmd, s);
     rtinfer::StderrLogger logger;
-    auto loaded = rtinfer::Engine::load_file(engine_path, &logger);
+    auto loaded = load_engine_source(&source, &logger);
     if (!loaded) return runtime_error(cmd, loaded.status());
     const rtinfer::Engine& engine = **loaded;
 
@@ -205,7 +203,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     const double p50 = percentile(all, 0.50), p90 = percentile(all, 0.90), p99 = percentile(all, 0.99);
 
     std::printf("engine %s: backend %s, %d stream(s), batch %d, %lld warmup + %lld timed iterations per stream\n",
-                engine_path.c_str(), rtinfer::backend_name(engine.backend()), n, ran_batch,
+                source.engine_path.c_str(), rtinfer::backend_name(engine.backend()), n, ran_batch,
                 static_cast<long long>(warmup), static_cast<long long>(iterations));
     std::printf("%7s %6s %10s %10s %10s %10s %10s %10s %12s %12s\n", "streams", "batch", "mean_ms", "p50_ms", "p90_ms",
                 "p99_ms", "min_ms", "max_ms", "infer/s", "items/s");

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "rtinfer/builder.h"
+#include "rtinfer/engine_cache.h"
 #include "sdk/rtexec/args.h"
 #include "sdk/rtexec/commands.h"
 #include "sdk/rtexec/common.h"
@@ -13,19 +14,65 @@ namespace rtexec {
 using rtinfer::Status;
 using rtinfer::StatusCode;
 
+namespace {
+
+void print_engine(const rtinfer::Engine& e, uint64_t file_size) {
+    std::printf("  backend:     %s%s\n", rtinfer::backend_name(e.backend()), e.fp16() ? " (fp16)" : "");
+    std::printf("  batch range: %d..%d\n", e.min_batch(), e.max_batch());
+    std::printf("  layers:      %zu\n", e.layers().size());
+    if (file_size > 0)
+        std::printf("  engine size: %s (%llu bytes)\n", human_bytes(file_size).c_str(),
+                    static_cast<unsigned long long>(file_size));
+}
+
+// Through the engine cache: reuses the entry or builds it (one build however many processes ask at once),
+// then copies it to --out when given.
+int build_cached(const std::string& cmd, const std::string& onnx_path, const std::string& out_path,
+                 const std::string& cache_dir, const rtinfer::BuilderConfig& config, rtinfer::Logger* logger) {
+    rtinfer::EngineCache cache(cache_dir);
+    auto cached = cache.load_or_build(onnx_path, config, logger);
+    if (!cached) return runtime_error(cmd, cached.status());
+    if (cached->outcome == rtinfer::CacheOutcome::kBuilt) {
+        std::printf("built %s -> %s\n", onnx_path.c_str(), cached->path.c_str());
+        if (!cached->replaced.empty()) std::printf("  replaced:    %s\n", cached->replaced.c_str());
+        std::printf("  build time:  %.1f ms\n", cached->build_ms);
+    } else {
+        std::printf("reused %s for %s%s\n", cached->path.c_str(), onnx_path.c_str(),
+                    cached->outcome == rtinfer::CacheOutcome::kWaited ? " (waited for another process to build it)"
+                                                                      : "");
+    }
+    if (!out_path.empty()) {
+        std::error_code ec;
+        std::filesystem::copy_file(cached->path, out_path, std::filesystem::copy_options::overwrite_existing, ec);
+        if (ec) return runtime_error(cmd, Status(StatusCode::kIoError, out_path + ": cannot copy the cached engine " +
+                                                                           cached->path + " (" + ec.message() + ")"));
+        std::printf("  copied to:   %s\n", out_path.c_str());
+    }
+    std::error_code ec;
+    const auto file_size = std::filesystem::file_size(cached->path, ec);
+    print_engine(*cached->engine, ec ? 0 : file_size);
+    return kExitOk;
+}
+
+}  // namespace
+
 int cmd_build(const std::vector<std::string>& args) {
     const std::string cmd = "build";
-    std::string onnx_path, out_path, backend_text = "cpu", timing_cache;
+    std::string onnx_path, out_path, backend_text = "cpu", timing_cache, cache_dir;
     std::vector<std::string> plugins;
-    bool fp16 = false, verbose = false;
+    bool fp16 = false, verbose = false, use_cache = false;
     int64_t batch = 0, min_batch = 0, opt_batch = 0, max_batch = 0;
     uint64_t budget = 0;
     constexpr int64_t kMaxBatch = 1 << 20;
 
-    ArgParser parser(cmd, "--onnx m.onnx --out m.engine [options]",
+    ArgParser parser(cmd, "--onnx m.onnx (--out m.engine | --cache | --cache-dir DIR) [options]",
                      "Imports, optimizes and builds an engine for this device, then saves it.");
     parser.add_string("onnx", &onnx_path, "FILE", "the ONNX model (required)");
-    parser.add_string("out", &out_path, "FILE", "where to write the engine (required)");
+    parser.add_string("out", &out_path, "FILE", "where to write the engine (required without a cache)");
+    parser.add_flag("cache", &use_cache,
+                    "build through the engine cache in $RTINFER_CACHE_DIR, $XDG_CACHE_HOME/rtinfer or "
+                    "~/.cache/rtinfer: an engine built before is reused");
+    parser.add_string("cache-dir", &cache_dir, "DIR", "build through the engine cache in DIR (implies --cache)");
     parser.add_flag("fp16", &fp16, "allow float16 kernels where the backend has them");
     parser.add_int("batch", &batch, "N", "fixed batch for a model with a dynamic batch dim (min = opt = max = N)", 1,
                    kMaxBatch);
@@ -47,8 +94,11 @@ int cmd_build(const std::vector<std::string>& args) {
         std::fputs(parser.help_text().c_str(), stdout);
         return kExitOk;
     }
-    for (const char* required : {"onnx", "out"}) {
-        s = parser.require(required);
+    use_cache = use_cache || parser.given("cache-dir");
+    s = parser.require("onnx");
+    if (!s) return usage_error(cmd, s);
+    if (!use_cache) {
+        s = parser.require("out");
         if (!s) return usage_error(cmd, s);
     }
     auto backend = parse_backend(backend_text);
@@ -85,6 +135,7 @@ int cmd_build(const std::vector<std::string>& args) {
     if (!s) return runtime_error(cmd, s);
 
     rtinfer::StderrLogger logger(verbose ? rtinfer::Severity::kVerbose : rtinfer::Severity::kWarning);
+    if (use_cache) return build_cached(cmd, onnx_path, out_path, cache_dir, config, &logger);
     rtinfer::Builder builder(&logger);
     DeviceMemoryMeter meter(config.backend);
     const auto start = std::chrono::steady_clock::now();
@@ -98,16 +149,10 @@ int cmd_build(const std::vector<std::string>& args) {
     std::error_code ec;
     const auto file_size = std::filesystem::file_size(out_path, ec);
 
-    const auto& e = **engine;
     std::printf("built %s -> %s\n", onnx_path.c_str(), out_path.c_str());
     std::printf("  build time:  %.1f ms\n", build_ms);
-    std::printf("  backend:     %s%s\n", rtinfer::backend_name(e.backend()), e.fp16() ? " (fp16)" : "");
-    std::printf("  batch range: %d..%d\n", e.min_batch(), e.max_batch());
-    std::printf("  layers:      %zu\n", e.layers().size());
+    print_engine(**engine, ec ? 0 : file_size);
     std::printf("  %s\n", peak_memory_line(meter).c_str());
-    if (!ec)
-        std::printf("  engine size: %s (%llu bytes)\n", human_bytes(file_size).c_str(),
-                    static_cast<unsigned long long>(file_size));
     return kExitOk;
 }
 

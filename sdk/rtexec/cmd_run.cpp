@@ -57,15 +57,16 @@ Status check_npy_input(const std::string& path, const NpyArray& array, const rti
 
 int cmd_run(const std::vector<std::string>& args) {
     const std::string cmd = "run";
-    std::string engine_path, output_dir = ".";
+    EngineSource source;
+    std::string output_dir = ".";
     std::vector<std::string> input_specs, plugins;
     int64_t batch = 0, seed = 1;
 
-    ArgParser parser(cmd, "--engine m.engine [--input NAME=file.npy ...] [options]",
+    ArgParser parser(cmd, "(--engine m.engine | --onnx m.onnx) [--input NAME=file.npy ...] [options]",
                      "Runs the engine once. Inputs not given get random non-zero values (floats uniform in [-1,1),\n"
                      "integers in [1,4], bools 0/1), the same for the same seed. Each output is printed and\n"
                      "written to <output-dir>/<name>.npy.");
-    parser.add_string("engine", &engine_path, "FILE", "the engine file (required)");
+    add_engine_source_flags(parser, &source);
     parser.add_strings("input", &input_specs, "NAME=FILE", "an input from a .npy file (repeat for several)");
     parser.add_string("output-dir", &output_dir, "DIR", "where to write the outputs (default: current directory)");
     parser.add_int("batch", &batch, "N", "batch of a dynamic-batch engine (default: the .npy inputs' or the smallest)",
@@ -79,7 +80,7 @@ int cmd_run(const std::vector<std::string>& args) {
         std::fputs(parser.help_text().c_str(), stdout);
         return kExitOk;
     }
-    s = parser.require("engine");
+    s = check_engine_source(parser, source);
     if (!s) return usage_error(cmd, s);
 
     std::map<std::string, std::string> input_files;
@@ -91,14 +92,12 @@ int cmd_run(const std::vector<std::string>& args) {
             return usage_error(cmd, usage("--input: '" + spec.substr(0, eq) + "' given more than once"));
     }
 
-    s = check_readable(engine_path, "engine");
-    if (!s) return runtime_error(cmd, s);
     s = load_plugins(plugins);
     if (!s) return runtime_error(cmd, s);
     rtinfer::StderrLogger logger;
     // Started before the engine loads, so that its weights count.
     DeviceMemoryMeter meter(rtinfer::Backend::kCuda);
-    auto loaded = rtinfer::Engine::load_file(engine_path, &logger);
+    auto loaded = load_engine_source(&source, &logger);
     if (!loaded) return runtime_error(cmd, loaded.status());
     const rtinfer::Engine& engine = **loaded;
 

@@ -12,6 +12,8 @@
 
 #include "core/ir/half.h"
 #include "rtinfer/engine.h"
+#include "rtinfer/engine_cache.h"
+#include "sdk/rtexec/args.h"
 
 #ifdef RTINFER_HAVE_CUDA
 #include <cuda_runtime_api.h>
@@ -53,6 +55,48 @@ Expected<Backend> parse_backend(const std::string& text) {
 Status load_plugins(const std::vector<std::string>& libraries) {
     for (const auto& lib : libraries) RT_RETURN_IF_ERROR(rtinfer::load_plugin_library(lib));
     return Status::ok();
+}
+
+void add_engine_source_flags(ArgParser& parser, EngineSource* source) {
+    parser.add_string("engine", &source->engine_path, "FILE", "the engine file (this or --onnx is required)");
+    parser.add_string("onnx", &source->onnx_path, "FILE",
+                      "an ONNX model instead: its engine comes from the engine cache, built there if needed");
+    parser.add_string("cache-dir", &source->cache_dir, "DIR",
+                      "with --onnx: the engine cache folder (default $RTINFER_CACHE_DIR, $XDG_CACHE_HOME/rtinfer "
+                      "or ~/.cache/rtinfer)");
+    parser.add_string("backend", &source->backend, "cpu|cuda", "with --onnx: the backend to build for (default cpu)");
+    parser.add_flag("fp16", &source->fp16, "with --onnx: allow float16 kernels");
+}
+
+Status check_engine_source(const ArgParser& parser, const EngineSource& source) {
+    if (parser.given("engine") == parser.given("onnx")) {
+        return Status(StatusCode::kInvalidArgument, parser.given("engine")
+                                                        ? "give --engine or --onnx, not both"
+                                                        : "missing required flag --engine (or --onnx)");
+    }
+    for (const char* flag : {"cache-dir", "backend", "fp16"}) {
+        if (parser.given(flag) && !parser.given("onnx"))
+            return Status(StatusCode::kInvalidArgument, std::string("--") + flag + " applies only with --onnx");
+    }
+    return parse_backend(source.backend).status();
+}
+
+Expected<std::unique_ptr<rtinfer::Engine>> load_engine_source(EngineSource* source, rtinfer::Logger* logger) {
+    if (source->onnx_path.empty()) {
+        RT_RETURN_IF_ERROR(check_readable(source->engine_path, "engine"));
+        return rtinfer::Engine::load_file(source->engine_path, logger);
+    }
+    RT_ASSIGN_OR_RETURN(Backend backend, parse_backend(source->backend));
+    RT_RETURN_IF_ERROR(check_readable(source->onnx_path, "ONNX model"));
+    rtinfer::BuilderConfig config;
+    config.backend = backend;
+    config.fp16 = source->fp16;
+    RT_ASSIGN_OR_RETURN(rtinfer::CachedEngine cached,
+                        rtinfer::EngineCache(source->cache_dir).load_or_build(source->onnx_path, config, logger));
+    std::fprintf(stderr, "%s %s\n", cached.outcome == rtinfer::CacheOutcome::kBuilt ? "built" : "reused",
+                 cached.path.c_str());
+    source->engine_path = cached.path;
+    return std::move(cached.engine);
 }
 
 std::string dims_str(const std::vector<int64_t>& dims) {

@@ -10,10 +10,13 @@
 #include <vector>
 
 #include "rtinfer/engine.h"
+#include "rtinfer/logger.h"
 #include "rtinfer/status.h"
 #include "rtinfer/types.h"
 
 namespace rtexec {
+
+class ArgParser;
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;  // the command ran and something failed (file, model, engine, run)
@@ -31,6 +34,21 @@ rtinfer::Expected<rtinfer::Backend> parse_backend(const std::string& text);
 // The help of the repeatable --plugins flag, and loading what it names (errors name the library).
 constexpr const char* kPluginsHelp = "a plugin library to load (repeat for several; RTINFER_PLUGIN_PATH also works)";
 rtinfer::Status load_plugins(const std::vector<std::string>& libraries);
+
+// The engine run and bench use: --engine FILE, or --onnx FILE built through the engine cache (--cache-dir DIR,
+// else the default folder) for --backend with --fp16, so that a second call reuses the first one's build.
+struct EngineSource {
+    std::string engine_path;  // --engine, or the cache entry once loaded
+    std::string onnx_path;
+    std::string cache_dir;
+    std::string backend = "cpu";
+    bool fp16 = false;
+};
+void add_engine_source_flags(ArgParser& parser, EngineSource* source);
+// Usage errors: neither or both of --engine and --onnx, cache flags without --onnx, an unknown backend.
+rtinfer::Status check_engine_source(const ArgParser& parser, const EngineSource& source);
+// Loads --engine, or loads or builds --onnx's cache entry (saying which on stderr).
+rtinfer::Expected<std::unique_ptr<rtinfer::Engine>> load_engine_source(EngineSource* source, rtinfer::Logger* logger);
 
 // "[1,3,224,224]"; -1 dims print as "?" .
 std::string dims_str(const std::vector<int64_t>& dims);
