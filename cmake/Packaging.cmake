@@ -45,6 +45,7 @@ if(RTINFER_WITH_CUDA)
   # here, and CPack lets it go on without a package to name for them.
   get_filename_component(_cudnn_dir "${RTINFER_CUDNN_LIBRARY}" DIRECTORY)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${CUDAToolkit_LIBRARY_DIR} ${_cudnn_dir})
+  list(REMOVE_DUPLICATES CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS)
 endif()
 
 set(CPACK_DEB_COMPONENT_INSTALL ON)
