@@ -7,7 +7,7 @@
 #      places: headers, the multiarch library directory, its cmake/, pkgconfig/, rtinfer/plugins/ and
 #      GStreamer's plugin directory (pkg-config's pluginsdir of gstreamer-1.0);
 #   3. samples/classify builds out of tree against the root with find_package(rtinfer) and with pkg-config,
-#      and runs the shipped detector;
+#      and runs the shipped detector; samples/custom_plugin builds against it too;
 #   4. the root's rtexec builds and runs the detector that ends in EfficientNMS_TRT, loading that built-in
 #      plugin from the root's rtinfer-plugins;
 #   5. gst-inspect-1.0 finds the root's rtinfer element through GST_PLUGIN_PATH, and a pipeline runs it on the
@@ -64,7 +64,8 @@ twice=$(cat "$tmp"/*.files | sort | uniq -d)
 [ -z "$twice" ] || fail "files in more than one package: $twice"
 
 depends_on() {  # PACKAGE DEPENDENCY: PACKAGE depends on DEPENDENCY of this very version
-    grep -qF "$2 (= $version)" "$tmp/$1.depends" || fail "$1 does not depend on $2 (= $version): $(cat "$tmp/$1.depends")"
+    grep -qF "$2 (= $version)" "$tmp/$1.depends" ||
+        fail "$1 does not depend on $2 (= $version): $(cat "$tmp/$1.depends")"
 }
 depends_on rtinfer rtinfer-plugins
 depends_on rtinfer-dev rtinfer
@@ -72,7 +73,8 @@ depends_on rtinfer-dev rtinfer-plugins
 [ "$gst" = gst ] && depends_on gstreamer1.0-rtinfer rtinfer-plugins
 if command -v dpkg-shlibdeps >/dev/null; then
     # dpkg-shlibdeps named the system libraries the programs link.
-    grep -q 'libc6' "$tmp/rtinfer.depends" || fail "rtinfer lacks its library dependencies: $(cat "$tmp/rtinfer.depends")"
+    grep -q 'libc6' "$tmp/rtinfer.depends" ||
+        fail "rtinfer lacks its library dependencies: $(cat "$tmp/rtinfer.depends")"
     [ "$gst" = no-gst ] || grep -q 'libgstreamer1.0-0' "$tmp/gstreamer1.0-rtinfer.depends" ||
         fail "gstreamer1.0-rtinfer lacks libgstreamer1.0-0: $(cat "$tmp/gstreamer1.0-rtinfer.depends")"
 fi
@@ -99,9 +101,11 @@ fi
 echo "packages: ${packages[*]} unpacked into a scratch root, files in place"
 
 # --- 3. samples/classify against the root
-cmake -S "$src/samples/classify" -B "$tmp/classify" -DCMAKE_PREFIX_PATH="$root/usr" >"$tmp/classify.log" 2>&1 &&
-    cmake --build "$tmp/classify" >>"$tmp/classify.log" 2>&1 ||
-    { cat "$tmp/classify.log" >&2; fail "samples/classify does not build with find_package(rtinfer)"; }
+if ! { cmake -S "$src/samples/classify" -B "$tmp/classify" -DCMAKE_PREFIX_PATH="$root/usr" &&
+        cmake --build "$tmp/classify"; } >"$tmp/classify.log" 2>&1; then
+    cat "$tmp/classify.log" >&2
+    fail "samples/classify does not build with find_package(rtinfer)"
+fi
 found=$(sed -n 's/^rtinfer_DIR:PATH=//p' "$tmp/classify/CMakeCache.txt")
 [ "$found" = "$root/$libdir/cmake/rtinfer" ] || fail "find_package(rtinfer) took '$found', not the root's"
 export PKG_CONFIG_PATH=$root/$libdir/pkgconfig
@@ -114,8 +118,19 @@ unset PKG_CONFIG_PATH
 "$tmp/classify/classify" "$src/models/detector/detector.onnx" >"$tmp/classify.out" 2>"$tmp/classify.err" ||
     { cat "$tmp/classify.err" >&2; fail "classify did not run the detector"; }
 # classify ranks the last axis of the first output: here the 4 coordinates of the first box.
-[ "$(grep -c '^class [0-3]: -*[0-9]' "$tmp/classify.out")" -eq 4 ] || fail "classify printed: $(cat "$tmp/classify.out")"
+[ "$(grep -c '^class [0-3]: -*[0-9]' "$tmp/classify.out")" -eq 4 ] ||
+    fail "classify printed: $(cat "$tmp/classify.out")"
 echo "samples/classify: built against the root (find_package and pkg-config) and run"
+# The plugin sample takes the headers-only target too (rtinfer::rtinfer_headers); it runs in the install tests.
+if ! { cmake -S "$src/samples/custom_plugin" -B "$tmp/custom_plugin" -DCMAKE_PREFIX_PATH="$root/usr" &&
+        cmake --build "$tmp/custom_plugin"; } >"$tmp/custom_plugin.log" 2>&1; then
+    cat "$tmp/custom_plugin.log" >&2
+    fail "samples/custom_plugin does not build with find_package(rtinfer)"
+fi
+if [ ! -x "$tmp/custom_plugin/custom_plugin" ] || [ ! -f "$tmp/custom_plugin/libscaled_clamp_plugin.so" ]; then
+    fail "samples/custom_plugin built no program or plugin"
+fi
+echo "samples/custom_plugin: built against the root"
 
 # --- 4. the root's rtexec with the root's built-in plugins
 loaded() {  # LOG: the NMS plugin library the loader opened, per LD_DEBUG=files
@@ -139,7 +154,8 @@ if [ "$gst" = no-gst ]; then
 fi
 export GST_PLUGIN_PATH=$root/${gst_dir#/}
 export GST_REGISTRY=$tmp/gst-registry.bin
-gst-inspect-1.0 rtinfer >"$tmp/inspect.out" 2>&1 || { cat "$tmp/inspect.out" >&2; fail "gst-inspect-1.0 rtinfer failed"; }
+gst-inspect-1.0 rtinfer >"$tmp/inspect.out" 2>&1 ||
+    { cat "$tmp/inspect.out" >&2; fail "gst-inspect-1.0 rtinfer failed"; }
 grep -qE "Filename +$GST_PLUGIN_PATH/libgstrtinfer.so" "$tmp/inspect.out" ||
     fail "gst-inspect-1.0 rtinfer did not take the root's plugin: $(grep Filename "$tmp/inspect.out")"
 sed -e "s|^  onnx: .*|  onnx: $src/models/detector/detector_nms.onnx\n  engine_cache: $tmp/engine-cache|" \
