@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ pkg-config
+  cmake ninja-build g++ pkg-config dpkg-dev file
   libprotobuf-dev protobuf-compiler zlib1g-dev
   libonnx-dev libonnx-testdata
   libopenblas-dev libgtest-dev libyaml-cpp-dev

@@ -128,13 +128,19 @@ std::vector<PluginCreator> PluginRegistry::creators() const {
     return creators_;
 }
 
+std::vector<std::string> builtin_plugin_dirs_beside(const std::string& binary) {
+    // Two folders up is the prefix for a program (<prefix>/bin) and the library directory for a module in a
+    // folder of its own there (<prefix>/<libdir>/gstreamer-1.0): both layouts lead to one installed folder.
+    const std::string up = parent_dir(parent_dir(binary));
+    return {up + "/" + RTINFER_PLUGIN_RELATIVE_DIR, up + "/" + RTINFER_PLUGIN_LIBDIR_RELATIVE_DIR};
+}
+
 std::vector<std::string> builtin_plugin_dirs() {
     std::vector<std::string> dirs;
     Dl_info info{};
     // The file this code was linked into: the program (rtinfer is a static library) or a shared object.
     if (::dladdr(reinterpret_cast<void*>(&builtin_plugin_dirs), &info) && info.dli_fname) {
-        const std::string prefix = parent_dir(parent_dir(canonical(info.dli_fname)));
-        dirs.push_back(prefix + "/" + RTINFER_PLUGIN_RELATIVE_DIR);
+        dirs = builtin_plugin_dirs_beside(canonical(info.dli_fname));
     }
     dirs.push_back(RTINFER_BUILD_PLUGIN_DIR);
     dirs.push_back(RTINFER_INSTALL_PLUGIN_DIR);

@@ -46,8 +46,12 @@ private:
 // (every time) if a library of RTINFER_PLUGIN_PATH cannot be loaded.
 Expected<PluginRegistry*> process_registry();
 
-// Where the SDK looks for its built-in plugin libraries, first match wins: lib/rtinfer/plugins beside
-// the running program's prefix, the build tree's, then the installed one.
+// Where the SDK looks for its built-in plugin libraries, first match wins: <libdir>/rtinfer/plugins of the
+// prefix the running program or shared object is installed in (builtin_plugin_dirs_beside), the build tree's,
+// then the installed one.
 std::vector<std::string> builtin_plugin_dirs();
+// The built-in plugin folders of the prefix a binary (a canonical path) is installed in, as a program in
+// <prefix>/bin or as a module in a folder of the library directory, such as <prefix>/<libdir>/gstreamer-1.0.
+std::vector<std::string> builtin_plugin_dirs_beside(const std::string& binary);
 
 }  // namespace rtinfer::plugins

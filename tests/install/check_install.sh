@@ -11,7 +11,9 @@ cmake -S "$src/samples/classify" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$tmp
 cmake --build "$tmp/cmake-build" -j 2 > /dev/null
 test -x "$tmp/cmake-build/classify"
 echo "find_package(rtinfer): sample built"
-PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" g++ -std=c++17 "$src/samples/classify/main.cpp" -o "$tmp/classify-pc" \
-  $(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs rtinfer)
+# lib/pkgconfig, or lib/<multiarch>/pkgconfig on Debian.
+pc_dir=$(dirname "$(find "$tmp/prefix" -path '*/pkgconfig/rtinfer.pc' | head -n 1)")
+PKG_CONFIG_PATH="$pc_dir" g++ -std=c++17 "$src/samples/classify/main.cpp" -o "$tmp/classify-pc" \
+  $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs rtinfer)
 test -x "$tmp/classify-pc"
 echo "pkg-config rtinfer: sample built"

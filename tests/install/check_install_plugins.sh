@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the SDK into a temporary prefix, then: the built-in plugins are installed (EfficientNMS_TRT,
-# YoloDecode), the installed rtexec finds EfficientNMS_TRT without flags (lib/rtinfer/plugins beside its
+# YoloDecode), the installed rtexec finds EfficientNMS_TRT without flags (<libdir>/rtinfer/plugins of its
 # prefix), and samples/custom_plugin builds out of tree with find_package(rtinfer) and runs end to end.
 #   check_install_plugins.sh BUILD_DIR SOURCE_DIR PYTHON
 set -euo pipefail
@@ -9,8 +9,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" > /dev/null
 rtexec="$tmp/prefix/bin/rtexec"
-ls "$tmp"/prefix/lib*/rtinfer/plugins/librtinfer_plugin_nms.so > /dev/null
-ls "$tmp"/prefix/lib*/rtinfer/plugins/librtinfer_plugin_yolo_decode.so > /dev/null
+# lib/rtinfer/plugins, or lib/<multiarch>/rtinfer/plugins on Debian.
+find "$tmp/prefix" -path '*/rtinfer/plugins/librtinfer_plugin_nms.so' | grep -q .
+find "$tmp/prefix" -path '*/rtinfer/plugins/librtinfer_plugin_yolo_decode.so' | grep -q .
 
 "$python" - "$tmp/nms.onnx" <<'PY'
 import sys

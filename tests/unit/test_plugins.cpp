@@ -2,6 +2,7 @@
 // plugin layers in engines that are saved, reloaded and run.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <unistd.h>
@@ -171,14 +172,34 @@ TEST(PluginLoading, InProcessCreatorIsChecked) {
 
 TEST(PluginLoading, BuiltinFoldersAreSearched) {
     const auto dirs = plugins::builtin_plugin_dirs();
-    ASSERT_EQ(dirs.size(), 3u);
+    ASSERT_EQ(dirs.size(), 4u);
     // The build tree's folder holds the NMS plugin.
-    EXPECT_EQ(std::string(RTINFER_NMS_PLUGIN).rfind(dirs[1], 0), 0u) << dirs[1];
+    EXPECT_EQ(std::string(RTINFER_NMS_PLUGIN).rfind(dirs[2], 0), 0u) << dirs[2];
     auto registry = plugins::process_registry();
     ASSERT_TRUE(registry.has_value()) << registry.status().to_string();
     auto nms = (*registry)->find("EfficientNMS_TRT", "");
     ASSERT_TRUE(nms.has_value());
     EXPECT_TRUE(nms->builtin);
+}
+
+TEST(PluginLoading, InstalledProgramAndGstreamerModuleFindOneFolder) {
+    // A program in <prefix>/bin: the first folder is the prefix's <libdir>/rtinfer/plugins.
+    const auto program = plugins::builtin_plugin_dirs_beside("/root/usr/bin/rtexec");
+    ASSERT_EQ(program.size(), 2u);
+    const std::string installed = program[0];
+    const std::string suffix = "/rtinfer/plugins";
+    ASSERT_EQ(installed.rfind("/root/usr/lib", 0), 0u) << installed;
+    ASSERT_GT(installed.size(), suffix.size());
+    ASSERT_EQ(installed.substr(installed.size() - suffix.size()), suffix) << installed;
+    // The GStreamer plugin in <prefix>/<libdir>/gstreamer-1.0 finds the same folder.
+    const std::string libdir = installed.substr(0, installed.size() - suffix.size());
+    const auto module = plugins::builtin_plugin_dirs_beside(libdir + "/gstreamer-1.0/libgstrtinfer.so");
+    EXPECT_NE(std::find(module.begin(), module.end(), installed), module.end())
+        << module[0] << " " << module[1] << " lack " << installed;
+    // A program elsewhere finds nothing of that prefix.
+    for (const auto& dir : plugins::builtin_plugin_dirs_beside("/opt/app/bin/app")) {
+        EXPECT_EQ(dir.rfind("/opt/app/", 0), 0u) << dir;
+    }
 }
 
 // --- mapping ONNX nodes -----------------------------------------------------------------------------------
