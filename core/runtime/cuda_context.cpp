@@ -9,8 +9,10 @@
 #ifdef RTINFER_HAVE_CUDA
 
 #include <cuda_runtime.h>
+#include <sys/mman.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -171,15 +173,10 @@ class CudaContext : public ExecutionContext::Impl {
         return changed;
     }
 
-    // Device memory of a constant or precomputed value, uploaded on first use (in the integrated-GPU memory
-    // mode, a weight of the engine file's mapping is read in place).
+    // Device memory of a constant or precomputed value, uploaded on first use.
     Expected<void*> device_value(int s) {
         if (dev_[s]) return dev_[s];
         const ir::Tensor& host = tensors[s];
-        if (kinds[s] == SlotKind::kConstant && integrated_memory_mode()) {
-            RT_ASSIGN_OR_RETURN(void* in_place, mapped_weight(host));
-            if (in_place) return dev_[s] = in_place;
-        }
         std::shared_ptr<void> mem;
         if (kinds[s] == SlotKind::kConstant) {
             std::lock_guard<std::mutex> lock(engine.device_mutex);
@@ -196,37 +193,19 @@ class CudaContext : public ExecutionContext::Impl {
         return dev_[s];
     }
 
-    // The device address of a weight inside the engine file's mapping, registering the mapping with CUDA on
-    // first use (read-only, mapped); null when the weight is not in a mapping or the registration failed
-    // (then weights are copied as usual, said once in the log).
-    Expected<void*> mapped_weight(const ir::Tensor& host) {
-        const auto* p = static_cast<const uint8_t*>(host.raw());
-        if (!engine.file_map || !p || p < engine.file_map || p + host.nbytes() > engine.file_map + engine.file_map_size)
-            return static_cast<void*>(nullptr);
+    // In the integrated-GPU memory mode, once the weights are on the device (which is the same memory), the
+    // engine file's mapping lets go of its pages: the weights are then held once. A later read of a weight on
+    // the host (a CPU layer, another context's upload) pages it back in from the file.
+    void release_mapped_weights() {
+        if (!engine.file_map || !integrated_memory_mode()) return;
         std::lock_guard<std::mutex> lock(engine.device_mutex);
-        if (engine.file_map_unusable) return static_cast<void*>(nullptr);
-        if (!engine.file_map_registration) {
-            void* base = const_cast<uint8_t*>(engine.file_map);
-            int read_only = 0;
-            cudaDeviceGetAttribute(&read_only, cudaDevAttrHostRegisterReadOnlySupported, 0);
-            cudaError_t err = read_only ? cudaHostRegister(base, engine.file_map_size,
-                                                           cudaHostRegisterMapped | cudaHostRegisterReadOnly)
-                                        : cudaErrorNotSupported;
-            void* device = nullptr;
-            if (err == cudaSuccess) err = cudaHostGetDevicePointer(&device, base, 0);
-            if (err != cudaSuccess) {
-                cudaGetLastError();
-                engine.file_map_unusable = true;
-                engine.logger->log(Severity::kWarning, (std::string("integrated memory mode: weights are copied to the "
-                                                                    "device (the engine file's mapping cannot be "
-                                                                    "registered: ") + cudaGetErrorString(err) + ")")
-                                                           .c_str());
-                return static_cast<void*>(nullptr);
-            }
-            engine.file_map_registration = std::shared_ptr<void>(base, [](void* q) { cudaHostUnregister(q); });
-            engine.file_map_device = device;
+        if (engine.file_map_released) return;
+        engine.file_map_released = true;
+        if (::madvise(const_cast<uint8_t*>(engine.file_map), engine.file_map_size, MADV_DONTNEED) != 0) {
+            engine.logger->log(Severity::kWarning, (std::string("integrated memory mode: the engine file's pages stay "
+                                                                "resident (madvise: ") + std::strerror(errno) + ")")
+                                                       .c_str());
         }
-        return static_cast<void*>(static_cast<uint8_t*>(engine.file_map_device) + (p - engine.file_map));
     }
 
     static Expected<std::shared_ptr<void>> upload(const ir::Tensor& host) {
@@ -319,6 +298,7 @@ class CudaContext : public ExecutionContext::Impl {
             if (host_resident(s)) RT_RETURN_IF_ERROR(device_value(s).status());
         }
         RT_ASSIGN_OR_RETURN(workspace_, cuda::DeviceBuffer::allocate(workspace));
+        release_mapped_weights();
         return Status();
     }
 

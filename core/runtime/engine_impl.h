@@ -24,13 +24,10 @@ struct Engine::Impl {
     mutable std::mutex device_mutex;
     mutable std::unordered_map<std::string, std::shared_ptr<void>> device_constants;
     // The read-only mapping of the engine file (load_file), which holds the weights. In the integrated-GPU
-    // memory mode the mapping is registered with CUDA once (device_mutex) and kernels read the weights in
-    // place; the registration is released before the mapping (declared after `data`, which owns it).
+    // memory mode its pages are let go once the first context has the weights on the device (device_mutex).
     const uint8_t* file_map = nullptr;
     size_t file_map_size = 0;
-    mutable std::shared_ptr<void> file_map_registration;
-    mutable void* file_map_device = nullptr;
-    mutable bool file_map_unusable = false;  // registration failed once: weights are copied instead
+    mutable bool file_map_released = false;
 };
 
 namespace runtime {

@@ -27,9 +27,9 @@ class ExecutionContext;
 Status load_plugin_library(const std::string& path);
 
 // Whether this process uses the integrated-GPU memory mode: on when the GPU shares its memory with the CPU
-// (cudaDeviceProp::integrated, as on Jetson), forced on or off by RTINFER_INTEGRATED=1 or 0. In this mode the
-// weights of an engine loaded with load_file() are read by the GPU in place from the file's mapping (held
-// once, no device copy), and applications give contexts host-mapped input and output buffers
+// (cudaDeviceProp::integrated, as on Jetson), forced on or off by RTINFER_INTEGRATED=1 or 0. In this mode an
+// engine loaded with load_file() lets go of its file mapping's pages once its weights are on the device, so
+// that they are held once, and applications give contexts host-mapped input and output buffers
 // (cudaHostAlloc with cudaHostAllocMapped) instead of device copies. False without CUDA.
 bool integrated_memory_mode();
 
