@@ -33,21 +33,38 @@ endif()
 # in /usr/include): the compiler's library architecture already keeps the search away from x86-64 libraries.
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 
-# CUDA needs the aarch64 target libraries: in the sysroot (JetPack's /usr/local/cuda/targets/aarch64-linux) or
-# in a host toolkit with the cross target installed (cuda-cross-aarch64). nvcc itself always runs on the host.
+# CUDA needs the aarch64 target libraries: in a host toolkit with the cross target installed (NVIDIA's
+# cuda-cross-aarch64: <root>/targets/aarch64-linux) or in the sysroot (JetPack's /usr/local/cuda). nvcc itself
+# always runs on the host and must be the device's CUDA version.
 set(_jetson_cuda_target "")
-foreach(_root "${JETSON_SYSROOT}/usr/local/cuda" "${JETSON_CUDA_HOST_ROOT}")
-  if(NOT _jetson_cuda_target AND (_root STREQUAL JETSON_CUDA_HOST_ROOT OR JETSON_SYSROOT)
+foreach(_root "${JETSON_CUDA_HOST_ROOT}" "${JETSON_SYSROOT}/usr/local/cuda")
+  if(NOT _jetson_cuda_target AND (JETSON_SYSROOT OR _root STREQUAL JETSON_CUDA_HOST_ROOT)
      AND EXISTS "${_root}/targets/aarch64-linux/lib/libcudart_static.a")
     set(_jetson_cuda_target "${_root}/targets/aarch64-linux")
   endif()
 endforeach()
 
+function(_jetson_cuda_version header out)
+  set(_version 0)
+  if(EXISTS "${header}")
+    file(STRINGS "${header}" _line REGEX "^#define CUDA_VERSION ")
+    string(REGEX MATCH "[0-9]+" _version "${_line}")
+  endif()
+  set(${out} "${_version}" PARENT_SCOPE)
+endfunction()
+
 if(_jetson_cuda_target AND EXISTS "${JETSON_CUDA_HOST_ROOT}/bin/nvcc")
-  file(STRINGS "${_jetson_cuda_target}/include/cuda.h" _jetson_cuda_version REGEX "^#define CUDA_VERSION ")
-  string(REGEX MATCH "[0-9]+" _jetson_cuda_version "${_jetson_cuda_version}")
-  # Xavier (sm_72) and Orin (sm_87); CUDA 13 drops Volta, hence Xavier, and adds Thor (sm_110).
-  if(_jetson_cuda_version GREATER_EQUAL 13000)
+  _jetson_cuda_version("${JETSON_CUDA_HOST_ROOT}/include/cuda.h" _jetson_nvcc_version)
+  _jetson_cuda_version("${_jetson_cuda_target}/include/cuda.h" _jetson_target_version)
+  if(NOT _jetson_nvcc_version)
+    set(_jetson_nvcc_version "${_jetson_target_version}")
+  endif()
+  if(NOT _jetson_nvcc_version EQUAL _jetson_target_version)
+    message(WARNING "aarch64-jetson: nvcc in ${JETSON_CUDA_HOST_ROOT} is CUDA ${_jetson_nvcc_version}, the aarch64 "
+                    "target libraries in ${_jetson_cuda_target} are CUDA ${_jetson_target_version}")
+  endif()
+  # Xavier (sm_72) and Orin (sm_87). CUDA 13 no longer compiles for Volta, hence Xavier, and adds Thor (sm_110).
+  if(_jetson_nvcc_version GREATER_EQUAL 13000)
     set(_jetson_cuda_archs "87;110")
   else()
     set(_jetson_cuda_archs "72;87")
