@@ -19,7 +19,8 @@ SUDO=""
 packages=(
   cmake ninja-build pkg-config g++-aarch64-linux-gnu qemu-user-static
   protobuf-compiler libonnx-dev libonnx-testdata python3 python3-numpy python3-onnx
-  libprotobuf-dev:arm64 zlib1g-dev:arm64 libopenblas-dev:arm64 libgtest-dev:arm64 libyaml-cpp0.7:arm64
+  libc6:arm64 libprotobuf-dev:arm64 zlib1g-dev:arm64 libopenblas-dev:arm64 libgtest-dev:arm64
+  libyaml-cpp0.7:arm64
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -70,8 +71,7 @@ summary=$(grep -E "tests passed, [0-9]+ tests failed out of" "$build_dir/ctest-a
 skipped=$(grep -c "(Skipped)$" "$build_dir/ctest-aarch64.log" || true)
 conformance_log="$build_dir/tests/conformance/conformance-cpu.log"
 conformance=$( [ -f "$conformance_log" ] && tail -n 1 "$conformance_log" || true)
-unit=$(nice "$(command -v qemu-aarch64-static)" -L /usr/aarch64-linux-gnu "$build_dir/tests/rtinfer_unit_tests" \
-         --gtest_list_tests 2>/dev/null | grep -c '^  ' || true)
+unit=$(nice qemu-aarch64-static "$build_dir/tests/rtinfer_unit_tests" --gtest_list_tests 2>/dev/null | grep -c '^  ' || true)
 echo
 echo "== cross-build summary (aarch64, CPU only, tests under $(command -v qemu-aarch64-static))"
 echo "build:       $build_dir, $(aarch64-linux-gnu-g++ -dumpversion) cross, ${build_s} s configure + build"

@@ -84,11 +84,15 @@ else()
   set(RTINFER_WITH_CUDA OFF CACHE BOOL "Build the CUDA backend")
 endif()
 
-# Without a device file system, aarch64 test programs run on the host under user-mode qemu with the cross
-# C library (CTest, gtest_discover_tests and the tests' scripts use this).
+# Without a device file system, aarch64 test programs run on the host under user-mode qemu (CTest,
+# gtest_discover_tests and the tests' scripts use this). With Debian's libc6:arm64 installed they use its
+# loader; the cross toolchain's copy (-L /usr/aarch64-linux-gnu) is the fallback, as with it qemu 7.2 hangs
+# in any program that starts a thread (OpenBLAS starts its pool before main).
 if(NOT JETSON_SYSROOT)
   find_program(JETSON_QEMU qemu-aarch64-static qemu-aarch64)
-  if(JETSON_QEMU AND EXISTS /usr/aarch64-linux-gnu)
+  if(JETSON_QEMU AND EXISTS /lib/ld-linux-aarch64.so.1)
+    set(CMAKE_CROSSCOMPILING_EMULATOR "${JETSON_QEMU}")
+  elseif(JETSON_QEMU AND EXISTS /usr/aarch64-linux-gnu)
     set(CMAKE_CROSSCOMPILING_EMULATOR "${JETSON_QEMU};-L;/usr/aarch64-linux-gnu")
   endif()
 endif()
