@@ -71,12 +71,21 @@ summary=$(grep -E "tests passed, [0-9]+ tests failed out of" "$build_dir/ctest-a
 skipped=$(grep -c "(Skipped)$" "$build_dir/ctest-aarch64.log" || true)
 conformance_log="$build_dir/tests/conformance/conformance-cpu.log"
 conformance=$( [ -f "$conformance_log" ] && tail -n 1 "$conformance_log" || true)
-unit=$(nice qemu-aarch64-static "$build_dir/tests/rtinfer_unit_tests" --gtest_list_tests 2>/dev/null | grep -c '^  ' || true)
+unit=$(nice qemu-aarch64-static "$build_dir/tests/rtinfer_unit_tests" --gtest_list_tests 2>/dev/null |
+         grep -c '^  ' || true)
 echo
 echo "== cross-build summary (aarch64, CPU only, tests under $(command -v qemu-aarch64-static))"
 echo "build:       $build_dir, GCC $(aarch64-linux-gnu-g++ -dumpversion) cross, ${build_s} s configure + build"
 echo "ctest:       ${summary:-no result}, ${test_s} s"
-echo "skipped:     ${skipped} (listed above under 'did not run'; each says why in its output)"
+echo "skipped:     ${skipped}, each with the reason it printed:"
+# CTest shows the output of failed tests only; the skipped ones' reasons are in its full log.
+grep -E '\(Skipped\)$' "$build_dir/ctest-aarch64.log" | sed -E 's/^[[:space:]]*[0-9]+ - (.*) \(Skipped\)$/\1/' |
+  while read -r name; do
+    reason=$(awk -v t="Testing: $name" \
+               '$0 ~ t"$" {f=1} f && /: Skipped$/ {getline; print; exit} f && /SKIP[: ]/ {print; exit}' \
+               "$build_dir/Testing/Temporary/LastTest.log" | sed -E 's/^.*(SKIP)/\1/' | cut -c1-150)
+    echo "               $name: ${reason:-no reason printed}"
+  done
 echo "unit tests:  ${unit} in rtinfer_unit_tests (one CTest test each), plus the config and pipelines tests"
 echo "conformance: ${conformance:-not run} (rtexec conformance --backend cpu under qemu)"
 echo "not run:     model tests (label model: too slow under emulation), install tests (not defined in a cross"

@@ -32,6 +32,14 @@ endif()
 # Without a sysroot the arm64 libraries are Debian multiarch ones (/usr/lib/aarch64-linux-gnu, shared headers
 # in /usr/include): the compiler's library architecture already keeps the search away from x86-64 libraries.
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+# pkg-config (GStreamer, the yaml-cpp fallback) would otherwise describe the host's x86-64 libraries.
+if(JETSON_SYSROOT)
+  set(ENV{PKG_CONFIG_SYSROOT_DIR} "${JETSON_SYSROOT}")
+  set(ENV{PKG_CONFIG_LIBDIR} "${JETSON_SYSROOT}/usr/lib/aarch64-linux-gnu/pkgconfig:${JETSON_SYSROOT}/usr/lib/pkgconfig")
+  set(ENV{PKG_CONFIG_LIBDIR} "$ENV{PKG_CONFIG_LIBDIR}:${JETSON_SYSROOT}/usr/share/pkgconfig")
+else()
+  set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig")
+endif()
 
 # CUDA needs the aarch64 target libraries: in a host toolkit with the cross target installed (NVIDIA's
 # cuda-cross-aarch64: <root>/targets/aarch64-linux) or in the sysroot (JetPack's /usr/local/cuda). nvcc itself
