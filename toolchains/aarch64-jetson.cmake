@@ -35,8 +35,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 # pkg-config (GStreamer, the yaml-cpp fallback) would otherwise describe the host's x86-64 libraries.
 if(JETSON_SYSROOT)
   set(ENV{PKG_CONFIG_SYSROOT_DIR} "${JETSON_SYSROOT}")
-  set(ENV{PKG_CONFIG_LIBDIR} "${JETSON_SYSROOT}/usr/lib/aarch64-linux-gnu/pkgconfig:${JETSON_SYSROOT}/usr/lib/pkgconfig")
-  set(ENV{PKG_CONFIG_LIBDIR} "$ENV{PKG_CONFIG_LIBDIR}:${JETSON_SYSROOT}/usr/share/pkgconfig")
+  set(_jetson_pc "${JETSON_SYSROOT}/usr/lib/aarch64-linux-gnu/pkgconfig:${JETSON_SYSROOT}/usr/lib/pkgconfig")
+  set(ENV{PKG_CONFIG_LIBDIR} "${_jetson_pc}:${JETSON_SYSROOT}/usr/share/pkgconfig")
 else()
   set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig")
 endif()
@@ -93,9 +93,9 @@ else()
 endif()
 
 # Without a device file system, aarch64 test programs run on the host under user-mode qemu (CTest,
-# gtest_discover_tests and the tests' scripts use this). With Debian's libc6:arm64 installed they use its
-# loader; the cross toolchain's copy (-L /usr/aarch64-linux-gnu) is the fallback, as with it qemu 7.2 hangs
-# in any program that starts a thread (OpenBLAS starts its pool before main).
+# gtest_discover_tests and the tests' scripts use this), loaded by Debian's libc6:arm64. The cross toolchain's
+# C library (-L /usr/aarch64-linux-gnu) is only a fallback: with it, qemu 7.2 hangs in every program that
+# starts a thread (OpenBLAS starts its pool before main).
 if(NOT JETSON_SYSROOT)
   find_program(JETSON_QEMU qemu-aarch64-static qemu-aarch64)
   if(JETSON_QEMU AND EXISTS /lib/ld-linux-aarch64.so.1)
