@@ -250,7 +250,7 @@ Status SharedModel::Impl::init() {
     if (options.preprocess == PreprocessPlace::kGpu && backend != Backend::kCuda)
         return Status(StatusCode::kInvalidArgument, src + ": GPU pre-processing needs the cuda backend");
 
-    const size_t input_bytes = static_cast<size_t>(image_elems) * max_batch * sizeof(float);
+    [[maybe_unused]] const size_t input_bytes = static_cast<size_t>(image_elems) * max_batch * sizeof(float);
 #ifdef RTINFER_HAVE_CUDA
     if (backend == Backend::kCuda) {
         auto check = [&](cudaError_t e, const char* what) {
@@ -347,7 +347,7 @@ Status SharedModel::Impl::run_batch(Batch& batch) {
         RT_ASSIGN_OR_RETURN(ctx, engine->create_context());
         RT_RETURN_IF_ERROR(ctx->set_batch(size));
     }
-    const size_t image_bytes = static_cast<size_t>(image_elems) * sizeof(float);
+    [[maybe_unused]] const size_t image_bytes = static_cast<size_t>(image_elems) * sizeof(float);
     if (backend == Backend::kCpu) {
         // Spare slots of a rounded-up batch hold the previous batch's frames: harmless, never read.
         RT_RETURN_IF_ERROR(ctx->set_tensor_address(input_name, batch.host_input));

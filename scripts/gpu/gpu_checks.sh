@@ -4,7 +4,7 @@
 # PyTorch. Logs go to LOG_DIR; the last lines printed are a summary.
 #   gpu_checks.sh BIN_DIR NODE_TEST_DIR LOG_DIR [MODELS...]
 #   BIN_DIR holds rtexec and rtinfer_gpu_tests, and optionally nms_bench (EfficientNMS_TRT latency, whose
-#   rows go to the summary); the built-in plugins lie in BIN_DIR/../lib/rtinfer/plugins (as installed) or in
+#   rows go to the summary); the built-in plugins lie in BIN_DIR/../lib/<multiarch>/rtinfer/plugins (as installed) or in
 #   the build tree the binaries came from. MODELS default: resnet18 mobilenet_v2 efficientnet_b0 vit_b_16
 set -uo pipefail
 bin="$1"; node_dir="$2"; logs="$3"; shift 3

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -18,6 +19,11 @@ using namespace rtinfer::pipelines;
 namespace fs = std::filesystem;
 
 namespace {
+
+// Cross builds run these tests under qemu (tests/pipelines/CMakeLists.txt sets RTINFER_TEST_EMULATED), where
+// inference is many times slower: the wall-clock bounds, which assume native speed, are not checked there and
+// the test reports itself skipped after its other checks.
+bool emulated() { return std::getenv("RTINFER_TEST_EMULATED") != nullptr; }
 
 const std::string kModels = std::string(RTINFER_SOURCE_DIR) + "/models/detector/";
 
@@ -150,6 +156,7 @@ TEST_F(SharedModelTest, FramesOfSeveralStreamsRunInOneBatchWithTheirOwnResults) 
         }
     }
     EXPECT_GT(batched, 0) << "no frames were batched together";
+    if (emulated()) GTEST_SKIP() << "under emulation: the 1.9 s bound is not checked (took " << seconds << " s)";
     // Had any batch waited for its 2 s bound, this would take far longer.
     EXPECT_LT(seconds, 1.9);
 }
@@ -175,8 +182,9 @@ TEST_F(SharedModelTest, AStalledStreamDelaysOthersByMaxLatencyOnly) {
     const auto start = std::chrono::steady_clock::now();
     ASSERT_TRUE(model->infer(frame(0)).has_value());
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    EXPECT_LT(ms, 250.0);
     model->remove_stream();
+    if (emulated()) GTEST_SKIP() << "under emulation: the 250 ms bound is not checked (took " << ms << " ms)";
+    EXPECT_LT(ms, 250.0);
 }
 
 TEST_F(SharedModelTest, ABadFrameFailsOnlyItsOwnRequest) {
