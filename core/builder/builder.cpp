@@ -401,10 +401,10 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
         const MemoryInfo m = engine->memory();
         const uint64_t need = m.weight_bytes + m.activation_bytes;
         const bool over = need > config.memory_budget_bytes;
+        auto kib = [](uint64_t bytes) { return std::to_string((bytes + 1023) / 1024) + " KiB"; };
         log(logger, over ? Severity::kWarning : Severity::kInfo,
-            name + ": weights and activations take " + std::to_string(need >> 20) + " MiB of the " +
-                std::to_string(config.memory_budget_bytes >> 20) + " MiB memory budget" +
-                (over ? " (over it: tactics stayed within it, the engine cannot)" : ""));
+            name + ": weights and activations take " + kib(need) + " of the " + kib(config.memory_budget_bytes) +
+                " memory budget" + (over ? " (over it: tactics stayed within it, the engine cannot)" : ""));
     }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     log(logger, Severity::kInfo,

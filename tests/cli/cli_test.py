@@ -510,6 +510,20 @@ def conv_model(env, name="conv.onnx"):
 
 
 @case
+def memory_budget(env):
+    """A build whose weights and activations exceed --memory-budget still builds and runs, with a warning that
+    names both sizes; within the budget there is no warning."""
+    need_onnx()
+    model = conv_model(env)
+    env.run(["build", "--onnx", model, "--out", env.path("tight.engine"), "--memory-budget", "1KiB"], 0,
+            stderr_has=["weights and activations take", "of the 1 KiB memory budget", "over it"])
+    env.run(["run", "--engine", env.path("tight.engine"), "--output-dir", env.path("tight.out")], 0)
+    p = env.run(["build", "--onnx", model, "--out", env.path("roomy.engine"), "--memory-budget", "64MiB"], 0)
+    if "memory budget" in p.stderr:
+        raise Failure(f"a build within its memory budget warned:\n{p.stderr}")
+
+
+@case
 def timing_cache_cuda(env):
     """A rebuild with the timing cache measures nothing and gives the same engine bytes; a malformed cache or
     one from another GPU is rejected with a warning, the build goes on, and the file is left as it was."""
