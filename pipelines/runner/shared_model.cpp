@@ -99,7 +99,14 @@ struct Batch {
     std::vector<Placement> placements;   // per slot
     std::vector<Status> slot_status;     // per slot: the pre-processing result
     std::vector<std::vector<uint8_t>> outputs;  // per output: max_batch images, host memory
+    std::vector<uint8_t*> output_data;   // per output: where its results are read (outputs, or mapped memory)
     Status status;                       // the inference result
+    // Integrated-GPU memory mode (zero copy): the GPU reads host_input and writes the outputs where they are,
+    // through their mapped device addresses; each batch has its own contexts, so that the addresses each
+    // context (and its CUDA graph) is bound to stay the same.
+    void* input_device = nullptr;        // host_input as the GPU sees it
+    std::vector<void*> output_device;    // output_data as the GPU sees it
+    std::map<int, std::unique_ptr<ExecutionContext>> contexts;  // by run size
 };
 
 void log(Logger* logger, Severity severity, const std::string& message) {
@@ -116,6 +123,7 @@ struct SharedModel::Impl {
     bool gpu_pre = false;
     std::unique_ptr<Engine> engine;
     std::map<int, std::unique_ptr<ExecutionContext>> contexts;  // by run size (executor thread only)
+    bool zero_copy = false;  // integrated-GPU memory mode with the cuda backend
     std::string input_name;
     int input_w = 0, input_h = 0, channels = 0;
     int64_t image_elems = 0;
@@ -157,7 +165,11 @@ SharedModel::Impl::~Impl() {
     if (executor.joinable()) executor.join();
     contexts.clear();
     for (auto& b : batches) {
+        b->contexts.clear();
 #ifdef RTINFER_HAVE_CUDA
+        if (zero_copy) {
+            for (size_t i = 0; i < b->output_data.size(); ++i) cudaFreeHost(b->output_data[i]);
+        }
         if (b->pinned) {
             cudaFreeHost(b->host_input);
             continue;
@@ -252,6 +264,7 @@ Status SharedModel::Impl::init() {
 
     [[maybe_unused]] const size_t input_bytes = static_cast<size_t>(image_elems) * max_batch * sizeof(float);
 #ifdef RTINFER_HAVE_CUDA
+    zero_copy = backend == Backend::kCuda && integrated_memory_mode();
     if (backend == Backend::kCuda) {
         auto check = [&](cudaError_t e, const char* what) {
             return e == cudaSuccess ? Status()
@@ -276,9 +289,11 @@ Status SharedModel::Impl::init() {
         // Pinned: the frames' tensors go to the GPU at full speed, and the copy does not stage through the driver.
         if (!gpu_pre && backend == Backend::kCuda) {
             void* p = nullptr;
-            if (cudaHostAlloc(&p, input_bytes, cudaHostAllocDefault) == cudaSuccess) {
+            if (cudaHostAlloc(&p, input_bytes, zero_copy ? cudaHostAllocMapped : cudaHostAllocDefault) == cudaSuccess) {
                 b->host_input = static_cast<float*>(p);
                 b->pinned = true;
+                if (zero_copy && cudaHostGetDevicePointer(&b->input_device, p, 0) != cudaSuccess)
+                    return Status(StatusCode::kCudaError, src + ": no device address for the mapped input batch");
             }
         }
 #endif
@@ -294,7 +309,24 @@ Status SharedModel::Impl::init() {
                 return Status(StatusCode::kCudaError, src + ": cudaMalloc: " + cudaGetErrorString(e));
         }
 #endif
-        for (const auto& o : outputs) b->outputs.emplace_back(std::max<size_t>(1, o.bytes * max_batch));
+        for (const auto& o : outputs) {
+            const size_t bytes = std::max<size_t>(1, o.bytes * max_batch);
+#ifdef RTINFER_HAVE_CUDA
+            if (zero_copy) {
+                void* p = nullptr;
+                void* dev = nullptr;
+                cudaError_t e = cudaHostAlloc(&p, bytes, cudaHostAllocMapped);
+                if (e == cudaSuccess) b->output_data.push_back(static_cast<uint8_t*>(p));
+                if (e == cudaSuccess) e = cudaHostGetDevicePointer(&dev, p, 0);
+                if (e != cudaSuccess)
+                    return Status(StatusCode::kCudaError, src + ": mapped output batch: " + cudaGetErrorString(e));
+                b->output_device.push_back(dev);
+                continue;
+            }
+#endif
+            b->outputs.emplace_back(bytes);
+            b->output_data.push_back(b->outputs.back().data());
+        }
         batches.push_back(std::move(b));
     }
     executor = std::thread([this] { run_executor(); });
@@ -342,6 +374,23 @@ void SharedModel::Impl::run_executor() {
 Status SharedModel::Impl::run_batch(Batch& batch) {
     const int n = batch.claimed;
     const int size = run_size(n, max_batch);
+#ifdef RTINFER_HAVE_CUDA
+    if (zero_copy) {
+        if (!gpu_pre && !batch.input_device) return Status(StatusCode::kCudaError, "the input batch is not host-mapped");
+        // No copies: the context reads this batch's input and writes its outputs where the streams find them.
+        auto& own = batch.contexts[size];
+        if (!own) {
+            RT_ASSIGN_OR_RETURN(own, engine->create_context());
+            RT_RETURN_IF_ERROR(own->set_batch(size));
+        }
+        RT_RETURN_IF_ERROR(own->set_tensor_address(input_name, gpu_pre ? batch.device_input : batch.input_device));
+        for (size_t i = 0; i < outputs.size(); ++i)
+            RT_RETURN_IF_ERROR(own->set_tensor_address(outputs[i].name, batch.output_device[i]));
+        RT_RETURN_IF_ERROR(own->enqueue(stream));
+        const cudaError_t e = cudaStreamSynchronize(stream);
+        return e == cudaSuccess ? Status() : Status(StatusCode::kCudaError, std::string("inference: ") + cudaGetErrorString(e));
+    }
+#endif
     auto& ctx = contexts[size];
     if (!ctx) {
         RT_ASSIGN_OR_RETURN(ctx, engine->create_context());
@@ -352,7 +401,7 @@ Status SharedModel::Impl::run_batch(Batch& batch) {
         // Spare slots of a rounded-up batch hold the previous batch's frames: harmless, never read.
         RT_RETURN_IF_ERROR(ctx->set_tensor_address(input_name, batch.host_input));
         for (size_t i = 0; i < outputs.size(); ++i)
-            RT_RETURN_IF_ERROR(ctx->set_tensor_address(outputs[i].name, batch.outputs[i].data()));
+            RT_RETURN_IF_ERROR(ctx->set_tensor_address(outputs[i].name, batch.output_data[i]));
         return ctx->enqueue();
     }
 #ifdef RTINFER_HAVE_CUDA
@@ -368,7 +417,7 @@ Status SharedModel::Impl::run_batch(Batch& batch) {
         RT_RETURN_IF_ERROR(ctx->set_tensor_address(outputs[i].name, device_outputs[i]));
     RT_RETURN_IF_ERROR(ctx->enqueue(stream));
     for (size_t i = 0; i < outputs.size(); ++i) {
-        RT_RETURN_IF_ERROR(check(cudaMemcpyAsync(batch.outputs[i].data(), device_outputs[i], outputs[i].bytes * n,
+        RT_RETURN_IF_ERROR(check(cudaMemcpyAsync(batch.output_data[i], device_outputs[i], outputs[i].bytes * n,
                                                  cudaMemcpyDeviceToHost, stream),
                                  "output copy"));
     }
@@ -450,7 +499,7 @@ Expected<FrameOutput> SharedModel::Impl::decode(const Batch& batch, int slot, in
     std::vector<std::vector<float>> data(outputs.size());
     for (size_t i = 0; i < outputs.size(); ++i) {
         data[i].resize(static_cast<size_t>(outputs[i].count));
-        to_float(outputs[i].type, batch.outputs[i].data() + outputs[i].bytes * slot, outputs[i].count, data[i].data());
+        to_float(outputs[i].type, batch.output_data[i] + outputs[i].bytes * slot, outputs[i].count, data[i].data());
     }
     auto find = [&](const std::string& name) -> Expected<size_t> {
         if (name.empty()) {
