@@ -18,6 +18,12 @@ std::string shortest(double v) {
     return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
+Status check_percentile(double percentile) {
+    if (percentile > 0.0 && percentile <= 100.0) return Status::ok();  // false for NaN
+    return Status(StatusCode::kInvalidArgument,
+                  "calibration percentile " + shortest(percentile) + " is out of range: it must be in (0, 100]");
+}
+
 float percentile_amax(const AbsHistogram& h, double percentile) {
     if (percentile >= 100.0) return h.amax();
     const double target = percentile / 100.0 * static_cast<double>(h.total());
@@ -191,10 +197,7 @@ Expected<CalibratorOptions> parse_calibrator(const std::string& name, double per
         return Status(StatusCode::kInvalidArgument,
                       "unknown calibrator '" + name + "': choose entropy, percentile, minmax or mse");
     }
-    if (!(percentile > 0.0 && percentile <= 100.0)) {
-        return Status(StatusCode::kInvalidArgument,
-                      "calibration percentile " + shortest(percentile) + " is out of range: it must be in (0, 100]");
-    }
+    RT_RETURN_IF_ERROR(check_percentile(percentile));
     options.percentile = percentile;
     return options;
 }
@@ -225,10 +228,7 @@ Expected<float> choose_amax(const AbsHistogram& histogram, const CalibratorOptio
         case CalibratorKind::kMinMax:
             return histogram.amax();
         case CalibratorKind::kPercentile:
-            if (!(options.percentile > 0.0 && options.percentile <= 100.0)) {
-                return Status(StatusCode::kInvalidArgument, "calibration percentile " + shortest(options.percentile) +
-                                                                " is out of range: it must be in (0, 100]");
-            }
+            RT_RETURN_IF_ERROR(check_percentile(options.percentile));
             return percentile_amax(histogram, options.percentile);
         case CalibratorKind::kEntropy:
         case CalibratorKind::kMse:

@@ -183,6 +183,9 @@ TEST(Calibrator, PercentileOfUniformValues) {
     EXPECT_NEAR(amax_of(h, CalibratorKind::kPercentile, 50.0), 0.5, w);
     EXPECT_NEAR(amax_of(h, CalibratorKind::kPercentile, 99.99), 0.9999, w);
     EXPECT_EQ(amax_of(h, CalibratorKind::kPercentile, 100.0), h.amax());
+    auto bad = choose_amax(h, CalibratorOptions{CalibratorKind::kPercentile, 0.0});
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_NE(bad.status().message().find("percentile 0 is out of range"), std::string::npos) << bad.status().message();
 }
 
 // A Gaussian (sigma 1) with four outliers at 20..25 sigma in 4M samples. Clipping near the Gaussian's own tail
