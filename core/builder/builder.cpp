@@ -3,6 +3,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -11,6 +14,10 @@
 #include "core/onnx/importer.h"
 #include "core/passes/passes.h"
 #include "core/plugins/resolve.h"
+#include "core/quant/calibrate.h"
+#include "core/quant/calibration_cache.h"
+#include "core/quant/insert_qdq.h"
+#include "core/ir/fnv1a.h"
 #ifdef RTINFER_HAVE_CUDA
 #include "core/kernels/cuda/timing_cache.h"
 #endif
@@ -206,7 +213,87 @@ Status finish_build_cache(const std::shared_ptr<void>& cache, const BuilderConfi
 }
 
 Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConfig& config, const std::string& name,
-                                              Logger* logger) {
+                                              Logger* logger, const std::string& fingerprint);
+
+// What a calibration cache is made for: the ONNX file's bytes.
+std::string model_fingerprint(const void* data, size_t size) {
+    ir::Fnv1a h;
+    h.add(data, size);
+    return "fnv1a:" + h.hex() + " (" + std::to_string(size) + " bytes)";
+}
+
+// How many samples a calibration run takes at once: GPU memory holds every measured tensor of the batch.
+int calibration_batch(Backend backend) { return backend == Backend::kCuda ? 16 : 4; }
+
+// INT8 without Q/DQ nodes: the activation ranges from the calibration cache or from calibrating `original` (the
+// imported graph) in float32, then Q/DQ pairs with those ranges in front of the quantizable layers of `shaped`.
+Status apply_int8(const ir::Graph& original, ir::Graph& shaped, const BatchProfile& profile,
+                  const BuilderConfig& config, const std::string& fingerprint, const std::string& name,
+                  Logger* logger) {
+    if (quant::has_qdq(original)) {
+        log(logger, Severity::kInfo, name + ": INT8 from the model's QuantizeLinear/DequantizeLinear scales (no calibration)");
+        return Status();
+    }
+    RT_ASSIGN_OR_RETURN(quant::CalibratorOptions options,
+                        quant::parse_calibrator(config.calibrator, config.calibration_percentile));
+    // Only tensors the imported graph has can be measured there (a few are made by the passes).
+    std::vector<std::string> tensors;
+    for (const auto& t : quant::calibration_tensors(shaped)) {
+        const ir::Value* v = original.find(t);
+        if (v && !v->is_constant()) tensors.push_back(t);
+    }
+    std::map<std::string, float> amax;
+    const std::string& cache_path = config.calibration_cache_path;
+    std::error_code ec;
+    if (!cache_path.empty() && std::filesystem::exists(cache_path, ec)) {
+        RT_ASSIGN_OR_RETURN(quant::CalibrationTable table, quant::load_calibration_cache(cache_path, fingerprint));
+        amax = std::move(table.amax);
+        log(logger, Severity::kInfo, name + ": calibration skipped: " + std::to_string(amax.size()) +
+                                         " tensor ranges from the calibration cache " + cache_path + " (" +
+                                         table.calibrator + ", " + std::to_string(table.samples) + " samples)");
+    } else {
+        if (config.calibration_data == nullptr) {
+            return Status(StatusCode::kInvalidArgument,
+                          name + ": INT8 needs calibration data (rtexec: --calib DIR) or a calibration cache that "
+                                 "exists, or a model with QuantizeLinear/DequantizeLinear nodes");
+        }
+        ir::Graph measured = original;
+        measured.outputs = tensors;
+        BuilderConfig fp32;
+        fp32.backend = config.backend;
+        fp32.plugin_libraries = config.plugin_libraries;
+        fp32.memory_budget_bytes = config.memory_budget_bytes;
+        int batch = profile.max;
+        if (profile.dynamic) {
+            batch = calibration_batch(config.backend);
+            fp32.min_batch = 1;
+            fp32.opt_batch = fp32.max_batch = batch;
+        }
+        auto engine = build_graph(std::move(measured), fp32, name + " (calibration)", &null_logger(), fingerprint);
+        if (!engine) return engine.status().with_context(name + ": building the float32 engine that calibration runs");
+        RT_ASSIGN_OR_RETURN(quant::CalibrationResult result,
+                            quant::calibrate(**engine, batch, *config.calibration_data, tensors, options, logger, name));
+        amax = result.amax;
+        if (!cache_path.empty()) {
+            quant::CalibrationTable table;
+            table.model = fingerprint;
+            table.calibrator = quant::calibrator_description(options);
+            table.samples = result.samples;
+            table.amax = amax;
+            RT_RETURN_IF_ERROR(quant::save_calibration_cache(cache_path, table));
+            log(logger, Severity::kInfo, name + ": calibration cache written to " + cache_path);
+        }
+    }
+    RT_ASSIGN_OR_RETURN(quant::QdqSummary summary, quant::insert_qdq(shaped, amax));
+    std::string skipped;
+    for (const auto& s : summary.skipped) skipped += (skipped.empty() ? "; left in float: " : ", ") + s;
+    log(logger, Severity::kInfo, name + ": INT8: " + std::to_string(summary.quantized) +
+                                     " layers quantized (weights per output channel, activations per tensor)" + skipped);
+    return Status();
+}
+
+Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConfig& config, const std::string& name,
+                                              Logger* logger, const std::string& fingerprint) {
     const auto t0 = std::chrono::steady_clock::now();
     if (config.backend == Backend::kCuda) {
         auto key = runtime::current_device_key(Backend::kCuda);
@@ -277,6 +364,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     int views = 0;
     const passes::SymbolicShapes view_shapes = resolved_shapes(shaped, profile, evaluator);
     RT_RETURN_IF_ERROR(passes::fold_reshape_transpose(shaped, &view_shapes, &views));
+    if (config.int8) RT_RETURN_IF_ERROR(apply_int8(graph, shaped, profile, config, fingerprint, name, logger));
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
     int halved = 0;
     if (config.fp16 && config.backend == Backend::kCuda) {
@@ -424,13 +512,20 @@ Builder::Builder(Logger* logger) : logger_(logger ? logger : &null_logger()) {}
 
 Expected<std::unique_ptr<Engine>> Builder::build_from_file(const std::string& onnx_path, const BuilderConfig& config) {
     RT_ASSIGN_OR_RETURN(ir::Graph graph, onnx::import_model_file(onnx_path));
-    return build_graph(std::move(graph), config, onnx_path, logger_);
+    std::string fingerprint;
+    if (config.int8) {
+        // The calibration cache belongs to these very bytes: other weights give other ranges.
+        std::ifstream in(onnx_path, std::ios::binary);
+        const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        fingerprint = model_fingerprint(bytes.data(), bytes.size());
+    }
+    return build_graph(std::move(graph), config, onnx_path, logger_, fingerprint);
 }
 
 Expected<std::unique_ptr<Engine>> Builder::build_from_memory(const void* data, size_t size, const BuilderConfig& config,
                                                             const std::string& model_name) {
     RT_ASSIGN_OR_RETURN(ir::Graph graph, onnx::import_model_bytes(data, size, model_name, ""));
-    return build_graph(std::move(graph), config, model_name, logger_);
+    return build_graph(std::move(graph), config, model_name, logger_, model_fingerprint(data, size));
 }
 
 Expected<CapabilityReport> Builder::check_capability(const std::string& onnx_path, Backend backend) {

@@ -65,7 +65,9 @@ Expected<float> entropy_amax(const std::vector<int64_t>& counts, double bin_widt
     int best_i = bins;
     for (int i = kLevels; i <= bins; ++i) {
         const double in_range = mass[i];
-        if (in_range <= 0.0) continue;
+        // A threshold that clips most samples is no candidate: with few samples and no small values, P and Q
+        // can both collapse into the one bin that holds the clipped mass and agree exactly (KL 0).
+        if (in_range <= 0.0 || in_range < 0.5 * total) continue;
         const double clipped = total - in_range;
         const double last_c = static_cast<double>(counts[i - 1]);
         const double last_p = last_c + clipped;

@@ -6,6 +6,7 @@
 #include "rtinfer/builder.h"
 #include "rtinfer/engine_cache.h"
 #include "sdk/rtexec/args.h"
+#include "sdk/rtexec/calib_data.h"
 #include "sdk/rtexec/commands.h"
 #include "sdk/rtexec/common.h"
 
@@ -59,8 +60,10 @@ int build_cached(const std::string& cmd, const std::string& onnx_path, const std
 int cmd_build(const std::vector<std::string>& args) {
     const std::string cmd = "build";
     std::string onnx_path, out_path, backend_text = "cpu", timing_cache, cache_dir;
+    std::string calib_dir, calibrator = "entropy", calib_cache, config_path;
+    double percentile = 99.99;
     std::vector<std::string> plugins;
-    bool fp16 = false, verbose = false, use_cache = false;
+    bool fp16 = false, int8 = false, verbose = false, use_cache = false;
     int64_t batch = 0, min_batch = 0, opt_batch = 0, max_batch = 0;
     uint64_t budget = 0;
     constexpr int64_t kMaxBatch = 1 << 20;
@@ -74,6 +77,21 @@ int cmd_build(const std::vector<std::string>& args) {
                     "~/.cache/rtinfer: an engine built before is reused");
     parser.add_string("cache-dir", &cache_dir, "DIR", "build through the engine cache in DIR (implies --cache)");
     parser.add_flag("fp16", &fp16, "allow float16 kernels where the backend has them");
+    parser.add_flag("int8", &int8,
+                    "quantize to int8: per output channel weights and per tensor activations, with the ranges of "
+                    "--calib-cache, of calibration on --calib, or of the model's QuantizeLinear/DequantizeLinear nodes");
+    parser.add_string("calib", &calib_dir, "DIR",
+                      "INT8 calibration samples: .npy tensors (one sample, or a batch [N,...]) and PPM/PGM images, "
+                      "pre-processed as --config says");
+    parser.add_string("config", &config_path, "model.yml",
+                      "the model.yml whose input section pre-processes calibration images (default: stretch to the "
+                      "input size, RGB, x 1/255, NCHW)");
+    parser.add_string("calibrator", &calibrator, "NAME",
+                      "entropy (KL divergence, the default), percentile, minmax or mse");
+    parser.add_real("percentile", &percentile, "P", "the percentile calibrator's percentile, in (0, 100] (default 99.99)",
+                    1e-6);
+    parser.add_string("calib-cache", &calib_cache, "FILE",
+                      "activation ranges: read from FILE when it exists (calibration is skipped), else written to it");
     parser.add_int("batch", &batch, "N", "fixed batch for a model with a dynamic batch dim (min = opt = max = N)", 1,
                    kMaxBatch);
     parser.add_int("min-batch", &min_batch, "N", "smallest batch of the profile", 1, kMaxBatch);
@@ -109,9 +127,26 @@ int cmd_build(const std::vector<std::string>& args) {
                                        "--batch cannot be combined with --min-batch/--opt-batch/--max-batch"));
     }
 
+    const bool calibrating = parser.given("calib") || parser.given("calib-cache") || parser.given("calibrator") ||
+                             parser.given("percentile") || parser.given("config");
+    if (calibrating && !int8) {
+        return usage_error(cmd, Status(StatusCode::kInvalidArgument,
+                                       "--calib, --calib-cache, --calibrator, --percentile and --config need --int8"));
+    }
     rtinfer::BuilderConfig config;
     config.backend = *backend;
     config.fp16 = fp16;
+    config.int8 = int8;
+    config.calibrator = calibrator;
+    config.calibration_percentile = percentile;
+    config.calibration_cache_path = calib_cache;
+    std::unique_ptr<rtinfer::CalibrationData> calibration;
+    if (!calib_dir.empty()) {
+        auto opened = open_calibration_folder(calib_dir, config_path);
+        if (!opened) return runtime_error(cmd, opened.status());
+        calibration = std::move(*opened);
+        config.calibration_data = calibration.get();
+    }
     config.memory_budget_bytes = budget;
     config.timing_cache_path = timing_cache;
     config.plugin_libraries = plugins;
@@ -134,7 +169,9 @@ int cmd_build(const std::vector<std::string>& args) {
     s = check_readable(onnx_path, "ONNX model");
     if (!s) return runtime_error(cmd, s);
 
-    rtinfer::StderrLogger logger(verbose ? rtinfer::Severity::kVerbose : rtinfer::Severity::kWarning);
+    // INT8 builds say what calibration does (the progress bar, the cache, the layers quantized).
+    rtinfer::StderrLogger logger(verbose ? rtinfer::Severity::kVerbose
+                                         : (int8 ? rtinfer::Severity::kInfo : rtinfer::Severity::kWarning));
     if (use_cache) return build_cached(cmd, onnx_path, out_path, cache_dir, config, &logger);
     rtinfer::Builder builder(&logger);
     DeviceMemoryMeter meter(config.backend);

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/ir/fnv1a.h"
 #include "rtinfer/rtinfer.h"
 
 #ifdef RTINFER_HAVE_CUDA
@@ -30,22 +31,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Fnv1a {
-    uint64_t h = 1469598103934665603ull;
-    void add(const void* data, size_t size) {
-        const auto* p = static_cast<const uint8_t*>(data);
-        for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 1099511628211ull;
-    }
-    void add(const std::string& s) {
-        add(s.data(), s.size());
-        add("\0", 1);  // so that "ab"+"c" and "a"+"bc" differ
-    }
-    std::string hex() const {
-        char text[17];
-        std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-        return text;
-    }
-};
+using ir::Fnv1a;
 
 void log(Logger* logger, Severity severity, const std::string& message) {
     if (logger != nullptr) logger->log(severity, message.c_str());

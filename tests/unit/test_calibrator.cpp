@@ -229,6 +229,20 @@ TEST(Calibrator, EntropyAndMseKeepUniformDataNearItsMax) {
     EXPECT_NEAR(mse, 0.997f, 0.005f);
 }
 
+// Few samples far from zero (a thousand image values in [0.07, 0.93]): below the smallest value P and Q can both
+// be one spike that agrees exactly (KL 0), so entropy must not consider thresholds that clip most samples.
+TEST(Calibrator, EntropyWithFewSamplesAwayFromZeroKeepsMostOfThem) {
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> dist(0.07f, 0.93f);
+    std::vector<float> v(1152);
+    for (float& x : v) x = dist(rng);
+    AbsHistogram h;
+    h.add(v.data(), v.size());
+    const float entropy = amax_of(h, CalibratorKind::kEntropy);
+    EXPECT_GT(entropy, 0.5f) << "a threshold that clips more than half of the samples";
+    EXPECT_LE(entropy, h.amax());
+}
+
 // Half the values of a rectified Gaussian are exact zeros. int8 holds them exactly, so they must not pull the
 // threshold down: the result stays where it is for the Gaussian itself (above 3.5 sigma; counting the zeros as a
 // spike in bin 0 gives 1.5 sigma for entropy).

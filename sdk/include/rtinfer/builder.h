@@ -14,6 +14,22 @@
 
 namespace rtinfer {
 
+// One calibration sample for an INT8 build: for each model input, float32 values of the input's shape at
+// batch 1 (C order), in the order of the model's inputs.
+using CalibrationSample = std::vector<std::vector<float>>;
+
+// Where an INT8 build takes its calibration samples from (as TensorRT's calibrator gives batches): images
+// through a model's pre-processing, .npy tensors, or anything an application has. The builder reads every
+// sample once, in order.
+class CalibrationData {
+public:
+    virtual ~CalibrationData() = default;
+    // How many samples next() gives in all (the progress bar's total).
+    virtual int64_t size() const = 0;
+    // Fills *sample with the next sample; false once all were given. Errors name the file at fault.
+    virtual Expected<bool> next(const std::vector<TensorDesc>& inputs, CalibrationSample* sample) = 0;
+};
+
 struct BuilderConfig {
     Backend backend = Backend::kCpu;
     bool fp16 = false;  // allow float16 kernels where the backend has them
@@ -29,6 +45,15 @@ struct BuilderConfig {
     // Plugin libraries to load before importing (as load_plugin_library does); ONNX nodes that no built-in
     // op takes map to their plugins by op type and domain.
     std::vector<std::string> plugin_libraries;
+
+    // INT8 (int8 = true) for a model without QuantizeLinear/DequantizeLinear nodes: the activation ranges come
+    // from calibration_cache_path when that file exists (and was made for this model), else from calibrating
+    // with calibration_data, and are then written to calibration_cache_path when one is given. A model with
+    // Q/DQ nodes runs with their scales and needs neither.
+    CalibrationData* calibration_data = nullptr;  // not owned; used during the build only
+    std::string calibrator = "entropy";         // entropy | percentile | minmax | mse
+    double calibration_percentile = 99.99;      // the percentile calibrator's
+    std::string calibration_cache_path;
 };
 
 // One node the SDK cannot run, and why.
