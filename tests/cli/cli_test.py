@@ -99,7 +99,7 @@ def build_engine(env, model, engine_name="m.engine"):
 @case
 def help_all(env):
     p = env.run(["--help"], 0)
-    for command in ("build", "run", "bench", "inspect", "conformance"):
+    for command in ("build", "run", "bench", "inspect", "conformance", "compare"):
         if command not in p.stdout:
             raise Failure(f"rtexec --help does not list {command}")
         sub = env.run([command, "--help"], 0, stdout_has=[f"usage: rtexec {command}", "--help"])
