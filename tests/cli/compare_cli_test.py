@@ -6,14 +6,13 @@ the data folder's layouts (batches split and padded, one subfolder per input) an
 Usage: compare_cli_test.py --rtexec PATH --work DIR CASE   (--list prints the cases)
 Exit 0 = pass, 1 = fail, 77 = skipped (the onnx/numpy packages are missing).
 """
-import argparse
 import os
 import re
 import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_test import Env, Failure, need_onnx, save_model  # noqa: E402
+from cli_test import Failure, main, need_onnx, save_model  # noqa: E402
 
 CASES = {}
 
@@ -216,28 +215,5 @@ def compare_errors(env):
                                                   "--jump-factor", "--max-samples", "--top1", "subfolder"])
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("--rtexec")
-    parser.add_argument("--work")
-    parser.add_argument("case", nargs="?")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return 0
-    if args.case not in CASES or not args.rtexec or not args.work:
-        parser.error("need --rtexec, --work and one of: " + ", ".join(CASES))
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
-    try:
-        CASES[args.case](Env(os.path.abspath(args.rtexec), os.path.abspath(args.work)))
-    except Failure as e:
-        print(f"FAIL {args.case}: {e}")
-        return 1
-    print(f"PASS {args.case}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(CASES))
