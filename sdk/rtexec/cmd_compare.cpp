@@ -66,9 +66,9 @@ bool has_dynamic_batch(const Engine& engine) {
 }
 
 std::string describe_engine(const Engine& engine) {
-    std::string batch = has_dynamic_batch(engine)
-                            ? std::to_string(engine.min_batch()) + ".." + std::to_string(engine.max_batch())
-                            : "static";
+    const std::string batch = has_dynamic_batch(engine)
+                                  ? std::to_string(engine.min_batch()) + ".." + std::to_string(engine.max_batch())
+                                  : std::to_string(engine.inputs().empty() ? 0 : engine.inputs()[0].dims[0]);
     return std::string(rtinfer::backend_name(engine.backend())) + ", " + (engine.fp16() ? "float16" : "float32") +
            ", batch " + batch;
 }
@@ -218,9 +218,6 @@ class Runner {
     std::vector<bool> bound_;            // per engine output: false where the shape depends on the data
 };
 
-// Where a compared tensor keeps its channels.
-enum class Layout { kSame, kTestNhwc, kRefNhwc };
-
 // One tensor of the engine under test and its counterpart in the reference.
 struct Pair {
     std::string test_name;
@@ -233,20 +230,6 @@ struct Pair {
     std::string note;         // why it was not compared
     ErrorStats stats;
 };
-
-// NHWC [n,h,w,c] -> NCHW [n,c,h,w].
-void to_nchw(HostTensor& t) {
-    const int64_t n = t.dims[0], h = t.dims[1], w = t.dims[2], c = t.dims[3];
-    std::vector<double> out(t.values.size());
-    for (int64_t b = 0; b < n; ++b)
-        for (int64_t y = 0; y < h; ++y)
-            for (int64_t x = 0; x < w; ++x)
-                for (int64_t k = 0; k < c; ++k)
-                    out[static_cast<size_t>(((b * c + k) * h + y) * w + x)] =
-                        t.values[static_cast<size_t>(((b * h + y) * w + x) * c + k)];
-    t.values = std::move(out);
-    t.dims = {n, c, h, w};
-}
 
 void compare_pair(Pair& pair, const HostTensor& test, const HostTensor& ref, size_t count) {
     if (!pair.note.empty() || pair.hidden) return;
@@ -261,7 +244,7 @@ void compare_pair(Pair& pair, const HostTensor& test, const HostTensor& ref, siz
             pair.note = "skipped: channels-last tensor of rank " + std::to_string(transposed.dims.size());
             return;
         }
-        to_nchw(transposed);
+        nhwc_to_nchw(transposed.dims, transposed.values);
     }
     const HostTensor& a = pair.layout == Layout::kTestNhwc ? transposed : test;
     const HostTensor& b = pair.layout == Layout::kRefNhwc ? transposed : ref;
@@ -356,28 +339,14 @@ void print_layers(const std::vector<Pair>& layers, double floor, double factor) 
 std::vector<Pair> layer_pairs(const Engine& test, const Engine& ref) {
     std::set<std::string> ref_names;
     for (const auto& layer : ref.layers()) ref_names.insert(layer.outputs.begin(), layer.outputs.end());
-    const std::string suffix = "_nhwc";
     std::vector<Pair> pairs;
     for (const auto& layer : test.layers()) {
         for (const auto& name : layer.outputs) {
-            if (name.empty()) continue;
             Pair p;
+            if (name.empty() || !match_tensor(name, ref_names, &p.ref_name, &p.layout)) continue;
             p.test_name = name;
             p.layer = layer.name + " (" + layer.op_type + ")";
             p.float_only = true;
-            const bool nhwc_here = name.size() > suffix.size() &&
-                                   name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-            if (ref_names.count(name)) {
-                p.ref_name = name;
-            } else if (nhwc_here && ref_names.count(name.substr(0, name.size() - suffix.size()))) {
-                p.ref_name = name.substr(0, name.size() - suffix.size());
-                p.layout = Layout::kTestNhwc;
-            } else if (ref_names.count(name + suffix)) {
-                p.ref_name = name + suffix;
-                p.layout = Layout::kRefNhwc;
-            } else {
-                continue;
-            }
             pairs.push_back(std::move(p));
         }
     }
@@ -454,7 +423,7 @@ int cmd_compare(const std::vector<std::string>& args) {
         auto r = rtinfer::Builder(&logger).build_from_file(onnx_path, config);
         if (!r) return runtime_error(cmd, r.status());
         ref = std::move(*r);
-        ref_label = onnx_path + " (built for the CPU reference)";
+        ref_label = onnx_path;
     }
     {
         std::vector<std::string> a, b;
@@ -528,7 +497,8 @@ int cmd_compare(const std::vector<std::string>& args) {
     if (samples == 0) return runtime_error(cmd, Status(StatusCode::kInvalidArgument, "the .npy files hold no samples"));
 
     std::printf("engine:    %s (%s)\n", engine_path.c_str(), describe_engine(*test).c_str());
-    std::printf("reference: %s (%s)\n", ref_label.c_str(), describe_engine(*ref).c_str());
+    std::printf("reference: %s (%s%s)\n", ref_label.c_str(), onnx_path.empty() ? "" : "ONNX model built here: ",
+                describe_engine(*ref).c_str());
     std::printf("samples:   %zu from %s (runs of up to %zu)\n\n", samples, join(reader->folders()).c_str(), chunk);
     print_outputs(outputs, *test);
     if (per_layer) print_layers(layers, jump_floor, jump_factor);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 namespace rtexec {
 
@@ -61,6 +62,38 @@ int first_error_jump(const std::vector<double>& errors, double floor, double fac
         largest = std::max(largest, e);
     }
     return -1;
+}
+
+bool match_tensor(const std::string& name, const std::set<std::string>& ref_names, std::string* ref_name,
+                  Layout* layout) {
+    static const std::string kSuffix = "_nhwc";
+    const size_t n = name.size(), k = kSuffix.size();
+    if (ref_names.count(name)) {
+        *ref_name = name;
+        *layout = Layout::kSame;
+    } else if (n > k && name.compare(n - k, k, kSuffix) == 0 && ref_names.count(name.substr(0, n - k))) {
+        *ref_name = name.substr(0, n - k);
+        *layout = Layout::kTestNhwc;
+    } else if (ref_names.count(name + kSuffix)) {
+        *ref_name = name + kSuffix;
+        *layout = Layout::kRefNhwc;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void nhwc_to_nchw(std::vector<int64_t>& dims, std::vector<double>& values) {
+    const int64_t n = dims[0], h = dims[1], w = dims[2], c = dims[3];
+    std::vector<double> out(values.size());
+    for (int64_t b = 0; b < n; ++b)
+        for (int64_t y = 0; y < h; ++y)
+            for (int64_t x = 0; x < w; ++x)
+                for (int64_t k = 0; k < c; ++k)
+                    out[static_cast<size_t>(((b * c + k) * h + y) * w + x)] =
+                        values[static_cast<size_t>(((b * h + y) * w + x) * c + k)];
+    values = std::move(out);
+    dims = {n, c, h, w};
 }
 
 std::string format_error(double value) {

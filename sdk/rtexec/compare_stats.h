@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,18 @@ class ErrorStats {
 // The first layer where the error jumps: the index of the first error that exceeds both `floor` and `factor`
 // times the largest error before it (NaN counts as infinite); -1 when none does.
 int first_error_jump(const std::vector<double>& errors, double floor, double factor);
+
+// Where a compared tensor keeps its channels: the CUDA float16 build runs convolution regions channels-last,
+// naming such values '<name>_nhwc' (core/passes/convert_to_nhwc.cpp).
+enum class Layout { kSame, kTestNhwc, kRefNhwc };
+
+// The reference's counterpart of the tensor `name` of the engine under test: the same name, or the NCHW name of a
+// channels-last tensor, or the channels-last name of an NCHW one; false when `ref_names` has none of them.
+bool match_tensor(const std::string& name, const std::set<std::string>& ref_names, std::string* ref_name,
+                  Layout* layout);
+
+// NHWC [n,h,w,c] -> NCHW [n,c,h,w] (dims must have rank 4 and match values' size).
+void nhwc_to_nchw(std::vector<int64_t>& dims, std::vector<double>& values);
 
 // "1.234e-05", or "inf" / "nan".
 std::string format_error(double value);

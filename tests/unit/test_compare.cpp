@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <unistd.h>
 
 #include "sdk/rtexec/compare_data.h"
@@ -54,6 +55,32 @@ TEST(CompareStats, FirstJumpNeedsTheFloorAndTheFactor) {
     EXPECT_EQ(rtexec::first_error_jump({0.3, 0.1}, 1e-2, 10.0), 0);
     EXPECT_EQ(rtexec::first_error_jump({1e-6, std::nan("")}, 1e-2, 10.0), 1);
     EXPECT_EQ(rtexec::first_error_jump({}, 1e-2, 10.0), -1);
+}
+
+TEST(CompareStats, ChannelsLastTensorsMatchTheirNchwNamesAndTranspose) {
+    const std::set<std::string> ref = {"conv1", "relu1_nhwc", "pool"};
+    std::string name;
+    rtexec::Layout layout = rtexec::Layout::kSame;
+    ASSERT_TRUE(rtexec::match_tensor("conv1_nhwc", ref, &name, &layout));
+    EXPECT_EQ(name, "conv1");
+    EXPECT_EQ(layout, rtexec::Layout::kTestNhwc);
+    ASSERT_TRUE(rtexec::match_tensor("relu1", ref, &name, &layout));
+    EXPECT_EQ(name, "relu1_nhwc");
+    EXPECT_EQ(layout, rtexec::Layout::kRefNhwc);
+    ASSERT_TRUE(rtexec::match_tensor("pool", ref, &name, &layout));
+    EXPECT_EQ(layout, rtexec::Layout::kSame);
+    EXPECT_FALSE(rtexec::match_tensor("pool_fp16", ref, &name, &layout));
+    EXPECT_FALSE(rtexec::match_tensor("_nhwc", ref, &name, &layout));
+
+    // NHWC [1, 2, 3, 2]: value = 100 h + 10 w + c; NCHW element (c, h, w) must hold the same number.
+    std::vector<int64_t> dims = {1, 2, 3, 2};
+    std::vector<double> values;
+    for (int h = 0; h < 2; ++h)
+        for (int w = 0; w < 3; ++w)
+            for (int c = 0; c < 2; ++c) values.push_back(100 * h + 10 * w + c);
+    rtexec::nhwc_to_nchw(dims, values);
+    EXPECT_EQ(dims, (std::vector<int64_t>{1, 2, 2, 3}));
+    EXPECT_EQ(values, (std::vector<double>{0, 10, 20, 100, 110, 120, 1, 11, 21, 101, 111, 121}));
 }
 
 namespace {
