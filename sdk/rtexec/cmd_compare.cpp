@@ -54,17 +54,6 @@ std::string join(const std::vector<std::string>& names) {
     return s;
 }
 
-bool is_float(DataType t) {
-    return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kFloat64;
-}
-
-bool has_dynamic_batch(const Engine& engine) {
-    for (const auto& d : engine.inputs()) {
-        if (!d.dims.empty() && d.dims[0] < 0) return true;
-    }
-    return false;
-}
-
 std::string describe_engine(const Engine& engine) {
     const std::string batch = has_dynamic_batch(engine)
                                   ? std::to_string(engine.min_batch()) + ".." + std::to_string(engine.max_batch())
@@ -91,7 +80,7 @@ class Runner {
             while (k < data.size() && data[k].name != input.name) ++k;
             if (k == data.size() || input.dims.empty())
                 return Status(StatusCode::kInvalidArgument, "no data for input '" + input.name + "'");
-            if (data[k].dtype != input.type && !(is_float(data[k].dtype) && is_float(input.type))) {
+            if (data[k].dtype != input.type && !(is_float_type(data[k].dtype) && is_float_type(input.type))) {
                 return Status(StatusCode::kInvalidArgument,
                               "input '" + input.name + "' is " + rtinfer::data_type_name(input.type) + " here and " +
                                   rtinfer::data_type_name(data[k].dtype) + " in the engine under test");
@@ -233,7 +222,7 @@ struct Pair {
 
 void compare_pair(Pair& pair, const HostTensor& test, const HostTensor& ref, size_t count) {
     if (!pair.note.empty() || pair.hidden) return;
-    if (pair.float_only && !(is_float(test.dtype) && is_float(ref.dtype))) {
+    if (pair.float_only && !(is_float_type(test.dtype) && is_float_type(ref.dtype))) {
         pair.hidden = true;
         return;
     }
