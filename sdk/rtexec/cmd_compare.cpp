@@ -57,7 +57,9 @@ std::string join(const std::vector<std::string>& names) {
 std::string describe_engine(const Engine& engine) {
     const std::string batch = has_dynamic_batch(engine)
                                   ? std::to_string(engine.min_batch()) + ".." + std::to_string(engine.max_batch())
-                                  : std::to_string(engine.inputs().empty() ? 0 : engine.inputs()[0].dims[0]);
+                                  : engine.inputs().empty() || engine.inputs()[0].dims.empty()
+                                        ? std::string("none")
+                                        : std::to_string(engine.inputs()[0].dims[0]);
     return std::string(rtinfer::backend_name(engine.backend())) + ", " + (engine.fp16() ? "float16" : "float32") +
            ", batch " + batch;
 }
