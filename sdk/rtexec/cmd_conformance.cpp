@@ -69,10 +69,6 @@ std::vector<fs::path> numbered_entries(const fs::path& dir, const std::string& p
     return paths;
 }
 
-bool is_float(DataType t) {
-    return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kFloat64;
-}
-
 std::string format_number(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.7g", v);
@@ -98,7 +94,7 @@ std::string compare_output(const std::string& name, DataType type, const std::ve
         const double b = element_as_double(type, expected.raw(), i);
         bool ok;
         double excess = 0.0;
-        if (is_float(type)) {
+        if (is_float_type(type)) {
             if (std::isnan(a) || std::isnan(b)) {
                 ok = std::isnan(a) && std::isnan(b);
                 excess = ok ? 0.0 : INFINITY;

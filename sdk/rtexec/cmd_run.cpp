@@ -31,13 +31,6 @@ std::string names_of(const std::vector<rtinfer::TensorDesc>& descs) {
     return s;
 }
 
-bool has_dynamic_batch(const rtinfer::Engine& engine) {
-    for (const auto& d : engine.inputs()) {
-        if (!d.dims.empty() && d.dims[0] < 0) return true;
-    }
-    return false;
-}
-
 // The npy data of an input, checked against what the engine expects at the chosen batch.
 Status check_npy_input(const std::string& path, const NpyArray& array, const rtinfer::TensorDesc& desc) {
     if (array.dtype != desc.type) {

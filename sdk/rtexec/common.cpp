@@ -184,11 +184,18 @@ double random_unit_nonzero(uint64_t& state) {
     }
 }
 
-bool is_float(DataType dtype) {
+}  // namespace
+
+bool is_float_type(DataType dtype) {
     return dtype == DataType::kFloat32 || dtype == DataType::kFloat16 || dtype == DataType::kFloat64;
 }
 
-}  // namespace
+bool has_dynamic_batch(const rtinfer::Engine& engine) {
+    for (const auto& d : engine.inputs()) {
+        if (!d.dims.empty() && d.dims[0] < 0) return true;
+    }
+    return false;
+}
 
 void fill_random(DataType dtype, void* data, size_t count, uint64_t seed) {
     uint64_t state = seed;
@@ -230,7 +237,7 @@ std::string summarize_values(DataType dtype, const void* data, size_t count, siz
     char buf[64];
     for (size_t i = 0; i < count && i < show; ++i) {
         const double v = element_as_double(dtype, data, i);
-        if (is_float(dtype))
+        if (is_float_type(dtype))
             std::snprintf(buf, sizeof buf, "%s%.6g", i ? ", " : "", v);
         else
             std::snprintf(buf, sizeof buf, "%s%.0f", i ? ", " : "", v);

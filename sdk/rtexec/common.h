@@ -61,6 +61,11 @@ std::string sanitize_file_name(const std::string& name);
 // "12.3 KiB"
 std::string human_bytes(uint64_t bytes);
 
+// float16, float32 or float64.
+bool is_float_type(rtinfer::DataType dtype);
+// Whether dim 0 of an input is -1: the engine takes a batch within [min_batch, max_batch].
+bool has_dynamic_batch(const rtinfer::Engine& engine);
+
 // Element i of a buffer as double (float16 decoded, bool as 0/1).
 double element_as_double(rtinfer::DataType dtype, const void* data, size_t i);
 // Random non-zero values, deterministic from seed: floats uniform in [-1,1), integers in [1,4], bools 0/1.

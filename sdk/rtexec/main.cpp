@@ -1,4 +1,4 @@
-// rtexec: build, run, benchmark, inspect and conformance-test rtinfer engines from the command line.
+// rtexec: build, run, benchmark, inspect, conformance-test and compare rtinfer engines from the command line.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"bench", rtexec::cmd_bench, "measure latency and throughput with one or more streams"},
     {"inspect", rtexec::cmd_inspect, "describe an ONNX model (and what rtinfer supports of it) or an engine"},
     {"conformance", rtexec::cmd_conformance, "run ONNX backend test cases and compare with their outputs"},
+    {"compare", rtexec::cmd_compare, "compare an engine's outputs and layers with another engine or the CPU reference"},
 };
 
 void print_help(std::FILE* out) {
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
     for (const auto& command : kCommands) {
         if (name == command.name) return command.run(args);
     }
-    std::fprintf(stderr, "rtexec: error: unknown command '%s' (commands: build, run, bench, inspect, conformance)\n",
+    std::fprintf(stderr,
+                 "rtexec: error: unknown command '%s' (commands: build, run, bench, inspect, conformance, compare)\n",
                  name.c_str());
     return rtexec::kExitUsage;
 }

@@ -99,7 +99,7 @@ def build_engine(env, model, engine_name="m.engine"):
 @case
 def help_all(env):
     p = env.run(["--help"], 0)
-    for command in ("build", "run", "bench", "inspect", "conformance"):
+    for command in ("build", "run", "bench", "inspect", "conformance", "compare"):
         if command not in p.stdout:
             raise Failure(f"rtexec --help does not list {command}")
         sub = env.run([command, "--help"], 0, stdout_has=[f"usage: rtexec {command}", "--help"])
@@ -569,7 +569,9 @@ def timing_cache_cuda(env):
         env.run(["run", "--engine", env.path(name + ".engine"), "--output-dir", env.path(name + ".out")], 0)
 
 
-def main():
+def main(cases=None):
+    """The driver of a file of cases (this file's when None): --list, or one case run in a fresh --work folder."""
+    cases = CASES if cases is None else cases
     parser = argparse.ArgumentParser()
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--rtexec")
@@ -577,14 +579,14 @@ def main():
     parser.add_argument("case", nargs="?")
     args = parser.parse_args()
     if args.list:
-        print("\n".join(CASES))
+        print("\n".join(cases))
         return 0
-    if args.case not in CASES or not args.rtexec or not args.work:
-        parser.error("need --rtexec, --work and one of: " + ", ".join(CASES))
+    if args.case not in cases or not args.rtexec or not args.work:
+        parser.error("need --rtexec, --work and one of: " + ", ".join(cases))
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     try:
-        CASES[args.case](Env(os.path.abspath(args.rtexec), os.path.abspath(args.work)))
+        cases[args.case](Env(os.path.abspath(args.rtexec), os.path.abspath(args.work)))
     except Failure as e:
         print(f"FAIL {args.case}: {e}")
         return 1

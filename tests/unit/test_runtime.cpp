@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/runtime/extra_outputs.h"
 #include "onnx/onnx.pb.h"
 #include "rtinfer/builder.h"
 #include "rtinfer/rtinfer.h"
@@ -439,4 +440,68 @@ TEST(Runtime, GatherOfALeadingBlockIsAView) {
     EXPECT_EQ(run_gather_model(1, 3, 1), copied);
     // Block 0 starts at the buffer itself, aligned whatever its size.
     EXPECT_EQ(run_gather_model(1, 3, 0), viewed);
+}
+
+TEST(Runtime, ExtraOutputsReturnIntermediateTensors) {
+    // y = Abs(Reshape(Tanh(Neg(Reshape(Sigmoid(Relu(x)), [-1, 3]))), [-1, 6])): a dies after b, so without being
+    // outputs c could take a's arena memory; v is a view of b.
+    ModelMaker m;
+    m.input("x", {-1, 6});
+    m.int64_init("rows3", {-1, 3});
+    m.int64_init("rows6", {-1, 6});
+    m.node("Relu", {"x"}, {"a"});
+    m.node("Sigmoid", {"a"}, {"b"});
+    m.node("Reshape", {"b", "rows3"}, {"v"});
+    m.node("Neg", {"v"}, {"c"});
+    m.node("Tanh", {"c"}, {"d"});
+    m.node("Reshape", {"d", "rows6"}, {"e"});
+    m.node("Abs", {"e"}, {"y"});
+    m.output("y", {-1, 6});
+    BuilderConfig config;
+    config.max_batch = 4;
+    auto engine = build(m, config);
+    ASSERT_TRUE(engine.has_value()) << engine.status().to_string();
+    auto extended = runtime::with_extra_outputs(**engine, {"a", "v", "c", "y"});
+    ASSERT_TRUE(extended.has_value()) << extended.status().to_string();
+    std::vector<std::string> names;
+    for (const auto& d : (*extended)->outputs()) names.push_back(d.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"y", "a", "v", "c"}));
+    EXPECT_EQ((*engine)->outputs().size(), 1u);
+
+    auto ctx = (*extended)->create_context();
+    ASSERT_TRUE(ctx.has_value()) << ctx.status().to_string();
+    ASSERT_TRUE((*ctx)->set_batch(2).is_ok());
+    auto v_desc = (*ctx)->tensor_desc("v");
+    ASSERT_TRUE(v_desc.has_value()) << v_desc.status().to_string();
+    EXPECT_EQ(v_desc->dims, (std::vector<int64_t>{4, 3}));
+    std::vector<float> x = nonzero_data(12, 0.5f), y(12, -99.0f), a(12, -99.0f), v(12, -99.0f);
+    ASSERT_TRUE((*ctx)->set_tensor_address("x", x.data()).is_ok());
+    ASSERT_TRUE((*ctx)->set_tensor_address("y", y.data()).is_ok());
+    ASSERT_TRUE((*ctx)->set_tensor_address("a", a.data()).is_ok());
+    ASSERT_TRUE((*ctx)->set_tensor_address("v", v.data()).is_ok());
+    Status s = (*ctx)->enqueue();
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    auto c_data = (*ctx)->output_data("c");  // not bound: the context keeps it
+    ASSERT_TRUE(c_data.has_value()) << c_data.status().to_string();
+    const float* c = static_cast<const float*>(*c_data);
+    for (size_t i = 0; i < x.size(); ++i) {
+        const float relu = std::max(0.0f, x[i]), sigmoid = 1.0f / (1.0f + std::exp(-relu));
+        EXPECT_FLOAT_EQ(a[i], relu) << i;
+        EXPECT_FLOAT_EQ(v[i], sigmoid) << i;
+        EXPECT_FLOAT_EQ(c[i], -sigmoid) << i;
+        EXPECT_NEAR(y[i], std::fabs(std::tanh(-sigmoid)), 1e-6f) << i;
+    }
+
+    // The source engine's contexts still know only its own output.
+    auto plain = (*engine)->create_context();
+    ASSERT_TRUE(plain.has_value());
+    EXPECT_EQ((*plain)->tensor_desc("a").status().code(), StatusCode::kNotFound);
+
+    auto unknown = runtime::with_extra_outputs(**engine, {"a", "nope"});
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+    EXPECT_NE(unknown.status().message().find("'nope'"), std::string::npos);
+    auto input = runtime::with_extra_outputs(**engine, {"x"});
+    ASSERT_FALSE(input.has_value());
+    EXPECT_EQ(input.status().code(), StatusCode::kInvalidArgument);
 }
