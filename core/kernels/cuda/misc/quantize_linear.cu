@@ -202,7 +202,9 @@ Status prepare_common(const OpSetup& setup, DataType q, QdqCudaOp* op) {
     if (!setup.has_input(0) || !setup.has_input(1) || setup.inputs.size() < 2) {
         return setup.unsupported("needs x and scale");
     }
-    if (setup.outputs.empty() || !setup.outputs[0].shape_known) return setup.unsupported("the output shape is not known");
+    if (setup.outputs.empty() || !setup.outputs[0].shape_known) {
+        return setup.unsupported("the output shape is not known");
+    }
     const int64_t block = setup.opset >= 21 ? setup.node.attr_int("block_size", 0) : 0;
     if (block != 0) {
         return setup.unsupported("blocked quantization (block_size " + std::to_string(block) + ") has no CUDA kernel");
@@ -231,8 +233,8 @@ Status prepare_common(const OpSetup& setup, DataType q, QdqCudaOp* op) {
         // judge (and report).
         auto axis = ir::normalize_axis(setup.node.attr_int("axis", 1), static_cast<int>(x.shape.size()));
         if (setup.opset < 13 || !axis || scale.shape.size() != 1 || scale.shape[0] != x.shape[*axis]) {
-            return setup.unsupported("scale " + ir::shape_str(scale.shape) + " is neither per tensor nor per axis of x " +
-                                     ir::shape_str(x.shape));
+            return setup.unsupported("scale " + ir::shape_str(scale.shape) +
+                                     " is neither per tensor nor per axis of x " + ir::shape_str(x.shape));
         }
         p.dim = x.shape[*axis];
         for (size_t i = static_cast<size_t>(*axis) + 1; i < x.shape.size(); ++i) p.inner *= x.shape[i];
