@@ -9,10 +9,12 @@
 namespace rtinfer::cuda {
 
 extern const CudaKernel kNonMaxSuppressionCuda;
+extern const CudaKernel kQuantizeLinearCuda;
+extern const CudaKernel kDequantizeLinearCuda;
 
 // The table this family registers; add a line here for each new op file.
 inline std::vector<const CudaKernel*> misc_cuda_kernels() {
-    return {&kNonMaxSuppressionCuda};
+    return {&kNonMaxSuppressionCuda, &kQuantizeLinearCuda, &kDequantizeLinearCuda};
 }
 
 }  // namespace rtinfer::cuda

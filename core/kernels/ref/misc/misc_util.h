@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ir/half.h"
 #include "core/ir/op.h"
 
 namespace rtinfer::ref::misc {
@@ -55,6 +56,9 @@ inline void store_value(ir::Tensor& t, int64_t i, double v) {
             break;
         case ir::DType::kFloat64:
             t.data<double>()[i] = v;
+            break;
+        case ir::DType::kFloat16:
+            t.data<uint16_t>()[i] = ir::float_to_half(static_cast<float>(v));
             break;
         case ir::DType::kInt8:
             t.data<int8_t>()[i] = static_cast<int8_t>(v);
