@@ -284,6 +284,12 @@ Status apply_int8(const ir::Graph& original, ir::Graph& shaped, const BatchProfi
             log(logger, Severity::kInfo, name + ": calibration cache written to " + cache_path);
         }
     }
+    const std::map<std::string, float> known = quant::known_ranges(shaped);
+    for (const auto& [tensor, range] : known) amax[tensor] = range;
+    if (!known.empty()) {
+        log(logger, Severity::kInfo, name + ": " + std::to_string(known.size()) +
+                                         " activations take the range their op fixes (Softmax, Sigmoid: [0, 1])");
+    }
     RT_ASSIGN_OR_RETURN(quant::QdqSummary summary, quant::insert_qdq(shaped, amax));
     std::string skipped;
     for (const auto& s : summary.skipped) skipped += (skipped.empty() ? "; left in float: " : ", ") + s;

@@ -252,7 +252,7 @@ Expected<CalibrationResult> calibrate(const Engine& engine, int batch, Calibrati
         const auto now = Clock::now();
         if (std::chrono::duration<double>(now - last_report).count() >= 1.0) {
             last_report = now;
-            log(Severity::kInfo, name + ": calibrating " +
+            log(Severity::kInfo, name + ": calibrating " + std::to_string(tensors.size()) + " tensors " +
                                      progress_bar(result.samples, total, std::chrono::duration<double>(now - t0).count()));
         }
     }

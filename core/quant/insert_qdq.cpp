@@ -106,6 +106,19 @@ std::vector<std::string> calibration_tensors(const ir::Graph& g) {
     return names;
 }
 
+std::map<std::string, float> known_ranges(const ir::Graph& g) {
+    std::map<std::string, float> ranges;
+    const auto producers = g.producers();
+    for (const auto& name : calibration_tensors(g)) {
+        auto p = producers.find(name);
+        if (p == producers.end()) continue;
+        const ir::Node& n = g.nodes[p->second];
+        if (n.domain.empty() && (n.op_type == "Softmax" || n.op_type == "Sigmoid" || n.op_type == "HardSigmoid"))
+            ranges[name] = 1.0f;
+    }
+    return ranges;
+}
+
 Expected<QdqSummary> insert_qdq(ir::Graph& g, const std::map<std::string, float>& amax) {
     QdqSummary summary;
     const std::vector<QuantLayer> layers = quantizable_layers(g);

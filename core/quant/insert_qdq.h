@@ -27,6 +27,11 @@ std::vector<QuantLayer> quantizable_layers(const ir::Graph& g);
 // The tensors calibration must measure: the activations of quantizable_layers(g), each once.
 std::vector<std::string> calibration_tensors(const ir::Graph& g);
 
+// Activations whose range the op that makes them fixes: Softmax, Sigmoid and HardSigmoid outputs lie in [0, 1]
+// (amax 1). A calibrator's threshold would clip their rare large values, and those carry the meaning (the peak
+// of a DFL box distribution, a confident score).
+std::map<std::string, float> known_ranges(const ir::Graph& g);
+
 struct QdqSummary {
     int quantized = 0;                  // layers that now read int8-representable inputs
     std::vector<std::string> skipped;   // "node (why)": layers left in float

@@ -186,6 +186,10 @@ def load_model(path):
     return model.eval(), ckpt
 
 
+# Calibration scenes: seeds of their own, after the test set's.
+CALIB_SEED = scenes.TEST_SEED + 50_000
+
+
 def make_set(count, seed, size):
     images, boxes, classes = [], [], []
     for i in range(count):
@@ -224,14 +228,25 @@ def nchw_float(images):
     return np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2)).astype(np.float32) / np.float32(255.0)
 
 
-def run_rtinfer(rtexec, onnx_path, images, batch, work_dir, backend="cpu", verbose=False):
+def write_calibration(folder, count, size):
+    """count training-range scenes (CALIB: seeds of their own) as PPM images, for rtexec build --calib."""
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        im, _, _ = scenes.generate_scene(CALIB_SEED + i, size)
+        h, w, _ = im.shape
+        with open(os.path.join(folder, "scene%05d.ppm" % i), "wb") as f:
+            f.write(b"P6\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(im, np.uint8).tobytes())
+
+
+def run_rtinfer(rtexec, onnx_path, images, batch, work_dir, backend="cpu", verbose=False, extra=()):
     """Builds onnx_path for rtinfer's `backend` (cpu or cuda) and runs it on images in batches; returns per
-    image (boxes, scores, classes) from the EfficientNMS_TRT outputs, and the build and run times."""
+    image (boxes, scores, classes) from the EfficientNMS_TRT outputs, and the build and run times. extra: more
+    rtexec build flags (--int8 ...)."""
     os.makedirs(work_dir, exist_ok=True)
     engine = os.path.join(work_dir, "detector_nms.engine")
     t0 = time.time()
     cmd = [rtexec, "build", "--onnx", onnx_path, "--out", engine, "--backend", backend, "--min-batch", "1",
-           "--opt-batch", str(batch), "--max-batch", str(batch)]
+           "--opt-batch", str(batch), "--max-batch", str(batch)] + list(extra)
     subprocess.run(cmd, check=True, stdout=None if verbose else subprocess.DEVNULL)
     t_build = time.time() - t0
     results = []
@@ -286,6 +301,12 @@ def main():
                     help="rtinfer backends to evaluate (each must agree with PyTorch)")
     ap.add_argument("--max-diff", type=float, default=0.5, help="allowed |PyTorch - rtinfer| in mAP points")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--int8", action="store_true",
+                    help="also build INT8 engines, calibrated on --calib-count generated scenes (images through the "
+                         "model's pre-processing), and compare their mAP with rtinfer float's")
+    ap.add_argument("--calib-count", type=int, default=500)
+    ap.add_argument("--calibrator", default="entropy")
+    ap.add_argument("--max-int8-drop", type=float, default=1.0, help="allowed rtinfer float - INT8, mAP points")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model, names, nms = load_onnx_model(args.onnx)
@@ -328,6 +349,29 @@ def main():
         ok = ok and agree
         print("rtinfer %s - PyTorch (same post-processing): %+.3f mAP points (allowed +-%.1f): %s" %
               (backend.upper(), diff, args.max_diff, "OK" if agree else "FAIL"))
+        if args.int8:
+            work = args.work_dir or tempfile.mkdtemp(prefix="detector_int8_")
+            try:
+                calib = os.path.join(work, "calibration")
+                write_calibration(calib, args.calib_count, model.input_size)
+                extra = ["--int8", "--calib", calib, "--calibrator", args.calibrator,
+                         "--config", os.path.join(os.path.dirname(args.onnx), "detector.yml"),
+                         "--calib-cache", os.path.join(work, "detector.calib")]
+                preds, t_build, t_run = run_rtinfer(rtexec, args.onnx, images, args.batch,
+                                                    os.path.join(work, backend + "-int8"), backend, extra=extra)
+            finally:
+                if not args.work_dir:
+                    shutil.rmtree(work, ignore_errors=True)
+            m_q, aps = mean_ap(preds, boxes, classes, model.num_classes)
+            report("rtinfer %s INT8 (%s, %d images)" % (backend.upper(), args.calibrator, args.calib_count), m_q, aps,
+                   names)
+            print("  (rtinfer INT8: build with calibration %.1f s, %d runs %.1f s)" %
+                  (t_build, (len(images) + args.batch - 1) // args.batch, t_run))
+            drop = 100 * (m_rt - m_q)
+            within = drop <= args.max_int8_drop
+            ok = ok and within
+            print("rtinfer %s float - INT8: %+.3f mAP points (allowed %.1f): %s" %
+                  (backend.upper(), drop, args.max_int8_drop, "OK" if within else "FAIL"))
     return 0 if ok else 1
 
 

@@ -127,5 +127,25 @@ TEST(InsertQdq, LayersReadingOneActivationShareOnePair) {
     EXPECT_EQ(g.nodes[2].inputs[0], g.nodes[3].inputs[0]);
 }
 
+TEST(InsertQdq, SoftmaxAndSigmoidOutputsTakeTheirFixedRange) {
+    ir::Graph g;
+    g.opsets[""] = 17;
+    add_input(g, "x", {1, 4, 3, 3});
+    add_node(g, "Softmax", {"x"}, {"p"}, "softmax").attrs["axis"] = ir::int_attribute(1);
+    add_node(g, "Sigmoid", {"x"}, {"s"}, "sigmoid");
+    add_node(g, "Relu", {"x"}, {"r"}, "relu");
+    add_constant(g, "w", random_tensor({2, 4, 1, 1}, 6));
+    add_node(g, "Conv", {"p", "w"}, {"a"}, "on_softmax");
+    add_node(g, "Conv", {"s", "w"}, {"b"}, "on_sigmoid");
+    add_node(g, "Conv", {"r", "w"}, {"c"}, "on_relu");
+    for (const char* v : {"p", "s", "r"}) {
+        g.at(v).dtype = DataType::kFloat32;
+        g.at(v).shape = {1, 4, 3, 3};
+        g.at(v).shape_known = true;
+    }
+    g.outputs = {"a", "b", "c"};
+    EXPECT_EQ(quant::known_ranges(g), (std::map<std::string, float>{{"p", 1.0f}, {"s", 1.0f}}));
+}
+
 }  // namespace
 }  // namespace rtinfer::testing
