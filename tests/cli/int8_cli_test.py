@@ -4,7 +4,7 @@ cache (written, then read so that a rebuild skips calibration), models with Quan
 nodes, and the errors: a folder with no readable samples, a malformed image, a cache made for another model,
 INT8 with neither data nor cache, calibration flags without --int8.
 
-Usage: int8_cli_test.py --rtexec PATH --work DIR CASE   (--list prints the cases)
+Usage: int8_cli_test.py --rtexec PATH --work DIR [--backend cpu|cuda] CASE   (--list prints the cases)
 Exit 0 = pass, 1 = fail, 77 = skipped (the onnx/numpy packages are missing).
 """
 import argparse
@@ -21,6 +21,19 @@ CASES = {}
 def case(fn):
     CASES[fn.__name__] = fn
     return fn
+
+
+class BackendEnv(Env):
+    """Every build for one backend (the CPU in CI; the GPU machine runs the cases with --backend cuda)."""
+
+    def __init__(self, rtexec, work, backend):
+        super().__init__(rtexec, work)
+        self.backend = backend
+
+    def run(self, args, code, **kw):
+        if args and args[0] == "build":
+            args = list(args) + ["--backend", self.backend]
+        return super().run(args, code, **kw)
 
 
 def conv_net(env, name="net.onnx", seed=0):
@@ -258,6 +271,7 @@ def main():
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--rtexec")
     parser.add_argument("--work")
+    parser.add_argument("--backend", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("case", nargs="?")
     args = parser.parse_args()
     if args.list:
@@ -268,7 +282,7 @@ def main():
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     try:
-        CASES[args.case](Env(os.path.abspath(args.rtexec), os.path.abspath(args.work)))
+        CASES[args.case](BackendEnv(os.path.abspath(args.rtexec), os.path.abspath(args.work), args.backend))
     except Failure as e:
         print(f"FAIL {args.case}: {e}")
         return 1

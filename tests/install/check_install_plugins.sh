@@ -10,8 +10,9 @@ trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" > /dev/null
 rtexec="$tmp/prefix/bin/rtexec"
 # lib/rtinfer/plugins, or lib/<multiarch>/rtinfer/plugins on Debian.
-find "$tmp/prefix" -path '*/rtinfer/plugins/librtinfer_plugin_nms.so' | grep -q .
-find "$tmp/prefix" -path '*/rtinfer/plugins/librtinfer_plugin_yolo_decode.so' | grep -q .
+# Outputs read whole, never through `| grep -q` (an early-exiting reader kills the writer under pipefail).
+[ -n "$(find "$tmp/prefix" -path '*/rtinfer/plugins/librtinfer_plugin_nms.so')" ]
+[ -n "$(find "$tmp/prefix" -path '*/rtinfer/plugins/librtinfer_plugin_yolo_decode.so')" ]
 
 "$python" - "$tmp/nms.onnx" <<'PY'
 import sys
@@ -32,7 +33,8 @@ model.ir_version = 7
 open(sys.argv[1], "wb").write(model.SerializeToString())
 PY
 "$rtexec" build --onnx "$tmp/nms.onnx" --out "$tmp/nms.engine" > /dev/null
-"$rtexec" run --engine "$tmp/nms.engine" --output-dir "$tmp/nms_out" | grep -q "output 'num_detections' int32 \[1,1\]"
+run_out=$("$rtexec" run --engine "$tmp/nms.engine" --output-dir "$tmp/nms_out")
+grep -q "output 'num_detections' int32 \[1,1\]" <<<"$run_out"
 echo "installed rtexec: built-in EfficientNMS_TRT found"
 
 cmake -S "$src/samples/custom_plugin" -B "$tmp/sample-build" -DCMAKE_PREFIX_PATH="$tmp/prefix" > /dev/null

@@ -51,7 +51,11 @@ for p in "${packages[@]}"; do
         got=$(dpkg-deb -f "$deb" "${field%%:*}")
         [ "$got" = "${field#*:}" ] || fail "$p: ${field%%:*} is '$got', expected '${field#*:}'"
     done
-    dpkg-deb -f "$deb" Maintainer Description | grep -q . || fail "$p has no Maintainer or Description"
+    # Each field read whole: `dpkg-deb -f ... | grep -q .` failed now and then under pipefail, as grep leaves at
+    # the first line and dpkg-deb, writing one field at a time, dies of SIGPIPE on the next.
+    for field in Maintainer Description; do
+        [ -n "$(dpkg-deb -f "$deb" $field)" ] || fail "$p has no $field"
+    done
     dpkg-deb -f "$deb" Depends >"$tmp/$p.depends"
     # The package's files (not folders), as ./usr/... paths.
     dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' >"$tmp/$p.files"
