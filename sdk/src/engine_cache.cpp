@@ -178,6 +178,11 @@ Expected<EngineCacheKey> EngineCache::key(const void* onnx, size_t size, const B
                       std::to_string(config.max_batch)},
         {"memory_budget", std::to_string(config.memory_budget_bytes)},
     };
+    if (config.int8) {
+        // Other calibration settings give other ranges; the samples themselves are the cache file's business.
+        key.parts.emplace_back("int8", config.calibrator + " " + std::to_string(config.calibration_percentile) +
+                                           " cache=" + config.calibration_cache_path);
+    }
     std::string plugins;
     for (const auto& p : config.plugin_libraries) plugins += (plugins.empty() ? "" : ",") + p;
     key.parts.emplace_back("plugins", plugins);
