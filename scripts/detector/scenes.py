@@ -51,27 +51,35 @@ def _random_colour(rng):
     return _hsv_to_rgb(rng.random(), rng.uniform(0.3, 1.0), rng.uniform(0.25, 1.0))
 
 
+def linear_gradient(rng, c0, c1, yy, xx):
+    """c0 to c1 along a random direction; yy, xx are the pixel grid divided by the size."""
+    a = rng.uniform(0, 2 * np.pi)
+    t = xx * np.cos(a) + yy * np.sin(a)
+    t = (t - t.min()) / (t.max() - t.min() + 1e-6)
+    return c0 * (1 - t[..., None]) + c1 * t[..., None]
+
+
+def smooth_field(rng, cells, size):
+    """Smooth random colours: a (cells + 1)^2 grid of random RGB values upsampled bilinearly to size x size."""
+    field = rng.random((cells + 1, cells + 1, 3)).astype(np.float32)
+    g = np.linspace(0, cells, size, dtype=np.float32)
+    i0 = np.minimum(g.astype(np.int32), cells - 1)
+    f = (g - i0)[:, None, None]
+    rows = field[i0] * (1 - f) + field[i0 + 1] * f
+    fx = (g - i0)[None, :, None]
+    return rows[:, i0] * (1 - fx) + rows[:, i0 + 1] * fx
+
+
 def _background(rng, size):
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
     c0, c1 = _random_colour(rng), _random_colour(rng)
     kind = rng.integers(0, 6)
     if kind == 0:  # solid
         img = np.broadcast_to(c0, (size, size, 3)).copy()
-    elif kind == 1:  # linear gradient at a random angle
-        a = rng.uniform(0, 2 * np.pi)
-        t = xx * np.cos(a) + yy * np.sin(a)
-        t = (t - t.min()) / (t.max() - t.min() + 1e-6)
-        img = c0 * (1 - t[..., None]) + c1 * t[..., None]
-    elif kind == 2:  # smooth blobs: coarse random field upsampled bilinearly
-        cells = int(rng.integers(2, 9))
-        field = rng.random((cells + 1, cells + 1, 3)).astype(np.float32)
-        g = np.linspace(0, cells, size, dtype=np.float32)
-        i0 = np.minimum(g.astype(np.int32), cells - 1)
-        f = (g - i0)[:, None, None]
-        rows = field[i0] * (1 - f) + field[i0 + 1] * f
-        fx = (g - i0)[None, :, None]
-        img = rows[:, i0] * (1 - fx) + rows[:, i0 + 1] * fx
-        img = 0.5 * img + 0.5 * c0
+    elif kind == 1:
+        img = linear_gradient(rng, c0, c1, yy, xx)
+    elif kind == 2:
+        img = 0.5 * smooth_field(rng, int(rng.integers(2, 9)), size) + 0.5 * c0
     elif kind == 3:  # stripes
         a = rng.uniform(0, np.pi)
         period = rng.uniform(6, 40) / size
