@@ -71,14 +71,15 @@ def find_rtexec(explicit=None):
     raise SystemExit("rtexec not found: build the project (cmake --build build) or pass --rtexec")
 
 
-def run_rtinfer(rtexec, onnx_path, images, batch, work_dir, backend="cpu"):
-    """Builds onnx_path for rtinfer's backend and runs it on images in batches of .npy files; returns the logits
-    [N,C] and the build and run times."""
+def run_rtinfer(rtexec, onnx_path, images, batch, work_dir, backend="cpu", extra=()):
+    """Builds onnx_path for rtinfer's backend (extra: more build flags, e.g. --int8) and runs it on images in
+    batches of .npy files; returns the logits [N,C] and the build and run times."""
     os.makedirs(work_dir, exist_ok=True)
     engine = os.path.join(work_dir, "classifier.engine")
     t0 = time.time()
     subprocess.run([rtexec, "build", "--onnx", onnx_path, "--out", engine, "--backend", backend, "--min-batch", "1",
-                    "--opt-batch", str(batch), "--max-batch", str(batch)], check=True, stdout=subprocess.DEVNULL)
+                    "--opt-batch", str(batch), "--max-batch", str(batch)] + list(extra), check=True,
+                   stdout=subprocess.DEVNULL)
     t_build = time.time() - t0
     logits = []
     inp = os.path.join(work_dir, "images.npy")
@@ -139,6 +140,11 @@ def main():
     ap.add_argument("--no-torch", action="store_true", help="rtinfer only (no checkpoint needed)")
     ap.add_argument("--min-agree", type=float, default=0.999, help="fraction of images predicted alike")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--int8", action="store_true",
+                    help="also build INT8 engines, calibrated on --calib-count images of the calibration seeds")
+    ap.add_argument("--calib-count", type=int, default=500)
+    ap.add_argument("--calibrator", default="entropy")
+    ap.add_argument("--max-int8-drop", type=float, default=1.0, help="allowed rtinfer float - INT8, top-1 points")
     args = ap.parse_args()
     if args.write_calib:
         write_calib(args.write_calib, args.count, shapes.CALIB_SEED if args.seed is None else args.seed, args.size)
@@ -172,6 +178,24 @@ def main():
                                                 rt, labels)
             print("  (rtinfer: build %.1f s, %d runs %.1f s)" % (t_build, (args.count + args.batch - 1) // args.batch,
                                                                   t_run))
+            if args.int8:
+                with tempfile.TemporaryDirectory(prefix="classifier_int8_") as tmp:
+                    calib = os.path.join(tmp, "calibration")
+                    write_calib(calib, args.calib_count, shapes.CALIB_SEED, args.size)
+                    extra = ["--int8", "--calib", calib, "--calibrator", args.calibrator]
+                    q_logits, q_build, q_run = run_rtinfer(rtexec, args.onnx, images, args.batch,
+                                                           os.path.join(tmp, backend + "-int8"), backend, extra)
+                q = q_logits.argmax(1)
+                results[backend + "_int8_top1"] = report("rtinfer %s INT8 (%s, %d images)" % (
+                    backend.upper(), args.calibrator, args.calib_count), q, labels)
+                print("  (rtinfer INT8: build with calibration %.1f s, %d runs %.1f s)" %
+                      (q_build, (args.count + args.batch - 1) // args.batch, q_run))
+                drop = 100 * (results[backend + "_top1"] - results[backend + "_int8_top1"])
+                within = drop <= args.max_int8_drop
+                ok = ok and within
+                print("rtinfer %s float - INT8: %+.2f top-1 points (allowed %.1f), predictions alike on %.2f %%: %s" %
+                      (backend.upper(), drop, args.max_int8_drop, 100 * float((q == rt).mean()),
+                       "OK" if within else "FAIL"))
             if pt is not None:
                 agree = float((rt == pt).mean())
                 results[backend + "_agree"] = agree

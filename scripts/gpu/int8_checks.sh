@@ -47,7 +47,7 @@ say "detector (rc=$?):"; grep -E "mAP@0.5|float - INT8|PyTorch \(same|build with
 grep -E "calibrated|INT8:" "$logs/detector_int8.log" | head -n 3 | cut -c1-200 | tee -a "$summary"
 
 if [ -f "$here/scripts/classifier/evaluate.py" ]; then
-  timeout 300 python3 "$here/scripts/classifier/evaluate.py" --rtexec "$bin/rtexec" --backend cuda --int8 \
+  timeout 300 python3 "$here/scripts/classifier/evaluate.py" --rtexec "$bin/rtexec" --backend cuda --int8 --no-torch --count 2000 \
     > "$logs/classifier_int8.log" 2>&1
   say "classifier (rc=$?):"; grep -iE "top-1|int8" "$logs/classifier_int8.log" | grep -v "^\[rtinfer\]" | tail -n 8 | tee -a "$summary"
 fi
