@@ -49,12 +49,15 @@ bool is_binary_pointwise(const ir::Node& n) {
     return n.domain.empty() && n.inputs.size() == 2 && n.outputs.size() == 1 && ops.count(n.op_type) != 0;
 }
 
-// Clip with constant (or omitted) bounds: pointwise in its first input.
+// Pointwise in the first input, with constant (or omitted) other inputs: Clip with constant bounds, and
+// per-tensor QuantizeLinear/DequantizeLinear (one scale and zero point for every element: any layout).
 bool is_clip(const ir::Graph& g, const ir::Node& n) {
-    if (n.op_type != "Clip" || !n.domain.empty()) return false;
+    const bool qdq = n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear";
+    if ((n.op_type != "Clip" && !qdq) || !n.domain.empty()) return false;
     for (size_t i = 1; i < n.inputs.size(); ++i) {
         const ir::Value* v = n.inputs[i].empty() ? nullptr : g.find(n.inputs[i]);
         if (!n.inputs[i].empty() && (!v || !v->is_constant())) return false;
+        if (qdq && v && v->constant.numel() != 1) return false;
     }
     return true;
 }

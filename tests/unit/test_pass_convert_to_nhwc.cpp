@@ -7,6 +7,7 @@
 #include "core/ir/shape_inference.h"
 #include "core/kernels/ref/ref_backend.h"
 #include "core/passes/passes.h"
+#include "core/quant/insert_qdq.h"
 #include "tests/unit/graph_builders.h"
 #include "tests/unit/reference_run.h"
 
@@ -362,4 +363,32 @@ TEST(Passes, ChannelsLastOpsRejectBadShapesAndAttributes) {
     EXPECT_FALSE(s.is_ok());
     EXPECT_NE(s.message().find("bad_pool"), std::string::npos) << s.message();
     EXPECT_NE(s.message().find("kernel_shape must have 2 entries"), std::string::npos) << s.message();
+}
+
+// INT8: per-tensor Q/DQ pairs in front of the convolutions are pointwise, so the channels-last region passes
+// through them: still one reformat at each edge, and the same numbers.
+TEST(Passes, ConvertToNhwcRunsPerTensorQdqPairsChannelsLast) {
+    ir::Graph g = residual_block();
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    auto summary = quant::insert_qdq(g, {{"x", 1.0f}, {"p1", 2.0f}});
+    ASSERT_TRUE(summary.has_value());
+    ASSERT_EQ(summary->quantized, 3);  // conv1 and conv_skip share x's pair; conv2 reads p1
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    const ir::Tensor x = random_tensor({2, 4, 6, 6}, 9);
+    const auto before = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(before.empty());
+
+    int converted = 0, reformats = 0;
+    ASSERT_TRUE(passes::convert_to_nhwc(g, false, &converted, &reformats).is_ok());
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(g.validate().is_ok());
+    EXPECT_EQ(count_ops(g, "NhwcConv"), 3);
+    EXPECT_EQ(count_ops(g, "QuantizeLinear"), 2);
+    EXPECT_EQ(count_ops(g, "Transpose"), 2) << "Q/DQ pairs must not end the channels-last region";
+    const auto after = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(after.empty());
+    const ir::Tensor& a = before.at("y");
+    const ir::Tensor& b = after.at("y");
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) EXPECT_NEAR(a.data<float>()[i], b.data<float>()[i], 1e-5) << i;
 }
