@@ -1,7 +1,10 @@
 // Builder: import -> passes -> shapes for the batch profile -> memory plan -> Engine.
 #include "rtinfer/builder.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -212,8 +215,15 @@ Status finish_build_cache(const std::shared_ptr<void>& cache, const BuilderConfi
     return Status();
 }
 
+// An INT8 build decided elsewhere (the accuracy budget's probes): these ranges, these layers in float.
+struct Int8Plan {
+    std::map<std::string, float> amax;
+    std::set<std::string> keep_float;
+};
+
 Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConfig& config, const std::string& name,
-                                              Logger* logger, const std::string& fingerprint);
+                                              Logger* logger, const std::string& fingerprint,
+                                              const Int8Plan* plan = nullptr);
 
 // What a calibration cache is made for: the ONNX file's bytes.
 std::string model_fingerprint(const void* data, size_t size) {
@@ -225,11 +235,140 @@ std::string model_fingerprint(const void* data, size_t size) {
 // How many samples a calibration run takes at once: GPU memory holds every measured tensor of the batch.
 int calibration_batch(Backend backend) { return backend == Backend::kCuda ? 16 : 4; }
 
+// The accuracy budget: "0.02" (largest relative L2 error of an output) or "top1:99" (top-1 agreement, %).
+struct AccuracyBudget {
+    bool top1 = false;
+    double value = 0.0;
+};
+
+Expected<AccuracyBudget> parse_accuracy_budget(const std::string& text) {
+    AccuracyBudget b;
+    std::string number = text;
+    if (text.rfind("top1:", 0) == 0) {
+        b.top1 = true;
+        number = text.substr(5);
+    }
+    char* end = nullptr;
+    b.value = std::strtod(number.c_str(), &end);
+    const bool ok = !number.empty() && end && *end == '\0' && (b.top1 ? b.value > 0 && b.value <= 100 : b.value > 0);
+    if (!ok) {
+        return Status(StatusCode::kInvalidArgument, "accuracy budget '" + text +
+                                                        "': give the largest relative output error (e.g. 0.02) or "
+                                                        "top1:P, the top-1 agreement in % (e.g. top1:99)");
+    }
+    return b;
+}
+
+// How far `got` is from `want` (outputs, samples one after the other): the largest relative L2 error of an
+// output, or the top-1 agreement in % over the outputs of rank [1, classes].
+double output_accuracy(const std::vector<std::vector<float>>& got, const std::vector<std::vector<float>>& want,
+                       const std::vector<TensorDesc>& outputs, size_t samples, bool top1) {
+    if (!top1) {
+        double worst = 0.0;
+        for (size_t k = 0; k < got.size(); ++k) {
+            double diff = 0.0, ref = 0.0;
+            for (size_t i = 0; i < got[k].size(); ++i) {
+                diff += (double(got[k][i]) - want[k][i]) * (double(got[k][i]) - want[k][i]);
+                ref += double(want[k][i]) * want[k][i];
+            }
+            worst = std::max(worst, ref > 0 ? std::sqrt(diff / ref) : std::sqrt(diff));
+        }
+        return worst;
+    }
+    size_t agree = 0, total = 0;
+    for (size_t k = 0; k < got.size(); ++k) {
+        if (outputs[k].dims.size() != 2 || samples == 0) continue;
+        const size_t classes = got[k].size() / samples;
+        for (size_t s = 0; s < samples; ++s) {
+            const auto* a = got[k].data() + s * classes;
+            const auto* b = want[k].data() + s * classes;
+            agree += std::max_element(a, a + classes) - a == std::max_element(b, b + classes) - b;
+            ++total;
+        }
+    }
+    return total ? 100.0 * static_cast<double>(agree) / static_cast<double>(total) : 100.0;
+}
+
+// Keeps the layers whose int8 costs most (quant::layer_sensitivity) in float until the engine meets the budget
+// on the held-out samples: all layers int8 first, then a binary search over how many of the most sensitive ones
+// stay in float. Returns their names and says what each probe reached.
+Expected<std::set<std::string>> fit_accuracy_budget(const ir::Graph& original, const ir::Graph& shaped,
+                                                     const BuilderConfig& config, const std::map<std::string, float>& amax,
+                                                     const std::map<std::string, double>& noise,
+                                                     const std::vector<CalibrationSample>& held_out,
+                                                     const std::string& fingerprint, const std::string& name,
+                                                     Logger* logger) {
+    RT_ASSIGN_OR_RETURN(AccuracyBudget budget, parse_accuracy_budget(config.accuracy_budget));
+    if (held_out.empty())
+        return Status(StatusCode::kInvalidArgument, name + ": the accuracy budget needs at least 8 calibration samples");
+    std::vector<std::pair<double, std::string>> ranked;
+    for (const auto& [layer, cost] : quant::layer_sensitivity(shaped, noise)) ranked.emplace_back(cost, layer);
+    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    // The reference: the model in float32 on the same backend.
+    BuilderConfig fp32;
+    fp32.backend = config.backend;
+    fp32.plugin_libraries = config.plugin_libraries;
+    fp32.timing_cache_path = config.timing_cache_path;
+    auto reference = build_graph(original, fp32, name + " (float32 reference)", &null_logger(), fingerprint);
+    if (!reference) return reference.status().with_context(name + ": the accuracy budget's float32 reference");
+    RT_ASSIGN_OR_RETURN(auto want, quant::run_samples(**reference, held_out));
+    BuilderConfig probe = config;
+    probe.accuracy_budget.clear();
+    auto measure = [&](size_t k, double* reached) -> Expected<bool> {
+        Int8Plan plan;
+        plan.amax = amax;
+        for (size_t i = 0; i < k && i < ranked.size(); ++i) plan.keep_float.insert(ranked[i].second);
+        auto engine = build_graph(original, probe, name + " (accuracy probe)", &null_logger(), fingerprint, &plan);
+        if (!engine) return engine.status().with_context(name + ": an accuracy budget probe");
+        RT_ASSIGN_OR_RETURN(auto got, quant::run_samples(**engine, held_out));
+        *reached = output_accuracy(got, want, (*engine)->outputs(), held_out.size(), budget.top1);
+        const bool ok = budget.top1 ? *reached >= budget.value : *reached <= budget.value;
+        char line[160];
+        std::snprintf(line, sizeof line, ": accuracy budget probe: %zu of %zu layers in float: %s %.4g (budget %.4g): %s",
+                      k, ranked.size(), budget.top1 ? "top-1 agreement %" : "output rel. L2 error", *reached,
+                      budget.value, ok ? "met" : "not met");
+        log(logger, Severity::kInfo, name + line);
+        return ok;
+    };
+    double all_int8 = 0.0, reached = 0.0;
+    RT_ASSIGN_OR_RETURN(bool ok, measure(0, &all_int8));
+    size_t lo = 0, hi = 0;
+    reached = all_int8;
+    if (!ok) {
+        hi = ranked.size();  // all in float: the reference itself
+        double r = 0.0;
+        while (hi - lo > 1) {
+            const size_t mid = (lo + hi) / 2;
+            RT_ASSIGN_OR_RETURN(bool good, measure(mid, &r));
+            if (good) {
+                hi = mid;
+                reached = r;
+            } else {
+                lo = mid;
+            }
+        }
+        if (hi == ranked.size()) reached = budget.top1 ? 100.0 : 0.0;
+    }
+    std::set<std::string> keep;
+    std::string names;
+    for (size_t i = 0; i < hi; ++i) {
+        keep.insert(ranked[i].second);
+        names += (names.empty() ? "" : ", ") + ranked[i].second;
+    }
+    char line[200];
+    std::snprintf(line, sizeof line, ": accuracy budget %s met with %zu of %zu layers in float: %s %.4g (all int8: %.4g)",
+                  config.accuracy_budget.c_str(), hi, ranked.size(),
+                  budget.top1 ? "top-1 agreement %" : "output rel. L2 error", reached, all_int8);
+    log(logger, Severity::kInfo, name + line + (names.empty() ? "" : "; in float: " + names));
+    return keep;
+}
+
 // INT8 without Q/DQ nodes: the activation ranges from the calibration cache or from calibrating `original` (the
 // imported graph) in float32, then Q/DQ pairs with those ranges in front of the quantizable layers of `shaped`.
 Status apply_int8(const ir::Graph& original, ir::Graph& shaped, const BatchProfile& profile,
                   const BuilderConfig& config, const std::string& fingerprint, const std::string& name,
-                  Logger* logger) {
+                  Logger* logger, const Int8Plan* plan) {
+    if (plan) return quant::insert_qdq(shaped, plan->amax, plan->keep_float).status();
     if (quant::has_qdq(original)) {
         log(logger, Severity::kInfo, name + ": INT8 from the model's QuantizeLinear/DequantizeLinear scales (no calibration)");
         return Status();
@@ -243,9 +382,16 @@ Status apply_int8(const ir::Graph& original, ir::Graph& shaped, const BatchProfi
         if (v && !v->is_constant()) tensors.push_back(t);
     }
     std::map<std::string, float> amax;
+    std::map<std::string, double> noise;  // from calibration, for the accuracy budget's ranking
+    std::vector<CalibrationSample> held_out;
+    const bool budget = !config.accuracy_budget.empty();
+    if (budget && config.calibration_data == nullptr) {
+        return Status(StatusCode::kInvalidArgument,
+                      name + ": an accuracy budget is judged on calibration samples: give calibration data (--calib)");
+    }
     const std::string& cache_path = config.calibration_cache_path;
     std::error_code ec;
-    if (!cache_path.empty() && std::filesystem::exists(cache_path, ec)) {
+    if (!cache_path.empty() && std::filesystem::exists(cache_path, ec) && !budget) {
         RT_ASSIGN_OR_RETURN(quant::CalibrationTable table, quant::load_calibration_cache(cache_path, fingerprint));
         amax = std::move(table.amax);
         log(logger, Severity::kInfo, name + ": calibration skipped: " + std::to_string(amax.size()) +
@@ -272,8 +418,10 @@ Status apply_int8(const ir::Graph& original, ir::Graph& shaped, const BatchProfi
         auto engine = build_graph(std::move(measured), fp32, name + " (calibration)", &null_logger(), fingerprint);
         if (!engine) return engine.status().with_context(name + ": building the float32 engine that calibration runs");
         RT_ASSIGN_OR_RETURN(quant::CalibrationResult result,
-                            quant::calibrate(**engine, batch, *config.calibration_data, tensors, options, logger, name));
+                            quant::calibrate(**engine, batch, *config.calibration_data, tensors, options, logger, name,
+                                             budget ? &held_out : nullptr));
         amax = result.amax;
+        noise = result.noise;
         if (!cache_path.empty()) {
             quant::CalibrationTable table;
             table.model = fingerprint;
@@ -290,7 +438,12 @@ Status apply_int8(const ir::Graph& original, ir::Graph& shaped, const BatchProfi
         log(logger, Severity::kInfo, name + ": " + std::to_string(known.size()) +
                                          " activations take the range their op fixes (Softmax, Sigmoid: [0, 1])");
     }
-    RT_ASSIGN_OR_RETURN(quant::QdqSummary summary, quant::insert_qdq(shaped, amax));
+    std::set<std::string> keep_float;
+    if (budget) {
+        RT_ASSIGN_OR_RETURN(keep_float, fit_accuracy_budget(original, shaped, config, amax, noise, held_out, fingerprint,
+                                                            name, logger));
+    }
+    RT_ASSIGN_OR_RETURN(quant::QdqSummary summary, quant::insert_qdq(shaped, amax, keep_float));
     std::string skipped;
     for (const auto& s : summary.skipped) skipped += (skipped.empty() ? "; left in float: " : ", ") + s;
     log(logger, Severity::kInfo, name + ": INT8: " + std::to_string(summary.quantized) +
@@ -299,7 +452,7 @@ Status apply_int8(const ir::Graph& original, ir::Graph& shaped, const BatchProfi
 }
 
 Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConfig& config, const std::string& name,
-                                              Logger* logger, const std::string& fingerprint) {
+                                              Logger* logger, const std::string& fingerprint, const Int8Plan* plan) {
     const auto t0 = std::chrono::steady_clock::now();
     if (config.backend == Backend::kCuda) {
         auto key = runtime::current_device_key(Backend::kCuda);
@@ -370,7 +523,7 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
     int views = 0;
     const passes::SymbolicShapes view_shapes = resolved_shapes(shaped, profile, evaluator);
     RT_RETURN_IF_ERROR(passes::fold_reshape_transpose(shaped, &view_shapes, &views));
-    if (config.int8) RT_RETURN_IF_ERROR(apply_int8(graph, shaped, profile, config, fingerprint, name, logger));
+    if (config.int8) RT_RETURN_IF_ERROR(apply_int8(graph, shaped, profile, config, fingerprint, name, logger, plan));
     RT_RETURN_IF_ERROR(passes::remove_dead_nodes(shaped, &dead));
     int halved = 0;
     if (config.fp16 && config.backend == Backend::kCuda) {

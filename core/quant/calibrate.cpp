@@ -141,7 +141,8 @@ void observe(std::vector<Observed>& tensors, int64_t samples) {
 
 Expected<CalibrationResult> calibrate(const Engine& engine, int batch, CalibrationData& data,
                                       const std::vector<std::string>& tensors, const CalibratorOptions& options,
-                                      Logger* logger, const std::string& name) {
+                                      Logger* logger, const std::string& name,
+                                      std::vector<CalibrationSample>* held_out) {
     const auto t0 = Clock::now();
     auto log = [&](Severity s, const std::string& m) {
         if (logger) logger->log(s, m.c_str());
@@ -205,11 +206,17 @@ Expected<CalibrationResult> calibrate(const Engine& engine, int batch, Calibrati
     log(Severity::kInfo, name + ": calibrating " + std::to_string(tensors.size()) + " tensors " + progress_bar(0, total, 0.0));
     auto last_report = t0;
     CalibrationSample sample;
+    int64_t seen = 0;
     for (bool more = true; more;) {
         int filled = 0;
         while (filled < batch) {
             RT_ASSIGN_OR_RETURN(more, data.next(sample_inputs, &sample));
             if (!more) break;
+            ++seen;
+            if (held_out && seen % 8 == 0 && held_out->size() < 64) {
+                held_out->push_back(sample);
+                continue;
+            }
             if (sample.size() != sample_inputs.size())
                 return Status(StatusCode::kInvalidArgument, name + ": a calibration sample has " +
                                                                 std::to_string(sample.size()) + " inputs, the model " +
@@ -253,7 +260,7 @@ Expected<CalibrationResult> calibrate(const Engine& engine, int batch, Calibrati
         if (std::chrono::duration<double>(now - last_report).count() >= 1.0) {
             last_report = now;
             log(Severity::kInfo, name + ": calibrating " + std::to_string(tensors.size()) + " tensors " +
-                                     progress_bar(result.samples, total, std::chrono::duration<double>(now - t0).count()));
+                                     progress_bar(seen, total, std::chrono::duration<double>(now - t0).count()));
         }
     }
     if (result.samples == 0) return Status(StatusCode::kInvalidArgument, name + ": no calibration samples");
@@ -264,12 +271,84 @@ Expected<CalibrationResult> calibrate(const Engine& engine, int batch, Calibrati
         auto amax = choose_amax(o.histogram, options);
         if (!amax) return amax.status().with_context(name + ": tensor '" + o.name + "'");
         result.amax[o.name] = *amax;
+        result.noise[o.name] = quantization_noise(o.histogram, *amax);
     }
     result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     log(Severity::kInfo, name + ": calibrated " + std::to_string(tensors.size()) + " tensors " +
-                             progress_bar(result.samples, total, result.seconds) + " (" +
-                             calibrator_description(options) + ")");
+                             progress_bar(seen, total, result.seconds) + " (" + calibrator_description(options) +
+                             (held_out && !held_out->empty()
+                                  ? "; " + std::to_string(held_out->size()) + " samples held out to judge the result"
+                                  : std::string()) +
+                             ")");
     return result;
+}
+
+double quantization_noise(const AbsHistogram& histogram, float amax) {
+    const auto& counts = histogram.counts();
+    const double w = histogram.bin_width();
+    const double step = amax / 127.0;
+    double signal = 0.0, noise = 0.0;
+    for (size_t k = 0; k < counts.size(); ++k) {
+        if (counts[k] == 0) continue;
+        const double c = static_cast<double>(counts[k]);
+        const double x = (static_cast<double>(k) + 0.5) * w;
+        signal += c * x * x;
+        noise += c * (x > amax ? (x - amax) * (x - amax) : step * step / 12.0);
+    }
+    return signal > 0.0 ? noise / signal : 0.0;
+}
+
+Expected<std::vector<std::vector<float>>> run_samples(const Engine& engine, const std::vector<CalibrationSample>& samples) {
+    RT_ASSIGN_OR_RETURN(std::unique_ptr<ExecutionContext> ctx, engine.create_context());
+    const int batch = engine.min_batch();
+    RT_RETURN_IF_ERROR(ctx->set_batch(batch));
+    Buffers buffers(engine.backend());
+    RT_RETURN_IF_ERROR(buffers.init());
+    std::vector<float*> in_host;
+    std::vector<void*> in_address;
+    std::vector<size_t> in_values;
+    for (const auto& in : engine.inputs()) {
+        RT_ASSIGN_OR_RETURN(TensorDesc d, ctx->tensor_desc(in.name));
+        if (d.type != DataType::kFloat32)
+            return Status(StatusCode::kUnsupported, "input '" + in.name + "' is not float32");
+        float* host = nullptr;
+        const size_t values = static_cast<size_t>(numel(d.dims));
+        RT_ASSIGN_OR_RETURN(void* address, buffers.bind(*ctx, in.name, values * sizeof(float), &host));
+        in_host.push_back(host);
+        in_address.push_back(address);
+        in_values.push_back(values / static_cast<size_t>(batch));
+    }
+    std::vector<float*> out_host;
+    std::vector<void*> out_address;
+    std::vector<size_t> out_values;
+    for (const auto& out : engine.outputs()) {
+        RT_ASSIGN_OR_RETURN(TensorDesc d, ctx->tensor_desc(out.name));
+        if (d.type != DataType::kFloat32)
+            return Status(StatusCode::kUnsupported, "output '" + out.name + "' is not float32");
+        float* host = nullptr;
+        const size_t values = static_cast<size_t>(numel(d.dims));
+        RT_ASSIGN_OR_RETURN(void* address, buffers.bind(*ctx, out.name, values * sizeof(float), &host));
+        out_host.push_back(host);
+        out_address.push_back(address);
+        out_values.push_back(values);
+    }
+    std::vector<std::vector<float>> outputs(out_host.size());
+    for (const auto& sample : samples) {
+        if (sample.size() != in_host.size()) return Status(StatusCode::kInvalidArgument, "a sample does not fit the inputs");
+        for (size_t k = 0; k < sample.size(); ++k) {
+            if (sample[k].size() != in_values[k]) return Status(StatusCode::kInvalidArgument, "a sample does not fit the inputs");
+            for (int b = 0; b < batch; ++b) std::memcpy(in_host[k] + b * in_values[k], sample[k].data(), in_values[k] * sizeof(float));
+            RT_RETURN_IF_ERROR(buffers.upload(in_address[k], in_host[k], in_values[k] * batch * sizeof(float)));
+        }
+        RT_RETURN_IF_ERROR(buffers.run(*ctx));
+        for (size_t k = 0; k < out_host.size(); ++k)
+            RT_RETURN_IF_ERROR(buffers.download(out_host[k], out_address[k], out_values[k] * sizeof(float)));
+        RT_RETURN_IF_ERROR(buffers.sync());
+        // The first sample of the batch (all of them are the same sample).
+        for (size_t k = 0; k < out_host.size(); ++k)
+            outputs[k].insert(outputs[k].end(), out_host[k], out_host[k] + out_values[k] / static_cast<size_t>(batch));
+    }
+    return outputs;
 }
 
 }  // namespace rtinfer::quant

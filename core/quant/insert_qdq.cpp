@@ -119,13 +119,38 @@ std::map<std::string, float> known_ranges(const ir::Graph& g) {
     return ranges;
 }
 
-Expected<QdqSummary> insert_qdq(ir::Graph& g, const std::map<std::string, float>& amax) {
+std::map<std::string, double> layer_sensitivity(const ir::Graph& g,
+                                                const std::map<std::string, double>& activation_noise) {
+    std::map<std::string, double> out;
+    for (const auto& layer : quantizable_layers(g)) {
+        const ir::Node& n = g.nodes[layer.node];
+        const ir::Tensor& w = g.at(n.inputs[layer.weight_input]).constant;
+        ir::Tensor rounded = w.clone();
+        round_weights_per_channel(rounded, layer.channel_axis);
+        double signal = 0.0, noise = 0.0;
+        for (int64_t i = 0; i < w.numel(); ++i) {
+            const double a = w.data<float>()[i], b = rounded.data<float>()[i];
+            signal += a * a;
+            noise += (a - b) * (a - b);
+        }
+        auto it = activation_noise.find(layer.activation);
+        out[n.name] = (signal > 0.0 ? noise / signal : 0.0) + (it != activation_noise.end() ? it->second : 0.0);
+    }
+    return out;
+}
+
+Expected<QdqSummary> insert_qdq(ir::Graph& g, const std::map<std::string, float>& amax,
+                                const std::set<std::string>& keep_float) {
     QdqSummary summary;
     const std::vector<QuantLayer> layers = quantizable_layers(g);
     std::unordered_map<std::string, std::string> dequantized;  // activation -> its Q/DQ output
     std::vector<std::vector<ir::Node>> before(g.nodes.size());  // Q/DQ nodes to place before node i
     for (const auto& layer : layers) {
         ir::Node& node = g.nodes[layer.node];
+        if (keep_float.count(node.name)) {
+            summary.skipped.push_back(node.describe() + " (kept in float for the accuracy budget)");
+            continue;
+        }
         auto range = amax.find(layer.activation);
         if (range == amax.end()) {
             summary.skipped.push_back(node.describe() + " (no range for '" + layer.activation + "')");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,14 @@ struct QdqSummary {
 // weights rounded to symmetric int8 per output channel (scale max|w| / 127 of the channel) — the values the
 // int8 kernels compute with. The node records its scales in rt_int8_input_scale and rt_int8_weight_scales.
 // A layer whose activation has no range, or a zero one, stays in float and is listed in skipped.
-Expected<QdqSummary> insert_qdq(ir::Graph& g, const std::map<std::string, float>& amax);
+// Layers named in keep_float stay in float too (the accuracy budget's choice).
+Expected<QdqSummary> insert_qdq(ir::Graph& g, const std::map<std::string, float>& amax,
+                                const std::set<std::string>& keep_float = {});
+
+// How much int8 costs each quantizable layer, to rank them for the accuracy budget: the relative quantization
+// noise of its activation (activation_noise, from calibration; 0 where unknown) plus that of its weights rounded
+// per output channel. Node name -> noise over signal.
+std::map<std::string, double> layer_sensitivity(const ir::Graph& g,
+                                                const std::map<std::string, double>& activation_noise);
 
 }  // namespace rtinfer::quant

@@ -60,7 +60,7 @@ int build_cached(const std::string& cmd, const std::string& onnx_path, const std
 int cmd_build(const std::vector<std::string>& args) {
     const std::string cmd = "build";
     std::string onnx_path, out_path, backend_text = "cpu", timing_cache, cache_dir;
-    std::string calib_dir, calibrator = "entropy", calib_cache, config_path;
+    std::string calib_dir, calibrator = "entropy", calib_cache, config_path, accuracy_budget;
     double percentile = 99.99;
     std::vector<std::string> plugins;
     bool fp16 = false, int8 = false, verbose = false, use_cache = false;
@@ -90,6 +90,10 @@ int cmd_build(const std::vector<std::string>& args) {
                       "entropy (KL divergence, the default), percentile, minmax or mse");
     parser.add_real("percentile", &percentile, "P", "the percentile calibrator's percentile, in (0, 100] (default 99.99)",
                     1e-6);
+    parser.add_string("accuracy-budget", &accuracy_budget, "E|top1:P",
+                      "INT8 may cost at most E relative L2 error of any output (e.g. 0.02), or keep top-1 agreement of "
+                      "P % (e.g. top1:99), against float32 on calibration samples held out of calibration: the "
+                      "layers int8 costs most stay in float until it holds");
     parser.add_string("calib-cache", &calib_cache, "FILE",
                       "activation ranges: read from FILE when it exists (calibration is skipped), else written to it");
     parser.add_int("batch", &batch, "N", "fixed batch for a model with a dynamic batch dim (min = opt = max = N)", 1,
@@ -128,10 +132,11 @@ int cmd_build(const std::vector<std::string>& args) {
     }
 
     const bool calibrating = parser.given("calib") || parser.given("calib-cache") || parser.given("calibrator") ||
-                             parser.given("percentile") || parser.given("config");
+                             parser.given("percentile") || parser.given("config") ||
+                             parser.given("accuracy-budget");
     if (calibrating && !int8) {
         return usage_error(cmd, Status(StatusCode::kInvalidArgument,
-                                       "--calib, --calib-cache, --calibrator, --percentile and --config need --int8"));
+                                       "--calib, --calib-cache, --calibrator, --percentile, --config and --accuracy-budget need --int8"));
     }
     rtinfer::BuilderConfig config;
     config.backend = *backend;
@@ -140,6 +145,7 @@ int cmd_build(const std::vector<std::string>& args) {
     config.calibrator = calibrator;
     config.calibration_percentile = percentile;
     config.calibration_cache_path = calib_cache;
+    config.accuracy_budget = accuracy_budget;
     std::unique_ptr<rtinfer::CalibrationData> calibration;
     if (!calib_dir.empty()) {
         auto opened = open_calibration_folder(calib_dir, config_path);

@@ -232,6 +232,35 @@ def calibration_errors(env):
 
 
 @case
+def accuracy_budget(env):
+    need_onnx()
+    import re
+    model = conv_net(env)
+    calib = write_samples(env, "calib", 40)
+    out = env.path("b.engine")
+    # Loose: every layer stays int8. Tight: the most costly layers go back to float until it holds.
+    p = env.run(["build", "--onnx", model, "--out", out, "--int8", "--calib", calib, "--accuracy-budget", "0.5"], 0,
+                stderr_has=["5 samples held out", "accuracy budget 0.5 met with 0 of 3 layers in float",
+                            "INT8: 3 layers quantized"])
+    p = env.run(["build", "--onnx", model, "--out", out, "--int8", "--calib", calib, "--accuracy-budget", "1e-9"], 0,
+                stderr_has=["accuracy budget 1e-9 met with 3 of 3 layers in float", "INT8: 0 layers quantized",
+                            "kept in float for the accuracy budget"])
+    m = re.search(r"probe: 0 of 3 layers in float: output rel. L2 error ([0-9.e+-]+)", p.stderr)
+    if not m or not 0 < float(m.group(1)) < 0.5:
+        raise Failure(f"the all-int8 probe's error is not reported or not in (0, 0.5):\n{p.stderr}")
+    middle = float(m.group(1)) * 0.999  # just below all-int8's error: at least one layer back to float
+    p = env.run(["build", "--onnx", model, "--out", out, "--int8", "--calib", calib, "--accuracy-budget",
+                 "%.6g" % middle], 0, stderr_has=["met with"])
+    kept = int(re.search(r"met with (\d) of 3 layers in float", p.stderr).group(1))
+    if not 1 <= kept <= 3:
+        raise Failure(f"a budget just below the all-int8 error kept {kept} layers in float:\n{p.stderr}")
+    env.run(["build", "--onnx", model, "--out", out, "--int8", "--calib", calib, "--accuracy-budget", "top1:101"], 1,
+            stderr_has=["accuracy budget 'top1:101'"])
+    env.run(["build", "--onnx", model, "--out", out, "--int8", "--accuracy-budget", "0.1"], 1,
+            stderr_has=["an accuracy budget is judged on calibration samples"])
+
+
+@case
 def qdq_model_runs_with_its_scales(env):
     need_onnx()
     import numpy as np

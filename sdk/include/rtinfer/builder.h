@@ -54,6 +54,11 @@ struct BuilderConfig {
     std::string calibrator = "entropy";         // entropy | percentile | minmax | mse
     double calibration_percentile = 99.99;      // the percentile calibrator's
     std::string calibration_cache_path;
+    // What INT8 may cost, judged against float32 on calibration samples held out of calibration (every 8th, up
+    // to 64): "0.02" = the largest relative L2 error of any output, "top1:99" = top-1 agreement in % of the
+    // [batch, classes] outputs. The layers whose int8 costs most stay in float until it holds. "" = quantize
+    // every layer that can be. Needs calibration_data.
+    std::string accuracy_budget;
 };
 
 // One node the SDK cannot run, and why.
