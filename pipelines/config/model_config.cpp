@@ -29,7 +29,7 @@ constexpr int kMaxCount = 100000;  // top_k, max_detections
 
 const std::vector<std::string> kTopKeys = {"model", "input", "output", "interval"};
 const std::vector<std::string> kModelKeys = {"onnx",         "engine",  "precision", "batch",
-                                             "engine_cache", "plugins", "backend"};
+                                             "engine_cache", "plugins", "backend",   "calibration_cache"};
 const std::vector<std::string> kInputKeys = {"tensor",    "color", "width", "height", "resize",
                                              "pad_value", "scale", "mean",  "std",    "layout"};
 const std::vector<std::string> kOutputKeys = {"classifier", "detector", "segmentation", "raw"};
@@ -118,8 +118,18 @@ Status read_model(const Section& top, ModelSection* m) {
         const std::string why = "applies only when building from 'onnx'; a prebuilt engine has it fixed";
         RT_RETURN_IF_ERROR(refuse(s, "precision", why));
         RT_RETURN_IF_ERROR(refuse(s, "engine_cache", why));
+        RT_RETURN_IF_ERROR(refuse(s, "calibration_cache", why));
     }
     RT_RETURN_IF_ERROR(read_enum(s, "precision", kPrecisionNames, &m->precision));
+    // INT8 takes its activation ranges from a calibration cache made beforehand (rtexec build --int8 --calib DIR
+    // --calib-cache FILE), as DeepStream takes an int8-calib-file: a pipeline never calibrates at start-up.
+    RT_RETURN_IF_ERROR(s.read_path("calibration_cache", PathKind::kFile, &m->calibration_cache));
+    if (m->precision == Precision::kInt8 && !m->onnx.empty() && m->calibration_cache.empty() && s.has("precision")) {
+        return s.key_error("precision", "int8 needs 'calibration_cache: FILE', the activation ranges that "
+                                        "'rtexec build --int8 --calib DIR --calib-cache FILE' writes");
+    }
+    if (m->precision != Precision::kInt8 && s.has("calibration_cache"))
+        RT_RETURN_IF_ERROR(refuse(s, "calibration_cache", "applies only with 'precision: int8'"));
     RT_RETURN_IF_ERROR(s.read_int("batch", 1, kMaxBatch, &m->batch));
     if (!m->onnx.empty()) {
         const std::string folder = fs::path(m->onnx).parent_path().string();

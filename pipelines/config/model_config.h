@@ -44,6 +44,7 @@ struct ModelSection {
     std::string engine_cache;
     std::vector<std::string> plugins;  // plugin libraries loaded before building or loading
     std::optional<Backend> backend;    // nullopt ("auto"): CUDA where a GPU is present, otherwise the CPU
+    std::string calibration_cache;     // precision int8: the activation ranges (a calibration cache file)
 };
 
 // A frame becomes the input tensor as  value = (pixel * scale - mean[c]) / std[c],  pixel in 0..255.

@@ -20,6 +20,8 @@ BuilderConfig model_builder_config(const config::ModelSection& model, Backend ba
     BuilderConfig bc;
     bc.backend = backend;
     bc.fp16 = model.precision != config::Precision::kFp32;
+    bc.int8 = model.precision == config::Precision::kInt8;
+    bc.calibration_cache_path = model.calibration_cache;
     bc.min_batch = 1;
     bc.opt_batch = model.batch;
     bc.max_batch = model.batch;

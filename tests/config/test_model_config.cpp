@@ -313,6 +313,19 @@ TEST(ModelConfig, RelativePathsResolveAgainstTheFilesFolder) {
     EXPECT_EQ(plain->model.engine_cache, dir.file("models"));
 }
 
+TEST(ModelConfig, Int8TakesACalibrationCacheResolvedLikeEveryPath) {
+    TempDir dir;
+    dir.write("models/net.onnx", "onnx");
+    dir.write("models/net.calib", "# rtinfer calibration cache\n");
+    const std::string yml = dir.write("configs/net.yml",
+                                      "model:\n  onnx: ../models/net.onnx\n  precision: int8\n"
+                                      "  calibration_cache: ../models/net.calib\n");
+    auto c = load_model_config(yml);
+    ASSERT_TRUE(c.has_value()) << c.status().message();
+    EXPECT_EQ(c->model.precision, Precision::kInt8);
+    EXPECT_EQ(c->model.calibration_cache, dir.file("models/net.calib"));
+}
+
 TEST(ModelConfig, LabelsFilesMayHaveCrlfABomAndBlankLines) {
     TempDir dir;
     dir.write("m.onnx", "onnx");

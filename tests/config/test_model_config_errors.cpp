@@ -70,7 +70,7 @@ TEST_F(ModelConfigErrors, UnknownKeysAtEveryLevelWithAHint) {
         {kModel + "batch: 4\n", "m.yml:3:1: batch: unknown key here; it belongs in 'model'"},
         {kModel + "  gpu_id: 0\n",
          "m.yml:3:3: model.gpu_id: unknown key; the keys of 'model' are onnx, engine, precision, batch, "
-         "engine_cache, plugins, backend"},
+         "engine_cache, plugins, backend, calibration_cache"},
         {kModel + "name: cars\n",
          "m.yml:3:1: name: unknown key; the keys of the top level are model, input, output, interval"},
     });
@@ -201,6 +201,13 @@ TEST_F(ModelConfigErrors, KeysMissingOrThatDoNotApply) {
         {kModel + "  engine: e.engine\n", "m.yml:3:3: model.engine: give either 'onnx' or 'engine', not both"},
         {"model:\n  engine: e.engine\n  precision: int8\n",
          "m.yml:3:3: model.precision: applies only when building from 'onnx'; a prebuilt engine has it fixed"},
+        {kModel + "  precision: int8\n",
+         "m.yml:3:3: model.precision: int8 needs 'calibration_cache: FILE', the activation ranges that 'rtexec build "
+         "--int8 --calib DIR --calib-cache FILE' writes"},
+        {kModel + "  calibration_cache: labels.txt\n",
+         "m.yml:3:3: model.calibration_cache: applies only with 'precision: int8'"},
+        {"model:\n  engine: e.engine\n  calibration_cache: labels.txt\n",
+         "m.yml:3:3: model.calibration_cache: applies only when building from 'onnx'; a prebuilt engine has it fixed"},
         {kModel + "input:\n  width: 640\n",
          "m.yml:4:3: input.width: give both width and height, or neither for the model's input size"},
         {kModel + "input:\n  pad_value: 0\n", "m.yml:4:3: input.pad_value: applies only with 'resize: letterbox'"},
