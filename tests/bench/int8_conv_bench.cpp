@@ -39,26 +39,14 @@ namespace {
 // Errors are strings (empty: success), so that a configuration a library refuses becomes one table cell.
 using Err = std::string;
 
-#define BENCH_CUDA(call)                                           \
-    do {                                                           \
-        const cudaError_t e_ = (call);                             \
-        if (e_ != cudaSuccess) return Err(cudaGetErrorName(e_));   \
-    } while (0)
-#define BENCH_DNN(call)                                                      \
-    do {                                                                     \
-        const cudnnStatus_t s_ = (call);                                     \
-        if (s_ != CUDNN_STATUS_SUCCESS) return Err(cudnnGetErrorString(s_)); \
-    } while (0)
-#define BENCH_LT(call)                                                         \
-    do {                                                                       \
-        const cublasStatus_t s_ = (call);                                      \
-        if (s_ != CUBLAS_STATUS_SUCCESS) return Err(cublasLtGetStatusName(s_)); \
-    } while (0)
-#define BENCH_TRY(expr)              \
-    do {                             \
-        Err e_ = (expr);             \
-        if (!e_.empty()) return e_;  \
-    } while (0)
+// Each returns the failing call's status name from the enclosing function.
+#define BENCH_CUDA(call) \
+    do { const cudaError_t e_ = (call); if (e_ != cudaSuccess) return Err(cudaGetErrorName(e_)); } while (0)
+#define BENCH_DNN(call) \
+    do { const cudnnStatus_t s_ = (call); if (s_ != CUDNN_STATUS_SUCCESS) return cudnnGetErrorString(s_); } while (0)
+#define BENCH_LT(call) \
+    do { const cublasStatus_t s_ = (call); if (s_ != 0) return cublasLtGetStatusName(s_); } while (0)
+#define BENCH_TRY(expr) do { Err e_ = (expr); if (!e_.empty()) return e_; } while (0)
 
 constexpr size_t kWorkspace = size_t(256) << 20;   // shared by every call
 constexpr size_t kLtWorkspace = size_t(32) << 20;  // what cuBLASLt's heuristic may ask for
@@ -433,7 +421,8 @@ Err lt_candidates(Ctx& ctx, Data& d, const LtConfig& cfg, std::vector<Candidate>
         BENCH_LT(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof epilogue));
         BENCH_LT(cublasLtMatmulDescSetAttribute(raw, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
     }
-    auto la = std::make_shared<LtLayoutPtr>(), lb = std::make_shared<LtLayoutPtr>(), lc = std::make_shared<LtLayoutPtr>();
+    auto la = std::make_shared<LtLayoutPtr>(), lb = std::make_shared<LtLayoutPtr>();
+    auto lc = std::make_shared<LtLayoutPtr>();
     BENCH_TRY(lt_layout(cfg.ab, k, m, k, *la));
     BENCH_TRY(lt_layout(cfg.ab, k, n, k, *lb));
     BENCH_TRY(lt_layout(cfg.cd, m, n, m, *lc));
@@ -845,7 +834,8 @@ int main(int argc, char** argv) {
         std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.s.name().c_str(), r.fp16.name.c_str(),
                     r.i8f.name.c_str(), r.i8q.name.c_str(),
                     r.s.expansion ? (r.i8z.text + " " + r.i8z.name).c_str() : "-", lt.c_str(),
-                    r.s.pointwise() ? (r.vector_alpha ? "yes" : "no") : "-", ltw.c_str());
+                    r.s.pointwise() ? (r.vector_alpha ? "yes" : "no (" + r.lt_refused + ")").c_str() : "-",
+                    ltw.c_str());
     }
     std::printf("\nMarks: ! failed the correctness check (not used for the speed-up), ? configuration not covered by "
                 "the check, d timed with direct launches (CUDA graph capture refused; host overhead included).\n"
