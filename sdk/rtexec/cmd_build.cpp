@@ -21,6 +21,9 @@ void print_engine(const rtinfer::Engine& e, uint64_t file_size) {
     std::printf("  backend:     %s%s\n", rtinfer::backend_name(e.backend()), e.fp16() ? " (fp16)" : "");
     std::printf("  batch range: %d..%d\n", e.min_batch(), e.max_batch());
     std::printf("  layers:      %zu\n", e.layers().size());
+    size_t quantized = 0;
+    for (const auto& layer : e.layers()) quantized += layer.op_type == "QuantizeLinear";
+    if (quantized > 0) std::printf("  int8:        %zu activations quantized (QuantizeLinear)\n", quantized);
     if (file_size > 0)
         std::printf("  engine size: %s (%llu bytes)\n", human_bytes(file_size).c_str(),
                     static_cast<unsigned long long>(file_size));

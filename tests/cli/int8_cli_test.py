@@ -97,7 +97,7 @@ def calibrate_then_rebuild_from_cache(env):
     p = env.run(["build", "--onnx", model, "--out", int8, "--batch", "4", "--int8", "--calib", calib,
                  "--calib-cache", cache], 0,
                 stderr_has=["calibrating 3 tensors [", "24/24 samples", "calibration cache written to " + cache,
-                            "INT8: 3 layers quantized"])
+                            "INT8: 3 layers quantized"], stdout_has=["int8:        3 activations quantized"])
     text = open(cache).read()
     for needed in ("format: 1", "calibrator: entropy", "samples: 24", "amax "):
         if needed not in text:

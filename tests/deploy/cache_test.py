@@ -308,6 +308,44 @@ def prebuild_two_models(env):
         raise Failure("the default status file is missing or wrong")
 
 
+@case
+def prebuild_int8_from_a_calibration_cache(env):
+    """precision: int8 in model.yml builds an INT8 engine with the ranges of calibration_cache (made by rtexec)."""
+    need_onnx()
+    if not env.prebuild:
+        print("SKIP: rtinfer-prebuild is not built (it needs yaml-cpp)")
+        sys.exit(77)
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 1, 1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 1, 1])
+    w = numpy_helper.from_array(np.array([[[[0.75]]]], np.float32), "w")
+    onnx_path = save_model(env.path("conv.onnx"), [helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], [x],
+                           [y], [w])
+    calib = env.path("calib")
+    os.makedirs(calib)
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        np.save(os.path.join(calib, f"s{i}.npy"), rng.random((1, 1, 1, 1), dtype=np.float32))
+    ranges = env.path("conv.calib")
+    env.run(["build", "--onnx", onnx_path, "--out", env.path("direct.engine"), "--int8", "--calib", calib,
+             "--calib-cache", ranges], 0)
+    configs, cache = env.path("models"), env.path("cache")
+    model_yml(os.path.join(configs, "int8", "model.yml"), onnx_path, cache)
+    yml = os.path.join(configs, "int8", "model.yml")
+    text = open(yml).read().replace("  precision: fp32\n", "  precision: int8\n  calibration_cache: %s\n" % ranges)
+    with open(yml, "w") as f:
+        f.write(text)
+    p = subprocess.run([env.prebuild, "--config-dir", configs, "--status", env.path("status")], capture_output=True,
+                       text=True, timeout=240)
+    if p.returncode != 0 or "int8/model.yml: built" not in p.stdout:
+        raise Failure(f"rtinfer-prebuild: exit {p.returncode}\n{p.stdout}{p.stderr}")
+    engine = only_entry(cache)
+    p = env.run(["inspect", "--engine", engine], 0)
+    if "QuantizeLinear" not in p.stdout:
+        raise Failure(f"the engine built from precision int8 has no int8 layers:\n{p.stdout}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--list", action="store_true")
