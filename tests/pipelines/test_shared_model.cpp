@@ -162,8 +162,9 @@ TEST_F(SharedModelTest, FramesOfSeveralStreamsRunInOneBatchWithTheirOwnResults) 
 }
 
 TEST_F(SharedModelTest, AStalledStreamDelaysOthersByMaxLatencyOnly) {
-    // A bound far above the inference time, so that waiting and not waiting differ even on a loaded machine.
-    auto model = acquire(write_config("m.yml"), 300000);
+    // A bound far above the inference time, so that waiting and not waiting differ even on a loaded machine
+    // (with 300 ms, an inference on two busy cores took over the 250 ms the last check allows).
+    auto model = acquire(write_config("m.yml"), 1000000);
     ASSERT_TRUE(model);
     model->add_stream();
     model->add_stream();  // this stream never sends a frame
@@ -174,8 +175,8 @@ TEST_F(SharedModelTest, AStalledStreamDelaysOthersByMaxLatencyOnly) {
         ASSERT_TRUE(out.has_value()) << out.status().message();
         EXPECT_EQ(static_cast<int>(out->objects.size()), expected(i));
         EXPECT_EQ(out->batch_size, 1);
-        EXPECT_GE(ms, 295.0) << "the batch should have waited for the other stream";
-        EXPECT_LT(ms, 3000.0);
+        EXPECT_GE(ms, 995.0) << "the batch should have waited for the other stream";
+        EXPECT_LT(ms, 4000.0);
     }
     // Once the silent stream leaves, frames no longer wait.
     model->remove_stream();
@@ -183,8 +184,8 @@ TEST_F(SharedModelTest, AStalledStreamDelaysOthersByMaxLatencyOnly) {
     ASSERT_TRUE(model->infer(frame(0)).has_value());
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     model->remove_stream();
-    if (emulated()) GTEST_SKIP() << "under emulation: the 250 ms bound is not checked (took " << ms << " ms)";
-    EXPECT_LT(ms, 250.0);
+    if (emulated()) GTEST_SKIP() << "under emulation: the 800 ms bound is not checked (took " << ms << " ms)";
+    EXPECT_LT(ms, 800.0);
 }
 
 TEST_F(SharedModelTest, ABadFrameFailsOnlyItsOwnRequest) {
