@@ -569,13 +569,15 @@ def timing_cache_cuda(env):
         env.run(["run", "--engine", env.path(name + ".engine"), "--output-dir", env.path(name + ".out")], 0)
 
 
-def main(cases=None):
-    """The driver of a file of cases (this file's when None): --list, or one case run in a fresh --work folder."""
+def main(cases=None, make_env=None):
+    """The driver of a file of cases (this file's when None): --list, or one case run in a fresh --work folder.
+    make_env(rtexec, work, args) makes the case's environment (default: Env); args.backend is --backend's."""
     cases = CASES if cases is None else cases
     parser = argparse.ArgumentParser()
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--rtexec")
     parser.add_argument("--work")
+    parser.add_argument("--backend", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("case", nargs="?")
     args = parser.parse_args()
     if args.list:
@@ -585,8 +587,9 @@ def main(cases=None):
         parser.error("need --rtexec, --work and one of: " + ", ".join(cases))
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
+    rtexec, work = os.path.abspath(args.rtexec), os.path.abspath(args.work)
     try:
-        cases[args.case](Env(os.path.abspath(args.rtexec), os.path.abspath(args.work)))
+        cases[args.case](make_env(rtexec, work, args) if make_env else Env(rtexec, work))
     except Failure as e:
         print(f"FAIL {args.case}: {e}")
         return 1

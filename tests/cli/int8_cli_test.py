@@ -7,13 +7,12 @@ INT8 with neither data nor cache, calibration flags without --int8.
 Usage: int8_cli_test.py --rtexec PATH --work DIR [--backend cpu|cuda] CASE   (--list prints the cases)
 Exit 0 = pass, 1 = fail, 77 = skipped (the onnx/numpy packages are missing).
 """
-import argparse
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_test import Env, Failure, need_onnx, save_model  # noqa: E402
+from cli_test import main as cli_main  # noqa: E402
 
 CASES = {}
 
@@ -295,29 +294,5 @@ def qdq_model_runs_with_its_scales(env):
         raise Failure(f"the Q/DQ model computes {err} relative error against its ONNX semantics")
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("--rtexec")
-    parser.add_argument("--work")
-    parser.add_argument("--backend", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("case", nargs="?")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return 0
-    if args.case not in CASES or not args.rtexec or not args.work:
-        parser.error("need --rtexec, --work and one of: " + ", ".join(CASES))
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
-    try:
-        CASES[args.case](BackendEnv(os.path.abspath(args.rtexec), os.path.abspath(args.work), args.backend))
-    except Failure as e:
-        print(f"FAIL {args.case}: {e}")
-        return 1
-    print(f"PASS {args.case}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli_main(CASES, lambda rtexec, work, args: BackendEnv(rtexec, work, args.backend)))
