@@ -39,4 +39,18 @@ inline Attribute ints_attribute(std::vector<int64_t> v) {
     return a;
 }
 
+inline Attribute float_attribute(float v) {
+    Attribute a;
+    a.kind = Attribute::Kind::kFloat;
+    a.f = v;
+    return a;
+}
+
+inline Attribute floats_attribute(std::vector<float> v) {
+    Attribute a;
+    a.kind = Attribute::Kind::kFloats;
+    a.floats = std::move(v);
+    return a;
+}
+
 }  // namespace rtinfer::ir

@@ -14,20 +14,6 @@ bool float_constant(const ir::Graph& g, const std::string& name) {
     return v && v->is_constant() && v->constant.dtype() == DataType::kFloat32;
 }
 
-ir::Attribute float_attribute(float f) {
-    ir::Attribute a;
-    a.kind = ir::Attribute::Kind::kFloat;
-    a.f = f;
-    return a;
-}
-
-ir::Attribute floats_attribute(std::vector<float> v) {
-    ir::Attribute a;
-    a.kind = ir::Attribute::Kind::kFloats;
-    a.floats = std::move(v);
-    return a;
-}
-
 // Weights rounded to int8 per output channel: w = round(w / s) * s with s = max|w| / 127 of the channel.
 // Returns the scales, one per channel.
 std::vector<float> round_weights_per_channel(ir::Tensor& w, int axis) {
@@ -205,8 +191,8 @@ Expected<QdqSummary> insert_qdq(ir::Graph& g, const std::map<std::string, float>
         wq.constant = std::move(w);
         node.inputs[layer.weight_input] = wq.name;
         node.inputs[0] = done->second;
-        node.attrs["rt_int8_input_scale"] = float_attribute(scale);
-        node.attrs["rt_int8_weight_scales"] = floats_attribute(std::move(weight_scales));
+        node.attrs["rt_int8_input_scale"] = ir::float_attribute(scale);
+        node.attrs["rt_int8_weight_scales"] = ir::floats_attribute(std::move(weight_scales));
         ++summary.quantized;
     }
     std::vector<ir::Node> nodes;
