@@ -6,7 +6,7 @@ packages=(
   cmake ninja-build g++ pkg-config dpkg-dev file
   libprotobuf-dev protobuf-compiler zlib1g-dev
   libonnx-dev libonnx-testdata
-  libopenblas-dev libgtest-dev libyaml-cpp-dev
+  libopenblas-dev libgtest-dev libyaml-cpp-dev libpng-dev libjpeg-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good libopencv-core-dev libopencv-imgproc-dev
   python3 python3-numpy python3-onnx python3-torch python3-torchvision

@@ -8,6 +8,15 @@
 #include <iterator>
 
 #include "sdk/rtexec/npy.h"
+#ifdef RTEXEC_HAVE_PNG
+#include <png.h>
+#endif
+#ifdef RTEXEC_HAVE_JPEG
+#include <csetjmp>
+#include <cstdio>
+
+#include <jpeglib.h>
+#endif
 #ifdef RTEXEC_HAVE_PREPROCESS
 #include "pipelines/config/model_config.h"
 #include "pipelines/preprocess/frame_preprocess.h"
@@ -30,7 +39,11 @@ std::string lower_extension(const fs::path& p) {
     return e;
 }
 
-// A binary PPM (P6, RGB) or PGM (P5, grey) image with 8-bit samples.
+Status unreadable(const std::string& path, const std::string& why) {
+    return Status(StatusCode::kInvalidArgument, path + ": not a readable image: " + why);
+}
+
+// An 8-bit image, RGB (3 channels) or grey (1), rows packed.
 struct Netpbm {
     int width = 0, height = 0, channels = 0;
     std::vector<uint8_t> pixels;
@@ -39,7 +52,6 @@ struct Netpbm {
 Expected<Netpbm> read_netpbm(const std::string& path, bool header_only) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Status(StatusCode::kNotFound, path + ": cannot open the image");
-    auto bad = [&](const std::string& why) { return Status(StatusCode::kInvalidArgument, path + ": not a readable image: " + why); };
     std::string magic;
     in >> magic;
     Netpbm img;
@@ -48,7 +60,7 @@ Expected<Netpbm> read_netpbm(const std::string& path, bool header_only) {
     } else if (magic == "P5") {
         img.channels = 1;
     } else {
-        return bad("binary PPM (P6) or PGM (P5) expected");
+        return unreadable(path, "binary PPM (P6) or PGM (P5) expected");
     }
     long values[3] = {0, 0, 0};
     for (long& v : values) {
@@ -58,21 +70,129 @@ Expected<Netpbm> read_netpbm(const std::string& path, bool header_only) {
             std::getline(in, comment);
             in >> std::ws;
         }
-        if (!(in >> v)) return bad("a truncated header");
+        if (!(in >> v)) return unreadable(path, "a truncated header");
     }
-    if (values[0] <= 0 || values[1] <= 0 || values[0] > 65536 || values[1] > 65536) return bad("a bad size");
-    if (values[2] <= 0 || values[2] > 255) return bad("only 8-bit samples (maxval <= 255) are read");
+    if (values[0] <= 0 || values[1] <= 0 || values[0] > 65536 || values[1] > 65536) return unreadable(path, "a bad size");
+    if (values[2] <= 0 || values[2] > 255) return unreadable(path, "only 8-bit samples (maxval <= 255) are read");
     in.get();  // the one whitespace byte before the pixels
     img.width = static_cast<int>(values[0]);
     img.height = static_cast<int>(values[1]);
     if (header_only) return img;
     img.pixels.resize(static_cast<size_t>(img.width) * img.height * img.channels);
     in.read(reinterpret_cast<char*>(img.pixels.data()), static_cast<std::streamsize>(img.pixels.size()));
-    if (in.gcount() != static_cast<std::streamsize>(img.pixels.size())) return bad("the pixels are truncated");
+    if (in.gcount() != static_cast<std::streamsize>(img.pixels.size())) return unreadable(path, "the pixels are truncated");
     if (values[2] != 255) {
         for (auto& p : img.pixels) p = static_cast<uint8_t>((p * 255 + values[2] / 2) / values[2]);
     }
     return img;
+}
+
+#ifdef RTEXEC_HAVE_PNG
+// PNG through libpng's simplified API: any bit depth, palette or alpha becomes 8-bit RGB or grey.
+Expected<Netpbm> read_png(const std::string& path, bool header_only) {
+    png_image png{};
+    png.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&png, path.c_str())) return unreadable(path, png.message);
+    Netpbm img;
+    img.width = static_cast<int>(png.width);
+    img.height = static_cast<int>(png.height);
+    img.channels = (png.format & PNG_FORMAT_FLAG_COLOR) ? 3 : 1;
+    if (header_only) {
+        png_image_free(&png);
+        return img;
+    }
+    png.format = img.channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    img.pixels.resize(PNG_IMAGE_SIZE(png));
+    if (!png_image_finish_read(&png, nullptr, img.pixels.data(), 0, nullptr)) {
+        const std::string why = png.message;
+        png_image_free(&png);
+        return unreadable(path, why);
+    }
+    return img;
+}
+#endif
+
+#ifdef RTEXEC_HAVE_JPEG
+// libjpeg reports errors through error_exit, which must not return: it jumps back to read_jpeg.
+struct JpegErrors {
+    jpeg_error_mgr mgr;
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+};
+
+void jpeg_error_exit(j_common_ptr cinfo) {
+    auto* errors = reinterpret_cast<JpegErrors*>(cinfo->err);
+    (*cinfo->err->format_message)(cinfo, errors->message);
+    std::longjmp(errors->jump, 1);
+}
+
+// Decodes into pixels (sized by the caller once the header is read); only plain C objects live between the
+// setjmp and a longjmp. Returns "" or the error.
+std::string decode_jpeg(std::FILE* file, bool header_only, int* width, int* height, int* channels,
+                        std::vector<uint8_t>* pixels) {
+    jpeg_decompress_struct cinfo;
+    JpegErrors errors;
+    cinfo.err = jpeg_std_error(&errors.mgr);
+    errors.mgr.error_exit = jpeg_error_exit;
+    errors.message[0] = '\0';
+    if (setjmp(errors.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        return errors.message[0] ? errors.message : "a corrupt JPEG file";
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_stdio_src(&cinfo, file);
+    jpeg_read_header(&cinfo, TRUE);
+    *channels = cinfo.num_components == 1 ? 1 : 3;
+    cinfo.out_color_space = *channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    *width = static_cast<int>(cinfo.image_width);
+    *height = static_cast<int>(cinfo.image_height);
+    if (!header_only) {
+        jpeg_start_decompress(&cinfo);
+        pixels->resize(static_cast<size_t>(cinfo.output_width) * cinfo.output_height * cinfo.output_components);
+        const size_t row = static_cast<size_t>(cinfo.output_width) * cinfo.output_components;
+        while (cinfo.output_scanline < cinfo.output_height) {
+            JSAMPROW rows[1] = {pixels->data() + cinfo.output_scanline * row};
+            jpeg_read_scanlines(&cinfo, rows, 1);
+        }
+        jpeg_finish_decompress(&cinfo);
+    }
+    jpeg_destroy_decompress(&cinfo);
+    return "";
+}
+
+Expected<Netpbm> read_jpeg(const std::string& path, bool header_only) {
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file) return Status(StatusCode::kNotFound, path + ": cannot open the image");
+    Netpbm img;
+    const std::string error = decode_jpeg(file, header_only, &img.width, &img.height, &img.channels, &img.pixels);
+    std::fclose(file);
+    if (!error.empty()) return unreadable(path, error);
+    return img;
+}
+#endif
+
+bool is_png(const std::string& ext) { return ext == ".png"; }
+bool is_jpeg(const std::string& ext) { return ext == ".jpg" || ext == ".jpeg"; }
+bool is_netpbm(const std::string& ext) { return ext == ".ppm" || ext == ".pgm" || ext == ".pnm"; }
+
+// An image file of any format this rtexec reads, by its extension.
+Expected<Netpbm> read_image(const std::string& path, bool header_only) {
+    const std::string ext = lower_extension(path);
+    if (is_png(ext)) {
+#ifdef RTEXEC_HAVE_PNG
+        return read_png(path, header_only);
+#else
+        return Status(StatusCode::kUnsupported, path + ": this rtexec was built without libpng; give PPM or .npy");
+#endif
+    }
+    if (is_jpeg(ext)) {
+#ifdef RTEXEC_HAVE_JPEG
+        return read_jpeg(path, header_only);
+#else
+        return Status(StatusCode::kUnsupported, path + ": this rtexec was built without libjpeg; give PPM or .npy");
+#endif
+    }
+    return read_netpbm(path, header_only);
 }
 
 struct Entry {
@@ -172,7 +292,7 @@ private:
                                                             std::to_string(channels) + " channels, the pre-processing makes " +
                                                             std::to_string(input.channels()) + " (" +
                                                             (nhwc ? "NHWC" : "NCHW") + ")");
-        RT_ASSIGN_OR_RETURN(Netpbm img, read_netpbm(path, false));
+        RT_ASSIGN_OR_RETURN(Netpbm img, read_image(path, false));
         rtinfer::pipelines::FrameView frame;
         frame.format = img.channels == 3 ? rtinfer::pipelines::PixelFormat::kRgb : rtinfer::pipelines::PixelFormat::kGray8;
         frame.width = img.width;
@@ -221,8 +341,8 @@ Expected<std::unique_ptr<rtinfer::CalibrationData>> open_calibration_folder(cons
             RT_ASSIGN_OR_RETURN(NpyArray a, read_npy(f));
             e.samples = a.shape.empty() ? 1 : a.shape[0];
             e.samples = std::max<int64_t>(e.samples, 1);
-        } else if (ext == ".ppm" || ext == ".pgm" || ext == ".pnm") {
-            RT_RETURN_IF_ERROR(read_netpbm(f, true).status());
+        } else if (is_netpbm(ext) || is_png(ext) || is_jpeg(ext)) {
+            RT_RETURN_IF_ERROR(read_image(f, true).status());
             e.image = true;
         } else {
             continue;
@@ -233,7 +353,7 @@ Expected<std::unique_ptr<rtinfer::CalibrationData>> open_calibration_folder(cons
     if (entries.empty()) {
         return Status(StatusCode::kInvalidArgument,
                       dir + ": no calibration samples: none of its " + std::to_string(files.size()) +
-                          " files is a .npy tensor or a readable image (.ppm, .pgm, .pnm)");
+                          " files is a .npy tensor or a readable image (.ppm, .pgm, .pnm, .png, .jpg)");
     }
     auto data = std::make_unique<FolderData>(std::move(entries), total);
 #ifdef RTEXEC_HAVE_PREPROCESS

@@ -1,7 +1,7 @@
 // Calibration samples for `rtexec build --int8 --calib DIR`: a folder of .npy tensors and images.
 //
 // .npy files hold float32 (or float64) tensors of the input's shape, with or without the batch dim, or a
-// batch [N, ...] of N samples. Images (binary PPM/PGM: .ppm .pgm .pnm) go through the pre-processing of a
+// batch [N, ...] of N samples. Images (.jpg/.jpeg, .png, binary PPM/PGM .ppm .pgm .pnm) go through the pre-processing of a
 // model.yml's input section (--config), or without one the defaults: stretched to the input's size, RGB,
 // scaled by 1/255, NCHW. Files are taken in name order; other files are ignored. Calibration folders feed
 // models with one input.

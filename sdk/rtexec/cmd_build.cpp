@@ -84,7 +84,7 @@ int cmd_build(const std::vector<std::string>& args) {
                     "quantize to int8: per output channel weights and per tensor activations, with the ranges of "
                     "--calib-cache, of calibration on --calib, or of the model's QuantizeLinear/DequantizeLinear nodes");
     parser.add_string("calib", &calib_dir, "DIR",
-                      "INT8 calibration samples: .npy tensors (one sample, or a batch [N,...]) and PPM/PGM images, "
+                      "INT8 calibration samples: .npy tensors (one sample, or a batch [N,...]) and JPEG, PNG or PPM/PGM images, "
                       "pre-processed as --config says");
     parser.add_string("config", &config_path, "model.yml",
                       "the model.yml whose input section pre-processes calibration images (default: stretch to the "

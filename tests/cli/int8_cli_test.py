@@ -191,6 +191,46 @@ def images_through_preprocessing(env):
 
 
 @case
+def png_and_jpeg_images(env):
+    """The same pictures as PNG give the PPM ranges exactly; as JPEG (lossy) nearly; a broken one is named."""
+    need_onnx()
+    import numpy as np
+    try:
+        from PIL import Image
+    except ImportError:
+        print("SKIP: PIL is not installed (it writes the PNG and JPEG files)")
+        sys.exit(77)
+    model = conv_net(env)
+    rng = np.random.default_rng(4)
+    pictures = [rng.integers(0, 256, (10, 12, 3), dtype=np.uint8) for _ in range(5)]
+    pictures.append(np.full((10, 12, 3), 255, np.uint8))
+    ranges = {}
+    for fmt, ext in (("PPM", "ppm"), ("PNG", "png"), ("JPEG", "jpg")):
+        d = env.path(fmt.lower())
+        os.makedirs(d)
+        for i, p in enumerate(pictures):
+            Image.fromarray(p).save(os.path.join(d, f"img{i}.{ext}"), fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+        cache = env.path(f"{fmt.lower()}.calib")
+        env.run(["build", "--onnx", model, "--out", env.path("e.engine"), "--int8", "--calib", d, "--calibrator",
+                 "minmax", "--calib-cache", cache], 0, stderr_has=["6/6 samples"])
+        ranges[fmt] = {l.split(" ", 2)[2]: float(l.split(" ", 2)[1]) for l in open(cache).read().splitlines()
+                       if l.startswith("amax ")}
+    if ranges["PNG"] != ranges["PPM"]:
+        raise Failure(f"PNG ranges {ranges['PNG']} differ from the same pictures as PPM {ranges['PPM']}")
+    for tensor, value in ranges["PPM"].items():
+        if abs(ranges["JPEG"][tensor] - value) > 0.1 * value:
+            raise Failure(f"JPEG range of {tensor} {ranges['JPEG'][tensor]} is far from the PPM one {value}")
+    broken = env.path("broken")
+    os.makedirs(broken)
+    for name, data in (("a.png", b"\x89PNG\r\n\x1a\nnot really"), ("b.jpg", b"\xff\xd8\xff\xe0 truncated")):
+        with open(os.path.join(broken, name), "wb") as f:
+            f.write(data)
+        env.run(["build", "--onnx", model, "--out", env.path("e.engine"), "--int8", "--calib", broken], 1,
+                stderr_has=[os.path.join(broken, name) + ": not a readable image"])
+        os.remove(os.path.join(broken, name))
+
+
+@case
 def calibration_errors(env):
     need_onnx()
     import numpy as np
