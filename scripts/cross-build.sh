@@ -20,6 +20,7 @@ packages=(
   cmake ninja-build pkg-config g++-aarch64-linux-gnu qemu-user-static
   protobuf-compiler libonnx-dev libonnx-testdata python3 python3-numpy python3-onnx
   libc6:arm64 libprotobuf-dev:arm64 zlib1g-dev:arm64 libopenblas-dev:arm64 libgtest-dev:arm64
+  libpng-dev:arm64 libjpeg-dev:arm64
   libyaml-cpp0.7:arm64
 )
 missing=()
