@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +16,7 @@
 #include "core/onnx/importer.h"
 #include "core/passes/passes.h"
 #include "core/plugins/resolve.h"
+#include "core/quant/accuracy_budget.h"
 #include "core/quant/calibrate.h"
 #include "core/quant/calibration_cache.h"
 #include "core/quant/insert_qdq.h"
@@ -235,60 +235,6 @@ std::string model_fingerprint(const void* data, size_t size) {
 // How many samples a calibration run takes at once: GPU memory holds every measured tensor of the batch.
 int calibration_batch(Backend backend) { return backend == Backend::kCuda ? 16 : 4; }
 
-// The accuracy budget: "0.02" (largest relative L2 error of an output) or "top1:99" (top-1 agreement, %).
-struct AccuracyBudget {
-    bool top1 = false;
-    double value = 0.0;
-};
-
-Expected<AccuracyBudget> parse_accuracy_budget(const std::string& text) {
-    AccuracyBudget b;
-    std::string number = text;
-    if (text.rfind("top1:", 0) == 0) {
-        b.top1 = true;
-        number = text.substr(5);
-    }
-    char* end = nullptr;
-    b.value = std::strtod(number.c_str(), &end);
-    const bool ok = !number.empty() && end && *end == '\0' && (b.top1 ? b.value > 0 && b.value <= 100 : b.value > 0);
-    if (!ok) {
-        return Status(StatusCode::kInvalidArgument, "accuracy budget '" + text +
-                                                        "': give the largest relative output error (e.g. 0.02) or "
-                                                        "top1:P, the top-1 agreement in % (e.g. top1:99)");
-    }
-    return b;
-}
-
-// How far `got` is from `want` (outputs, samples one after the other): the largest relative L2 error of an
-// output, or the top-1 agreement in % over the outputs of rank [1, classes].
-double output_accuracy(const std::vector<std::vector<float>>& got, const std::vector<std::vector<float>>& want,
-                       const std::vector<TensorDesc>& outputs, size_t samples, bool top1) {
-    if (!top1) {
-        double worst = 0.0;
-        for (size_t k = 0; k < got.size(); ++k) {
-            double diff = 0.0, ref = 0.0;
-            for (size_t i = 0; i < got[k].size(); ++i) {
-                diff += (double(got[k][i]) - want[k][i]) * (double(got[k][i]) - want[k][i]);
-                ref += double(want[k][i]) * want[k][i];
-            }
-            worst = std::max(worst, ref > 0 ? std::sqrt(diff / ref) : std::sqrt(diff));
-        }
-        return worst;
-    }
-    size_t agree = 0, total = 0;
-    for (size_t k = 0; k < got.size(); ++k) {
-        if (outputs[k].dims.size() != 2 || samples == 0) continue;
-        const size_t classes = got[k].size() / samples;
-        for (size_t s = 0; s < samples; ++s) {
-            const auto* a = got[k].data() + s * classes;
-            const auto* b = want[k].data() + s * classes;
-            agree += std::max_element(a, a + classes) - a == std::max_element(b, b + classes) - b;
-            ++total;
-        }
-    }
-    return total ? 100.0 * static_cast<double>(agree) / static_cast<double>(total) : 100.0;
-}
-
 // Keeps the layers whose int8 costs most (quant::layer_sensitivity) in float until the engine meets the budget
 // on the held-out samples: all layers int8 first, then a binary search over how many of the most sensitive ones
 // stay in float. Returns their names and says what each probe reached.
@@ -298,7 +244,7 @@ Expected<std::set<std::string>> fit_accuracy_budget(const ir::Graph& original, c
                                                      const std::vector<CalibrationSample>& held_out,
                                                      const std::string& fingerprint, const std::string& name,
                                                      Logger* logger) {
-    RT_ASSIGN_OR_RETURN(AccuracyBudget budget, parse_accuracy_budget(config.accuracy_budget));
+    RT_ASSIGN_OR_RETURN(quant::AccuracyBudget budget, quant::parse_accuracy_budget(config.accuracy_budget));
     if (held_out.empty())
         return Status(StatusCode::kInvalidArgument, name + ": the accuracy budget needs at least 8 calibration samples");
     std::vector<std::pair<double, std::string>> ranked;
@@ -321,8 +267,8 @@ Expected<std::set<std::string>> fit_accuracy_budget(const ir::Graph& original, c
         auto engine = build_graph(original, probe, name + " (accuracy probe)", &null_logger(), fingerprint, &plan);
         if (!engine) return engine.status().with_context(name + ": an accuracy budget probe");
         RT_ASSIGN_OR_RETURN(auto got, quant::run_samples(**engine, held_out));
-        *reached = output_accuracy(got, want, (*engine)->outputs(), held_out.size(), budget.top1);
-        const bool ok = budget.top1 ? *reached >= budget.value : *reached <= budget.value;
+        *reached = quant::output_accuracy(got, want, (*engine)->outputs(), held_out.size(), budget.top1);
+        const bool ok = quant::meets(budget, *reached);
         char line[160];
         std::snprintf(line, sizeof line, ": accuracy budget probe: %zu of %zu layers in float: %s %.4g (budget %.4g): %s",
                       k, ranked.size(), budget.top1 ? "top-1 agreement %" : "output rel. L2 error", *reached,

@@ -244,17 +244,18 @@ Expected<float> choose_amax(const AbsHistogram& histogram, const CalibratorOptio
     return Status(StatusCode::kInternal, "unknown calibrator kind");
 }
 
-std::vector<float> per_channel_amax(const float* w, int64_t channels, int64_t per_channel) {
-    if (channels <= 0 || per_channel < 0) return {};
+std::vector<float> per_channel_amax(const float* w, int64_t outer, int64_t channels, int64_t inner) {
+    if (channels <= 0 || outer < 0 || inner < 0) return {};
     std::vector<float> out(static_cast<size_t>(channels), 0.0f);
-    for (int64_t c = 0; c < channels; ++c) {
-        const float* row = w + c * per_channel;
-        float m = 0.0f;
-        for (int64_t k = 0; k < per_channel; ++k) {
-            const float a = std::fabs(row[k]);
-            if (a > m) m = a;  // false for NaN
+    for (int64_t o = 0; o < outer; ++o) {
+        for (int64_t c = 0; c < channels; ++c) {
+            const float* run = w + (o * channels + c) * inner;
+            float& m = out[static_cast<size_t>(c)];
+            for (int64_t k = 0; k < inner; ++k) {
+                const float a = std::fabs(run[k]);
+                if (a > m) m = a;  // false for NaN
+            }
         }
-        out[static_cast<size_t>(c)] = m;
     }
     return out;
 }

@@ -44,10 +44,10 @@ std::string calibrator_description(const CalibratorOptions& options);
 // infinities (AbsHistogram::nonfinite()) take no part.
 Expected<float> choose_amax(const AbsHistogram& histogram, const CalibratorOptions& options);
 
-// max |w| of each output channel of a weight laid out channel-major (channels x per_channel values, e.g. OIHW
-// with per_channel = I * H * W). NaN is skipped; an infinity gives infinity. Empty when channels <= 0 or
-// per_channel < 0; zeros when per_channel == 0.
-std::vector<float> per_channel_amax(const float* w, int64_t channels, int64_t per_channel);
+// max |w| of each output channel of a weight laid out outer x channels x inner (OIHW: 1 x O x I*H*W; a Gemm's
+// B [K, N]: K x N x 1). NaN is skipped; an infinity gives infinity. Empty when channels <= 0 or outer or inner
+// < 0; zeros when there are no values.
+std::vector<float> per_channel_amax(const float* w, int64_t outer, int64_t channels, int64_t inner);
 
 // round(x / scale) clamped to [-127, 127], rounding half to even (as TensorRT and CUDA's __float2int_rn do).
 // A scale that is not positive and finite, or a NaN x, gives 0.

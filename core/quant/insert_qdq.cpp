@@ -5,6 +5,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/quant/calibrator.h"
+
 namespace rtinfer::quant {
 
 namespace {
@@ -14,8 +16,8 @@ bool float_constant(const ir::Graph& g, const std::string& name) {
     return v && v->is_constant() && v->constant.dtype() == DataType::kFloat32;
 }
 
-// Weights rounded to int8 per output channel: w = round(w / s) * s with s = max|w| / 127 of the channel.
-// Returns the scales, one per channel.
+// Weights rounded to int8 per output channel: w = q(w / s) * s with s = max|w| / 127 of the channel. Returns
+// the scales, one per channel.
 std::vector<float> round_weights_per_channel(ir::Tensor& w, int axis) {
     const ir::Shape& shape = w.shape();
     int64_t outer = 1, inner = 1;
@@ -23,21 +25,14 @@ std::vector<float> round_weights_per_channel(ir::Tensor& w, int axis) {
     for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
     const int64_t channels = shape[static_cast<size_t>(axis)];
     float* p = w.data<float>();
-    std::vector<float> amax(static_cast<size_t>(channels), 0.0f);
-    for (int64_t o = 0; o < outer; ++o)
-        for (int64_t c = 0; c < channels; ++c)
-            for (int64_t i = 0; i < inner; ++i) {
-                float& m = amax[static_cast<size_t>(c)];
-                m = std::max(m, std::fabs(p[(o * channels + c) * inner + i]));
-            }
-    std::vector<float> scales(amax.size());
-    for (size_t c = 0; c < amax.size(); ++c) scales[c] = amax[c] / 127.0f;
+    std::vector<float> scales = per_channel_amax(p, outer, channels, inner);
+    for (float& s : scales) s /= 127.0f;
     for (int64_t o = 0; o < outer; ++o)
         for (int64_t c = 0; c < channels; ++c) {
             const float s = scales[static_cast<size_t>(c)];
             for (int64_t i = 0; i < inner; ++i) {
                 float& x = p[(o * channels + c) * inner + i];
-                x = s > 0.0f ? std::clamp(std::nearbyint(x / s), -127.0f, 127.0f) * s : 0.0f;
+                x = static_cast<float>(quantize_symmetric(x, s)) * s;
             }
         }
     return scales;

@@ -569,9 +569,10 @@ def timing_cache_cuda(env):
         env.run(["run", "--engine", env.path(name + ".engine"), "--output-dir", env.path(name + ".out")], 0)
 
 
-def main(cases=None, make_env=None):
+def main(cases=None, make_env=None, add_arguments=None):
     """The driver of a file of cases (this file's when None): --list, or one case run in a fresh --work folder.
-    make_env(rtexec, work, args) makes the case's environment (default: Env); args.backend is --backend's."""
+    make_env(rtexec, work, args) makes the case's environment (default: Env); args.backend is --backend's, and
+    add_arguments(parser) adds a driver's own options."""
     cases = CASES if cases is None else cases
     parser = argparse.ArgumentParser()
     parser.add_argument("--list", action="store_true")
@@ -579,6 +580,8 @@ def main(cases=None, make_env=None):
     parser.add_argument("--work")
     parser.add_argument("--backend", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("case", nargs="?")
+    if add_arguments:
+        add_arguments(parser)
     args = parser.parse_args()
     if args.list:
         print("\n".join(cases))

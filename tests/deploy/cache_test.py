@@ -7,7 +7,6 @@ and rtinfer-prebuild over a config folder of two models (built, then reused, its
 Usage: cache_test.py --rtexec PATH [--prebuild PATH] --work DIR CASE   (--list prints the cases)
 Exit 0 = pass, 1 = fail, 77 = skipped (the onnx/numpy packages are missing).
 """
-import argparse
 import fcntl
 import glob
 import os
@@ -19,6 +18,7 @@ import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 from cli_test import Env, Failure, need_onnx, save_model  # noqa: E402
+from cli_test import main as cli_main  # noqa: E402
 
 CASES = {}
 
@@ -346,31 +346,11 @@ def prebuild_int8_from_a_calibration_cache(env):
         raise Failure(f"the engine built from precision int8 has no int8 layers:\n{p.stdout}")
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("--rtexec")
-    parser.add_argument("--prebuild", default="")
-    parser.add_argument("--work")
-    parser.add_argument("case", nargs="?")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return 0
-    if args.case not in CASES or not args.rtexec or not args.work:
-        parser.error("need --rtexec, --work and one of: " + ", ".join(CASES))
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
-    env = Env(os.path.abspath(args.rtexec), os.path.abspath(args.work))
+def make_env(rtexec, work, args):
+    env = Env(rtexec, work)
     env.prebuild = os.path.abspath(args.prebuild) if args.prebuild else ""
-    try:
-        CASES[args.case](env)
-    except Failure as e:
-        print(f"FAIL {args.case}: {e}")
-        return 1
-    print(f"PASS {args.case}")
-    return 0
+    return env
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli_main(CASES, make_env, lambda parser: parser.add_argument("--prebuild", default="")))

@@ -317,10 +317,12 @@ TEST(Calibrator, PerChannelAmax) {
     const std::vector<float> w = {0.5f,          -0.25f, 0.125f,   0.75f,  //
                                   -3.0f,         2.0f,   1.0f,     -2.5f,  //
                                   std::nanf(""), 0.0f,   -0.0625f, 0.03125f};
-    EXPECT_EQ(rtinfer::quant::per_channel_amax(w.data(), 3, 4), (std::vector<float>{0.75f, 3.0f, 0.0625f}));
-    EXPECT_EQ(rtinfer::quant::per_channel_amax(w.data(), 2, 6), (std::vector<float>{3.0f, 2.5f}));
-    EXPECT_EQ(rtinfer::quant::per_channel_amax(w.data(), 2, 0), (std::vector<float>{0.0f, 0.0f}));
-    EXPECT_TRUE(rtinfer::quant::per_channel_amax(w.data(), 0, 4).empty());
+    EXPECT_EQ(rtinfer::quant::per_channel_amax(w.data(), 1, 3, 4), (std::vector<float>{0.75f, 3.0f, 0.0625f}));
+    EXPECT_EQ(rtinfer::quant::per_channel_amax(w.data(), 1, 2, 6), (std::vector<float>{3.0f, 2.5f}));
+    EXPECT_EQ(rtinfer::quant::per_channel_amax(w.data(), 1, 2, 0), (std::vector<float>{0.0f, 0.0f}));
+    EXPECT_TRUE(rtinfer::quant::per_channel_amax(w.data(), 1, 0, 4).empty());
+    // The channel axis last: 4 rows of 3 channels (a Gemm's B [K, N]); the NaN, in channel 2, is skipped.
+    EXPECT_EQ(rtinfer::quant::per_channel_amax(w.data(), 4, 3, 1), (std::vector<float>{1.0f, 3.0f, 2.0f}));
 }
 
 TEST(Calibrator, QuantizeSymmetricRoundsHalfToEvenAndClamps) {
