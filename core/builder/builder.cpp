@@ -22,6 +22,7 @@
 #include "core/quant/insert_qdq.h"
 #include "core/ir/fnv1a.h"
 #ifdef RTINFER_HAVE_CUDA
+#include "core/kernels/cuda/nn/int8_conv.h"
 #include "core/kernels/cuda/timing_cache.h"
 #endif
 #include "core/runtime/context_impl.h"
@@ -144,6 +145,22 @@ bool channels_last_enabled() {
 bool input_activation_enabled() {
     const char* v = std::getenv("RTINFER_INPUT_ACTIVATION");
     return v && std::string(v) == "1";
+}
+
+// RTINFER_INT8_KERNELS=0 leaves INT8 layers as float16 layers between QuantizeLinear / DequantizeLinear
+// (the emulation, for comparisons); otherwise passes::fuse_int8_conv runs.
+bool int8_pass_enabled() {
+    const char* v = std::getenv("RTINFER_INT8_KERNELS");
+    return !(v && std::string(v) == "0");
+}
+
+// Whether the device runs the int8 tensor-core convolution (compute capability 8.0 and newer).
+bool int8_kernels_available() {
+#ifdef RTINFER_HAVE_CUDA
+    return cuda::nn::int8_conv_supported();
+#else
+    return false;
+#endif
 }
 
 // The context the builder measures and describes the engine with; for CUDA it carries the timing cache,
@@ -489,6 +506,15 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
             if (input_activation_enabled()) RT_RETURN_IF_ERROR(passes::fuse_input_activation(shaped, &input_acts));
             s = ir::infer_shapes(shaped, ref::reference_registry());
             if (!s.is_ok()) return s.with_context(name + ": after the channels-last conversion");
+            if (config.int8 && int8_pass_enabled()) {
+                int int8_convs = 0, int8_outs = 0;
+                RT_RETURN_IF_ERROR(passes::fuse_int8_conv(shaped, int8_kernels_available(), &int8_convs, &int8_outs));
+                s = ir::infer_shapes(shaped, ref::reference_registry());
+                if (!s.is_ok()) return s.with_context(name + ": after the int8 convolutions");
+                log(logger, Severity::kInfo, name + ": " + std::to_string(int8_convs) +
+                                                 " convolutions run on int8 tensor cores (" + std::to_string(int8_outs) +
+                                                 " of them write int8)");
+            }
             if (nhwc > 0) {
                 log(logger, Severity::kInfo, name + ": " + std::to_string(nhwc) + " layers run channels-last (NHWC), " +
                                                  std::to_string(reformats) + " layout reformats, " +

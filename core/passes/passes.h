@@ -82,6 +82,13 @@ Status fuse_input_activation(ir::Graph& graph, int* moved = nullptr);
 // convolution has no fused activation yet and the Add is its only use.
 Status fuse_conv_residual(ir::Graph& graph, int* fused = nullptr);
 
+// Turns the convolutions quant::insert_qdq quantized (DequantizeLinear -> rtinfer.NhwcConv) into
+// rtinfer.Int8Conv reading the int8 tensor, with int8 residuals and int8 outputs where the neighbouring
+// QuantizeLinear nodes allow; quantized layers it cannot convert read their float input again. int8_kernels:
+// the device has the int8 kernel (otherwise every quantized layer goes back to float). After the channels-last
+// passes; shapes must be inferred. *converted: Int8Conv nodes made; *int8_outputs: those writing int8.
+Status fuse_int8_conv(ir::Graph& graph, bool int8_kernels, int* converted = nullptr, int* int8_outputs = nullptr);
+
 // Merges groups of two or more connected elementwise float nodes (unary math and activations, Add Sub Mul Div
 // Pow Max Min Sum PRelu) into one rtinfer.PointwiseChain each, whose program (core/ir/pointwise_chain.h) runs
 // per element in one kernel. Every intermediate value must be read only inside its group, be no graph output

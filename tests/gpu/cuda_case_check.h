@@ -144,6 +144,7 @@ struct Case {
     Attrs attrs;
     int64_t opset;
     int alias_output_to = -1;  // run with the output in this input's buffer (in-place)
+    std::string domain;        // "" (ONNX) or ir::kRtinferDomain for the SDK's own ops
 };
 
 inline std::string describe(const Case& c) {
@@ -163,6 +164,7 @@ inline ir::Node make_node(const Case& c) {
     ir::Node node;
     node.name = "cuda_" + c.op;
     node.op_type = c.op;
+    node.domain = c.domain;
     for (size_t i = 0; i < c.inputs.size(); ++i)
         node.inputs.push_back(c.inputs[i].present ? "in" + std::to_string(i) : "");
     node.outputs = {"out"};
@@ -171,7 +173,7 @@ inline ir::Node make_node(const Case& c) {
 }
 
 inline Expected<ir::Tensor> run_reference(const Case& c, const ir::Node& node) {
-    const ir::OpKernel* kernel = rtinfer::ref::reference_registry().find("", c.op);
+    const ir::OpKernel* kernel = rtinfer::ref::reference_registry().find(c.domain, c.op);
     if (!kernel) return Status(StatusCode::kNotFound, "no reference kernel for " + c.op);
     std::vector<const ir::Tensor*> inputs;
     for (const In& in : c.inputs) inputs.push_back(in.present ? &in.t : nullptr);
@@ -198,7 +200,7 @@ inline Expected<cu::DeviceBuffer> upload(const ir::Tensor& t) {
 // included) and the output of the second run.
 inline Expected<ir::Tensor> run_cuda(const Case& c, const ir::Node& node, DataType out_dtype,
                                      const ir::Shape& out_shape) {
-    const cu::CudaKernel* kernel = cu::cuda_registry().find("", c.op);
+    const cu::CudaKernel* kernel = cu::cuda_registry().find(c.domain, c.op);
     if (!kernel) return Status(StatusCode::kNotFound, "no CUDA kernel for " + c.op);
     std::vector<ir::InputInfo> infos;
     for (const In& in : c.inputs) {

@@ -22,6 +22,7 @@ extern const CudaKernel kLayerNormalizationCuda;
 extern const CudaKernel kInstanceNormalizationCuda;
 extern const CudaKernel kGroupNormalizationCuda;
 extern const CudaKernel kNhwcConvCuda;
+extern const CudaKernel kInt8ConvCuda;
 extern const CudaKernel kNhwcGlobalAveragePoolCuda;
 extern const CudaKernel kNhwcMaxPoolCuda;
 
@@ -42,6 +43,7 @@ inline std::vector<const CudaKernel*> nn_cuda_kernels() {
             &kInstanceNormalizationCuda,
             &kGroupNormalizationCuda,
             &kNhwcConvCuda,
+            &kInt8ConvCuda,
             &kNhwcGlobalAveragePoolCuda,
             &kNhwcMaxPoolCuda};
 }

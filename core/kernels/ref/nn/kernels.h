@@ -32,6 +32,7 @@ extern const ir::OpKernel kLrnKernel;
 extern const ir::OpKernel kMeanVarianceNormalizationKernel;
 extern const ir::OpKernel kMaxUnpoolKernel;
 extern const ir::OpKernel kNhwcConvKernel;
+extern const ir::OpKernel kInt8ConvKernel;
 extern const ir::OpKernel kNhwcGlobalAveragePoolKernel;
 extern const ir::OpKernel kNhwcMaxPoolKernel;
 
@@ -39,6 +40,7 @@ extern const ir::OpKernel kNhwcMaxPoolKernel;
 inline std::vector<const ir::OpKernel*> nn_kernels() {
     return {&kConvKernel,
             &kNhwcConvKernel,
+            &kInt8ConvKernel,
             &kNhwcGlobalAveragePoolKernel,
             &kNhwcMaxPoolKernel,
             &kConvTransposeKernel,
