@@ -122,14 +122,24 @@ Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8
         auto it = producer.find(name);
         return it == producer.end() ? nullptr : &g.nodes[it->second];
     };
+    // The value of type `dtype` that `name` is, or is a Cast of (float16 engines quantize float32 Casts of
+    // their float16 tensors); empty when there is none.
+    auto float_source = [&](const std::string& name, DataType dtype) -> std::string {
+        const ir::Value* v = g.find(name);
+        if (v && v->dtype == dtype) return name;
+        const ir::Node* cast = producer_of(name);
+        if (!cast || !is_onnx(*cast, "Cast")) return "";
+        const ir::Value* in = g.find(cast->inputs[0]);
+        return in && in->dtype == dtype ? cast->inputs[0] : "";
+    };
     // 1. The layers insert_qdq quantized: to Int8Conv where the kernel takes them, else back to their float input.
     for (ir::Node& n : g.nodes) {
         if (!n.has_attr("rt_int8_weight_scales") || n.inputs.empty()) continue;
         ir::Node* dq = producer_of(n.inputs[0]);
+        if (dq && is_onnx(*dq, "Cast")) dq = producer_of(dq->inputs[0]);  // float16 layers: DQ -> Cast -> conv
         ir::Node* q = dq && is_onnx(*dq, "DequantizeLinear") ? producer_of(dq->inputs[0]) : nullptr;
         const float s_x = dq ? per_tensor_scale(g, *dq) : 0.0f;
         if (!q || !is_onnx(*q, "QuantizeLinear") || s_x == 0.0f) continue;
-        const ir::Value* x = g.find(q->inputs[0]);
         const ir::Value* y = g.find(n.outputs[0]);
         const ir::Value* w = n.inputs.size() > 1 ? g.find(n.inputs[1]) : nullptr;
         const bool nhwc_conv = n.op_type == "NhwcConv" && n.domain == ir::kRtinferDomain;
@@ -142,8 +152,8 @@ Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8
         if (takes) {
             convert(g, n, dq->inputs[0], s_x, y->dtype);
             ++n_converted;
-        } else if (x && g.find(dq->outputs[0]) && x->dtype == g.find(dq->outputs[0])->dtype) {
-            n.inputs[0] = q->inputs[0];
+        } else if (const std::string src = float_source(q->inputs[0], g.at(n.inputs[0]).dtype); !src.empty()) {
+            n.inputs[0] = src;
             drop_quant_attrs(n);
         }
     }
@@ -163,16 +173,42 @@ Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8
         const ir::Value* out = g.find(n.outputs[0]);
         return out && out->dtype == DataType::kInt8;
     };
+    // The readers of `value`, each either a QuantizeLinear of it (quantizers) or a Cast whose readers all are
+    // QuantizeLinear nodes of the Cast's output (casts, their readers in quantizers); others counts the rest.
+    struct Readers {
+        std::vector<size_t> quantizers, casts;
+        int others = 0;
+    };
+    auto quantizing_readers = [&](const std::string& value) {
+        Readers out;
+        for (size_t r : readers[value]) {
+            const ir::Node& node = g.nodes[r];
+            if (is_int8_quantize(node) && node.inputs[0] == value) {
+                out.quantizers.push_back(r);
+                continue;
+            }
+            bool cast_to_quantizers = is_onnx(node, "Cast") && !readers[node.outputs[0]].empty() &&
+                                      !is_graph_output(g, node.outputs[0]);
+            for (size_t c : cast_to_quantizers ? readers[node.outputs[0]] : std::vector<size_t>{}) {
+                if (!is_int8_quantize(g.nodes[c]) || g.nodes[c].inputs[0] != node.outputs[0]) cast_to_quantizers = false;
+            }
+            if (cast_to_quantizers) {
+                out.casts.push_back(r);
+                for (size_t c : readers[node.outputs[0]]) out.quantizers.push_back(c);
+            } else {
+                ++out.others;
+            }
+        }
+        return out;
+    };
     // 2. Residuals that are quantized anyway are read in int8.
     for (ir::Node& n : g.nodes) {
         if (n.op_type != "Int8Conv" || n.domain != ir::kRtinferDomain || n.inputs[4].empty()) continue;
-        for (size_t r : readers[n.inputs[4]]) {
-            const ir::Node& q = g.nodes[r];
-            if (&q == &n || !is_int8_quantize(q) || q.inputs[0] != n.inputs[4]) continue;
-            n.attrs["rt_z_scale"] = ir::float_attribute(per_tensor_scale(g, q));
-            n.inputs[4] = q.outputs[0];
-            break;
-        }
+        const Readers rs = quantizing_readers(n.inputs[4]);
+        if (rs.quantizers.empty()) continue;
+        const ir::Node& q = g.nodes[rs.quantizers[0]];
+        n.attrs["rt_z_scale"] = ir::float_attribute(per_tensor_scale(g, q));
+        n.inputs[4] = q.outputs[0];
     }
     index_readers();
     // 3. Outputs read only by QuantizeLinear nodes of one scale are written in int8.
@@ -180,20 +216,23 @@ Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8
     for (ir::Node& n : g.nodes) {
         if (n.op_type != "Int8Conv" || n.domain != ir::kRtinferDomain || n.has_attr("rt_output_scale")) continue;
         const std::string y = n.outputs[0];
-        const auto& rs = readers[y];
-        if (rs.empty() || is_graph_output(g, y)) continue;
+        const Readers readers_of_y = quantizing_readers(y);
+        const auto& rs = readers_of_y.quantizers;
+        if (rs.empty() || readers_of_y.others > 0 || is_graph_output(g, y)) continue;
         float scale = 0.0f;
         bool all = true;
         for (size_t r : rs) {
             const ir::Node& q = g.nodes[r];
-            const float s = is_int8_quantize(q) && q.inputs[0] == y && !is_graph_output(g, q.outputs[0])
-                                ? per_tensor_scale(g, q)
-                                : 0.0f;
+            const float s = is_graph_output(g, q.outputs[0]) ? 0.0f : per_tensor_scale(g, q);
             if (s == 0.0f || (scale != 0.0f && s != scale)) all = false;
             scale = s;
         }
         if (!all) continue;
         const std::string q8 = g.nodes[rs[0]].outputs[0];
+        for (size_t c : readers_of_y.casts) {
+            drop[c] = true;
+            g.erase_value(g.nodes[c].outputs[0]);
+        }
         for (size_t r : rs) {
             drop[r] = true;
             if (g.nodes[r].outputs[0] != q8) {

@@ -67,7 +67,8 @@ ir::Graph block(int64_t channels) {
 
 // The block quantized with its own ranges on h and made channels-last as the CUDA builder does; `out` holds
 // what the reference computes for x before quantization (the float model).
-ir::Graph quantized_nhwc(int64_t channels, const ir::Tensor& x, std::map<std::string, ir::Tensor>& float_values) {
+ir::Graph quantized_nhwc(int64_t channels, const ir::Tensor& x, std::map<std::string, ir::Tensor>& float_values,
+                         bool half = false) {
     ir::Graph g = block(channels);
     EXPECT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
     float_values = run_reference(g, {{"x", x}});
@@ -78,7 +79,11 @@ ir::Graph quantized_nhwc(int64_t channels, const ir::Tensor& x, std::map<std::st
     EXPECT_TRUE(summary.has_value());
     EXPECT_EQ(summary->quantized, 3);
     EXPECT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
-    EXPECT_TRUE(passes::convert_to_nhwc(g, false).is_ok());
+    if (half) {
+        EXPECT_TRUE(passes::convert_to_fp16(g).is_ok());
+        EXPECT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    }
+    EXPECT_TRUE(passes::convert_to_nhwc(g, half).is_ok());
     EXPECT_TRUE(passes::fuse_conv_residual(g).is_ok());
     EXPECT_TRUE(passes::fuse_conv_activation(g).is_ok());
     EXPECT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
@@ -117,6 +122,25 @@ TEST(FuseInt8Conv, ConvolutionsReadAndWriteInt8) {
     ASSERT_FALSE(int8.empty());
     // Against the emulation the difference is the int8 residual (half a step of x's scale) and rounding.
     EXPECT_LT(max_rel_error(emulated.at("y"), int8.at("y")), 0.02);
+    EXPECT_LT(max_rel_error(reference.at("y"), int8.at("y")), 0.05);
+}
+
+TEST(FuseInt8Conv, Float16GraphQuantizesThroughCasts) {
+    // In a float16 engine QuantizeLinear / DequantizeLinear stay float32, with Casts around them.
+    const ir::Tensor x = random_tensor({2, 4, 8, 8}, 10);
+    std::map<std::string, ir::Tensor> reference;
+    ir::Graph g = quantized_nhwc(16, x, reference, true);
+    ASSERT_GT(count_ops(g, "Cast"), 0);
+    int converted = 0, int8_outputs = 0;
+    ASSERT_TRUE(passes::fuse_int8_conv(g, true, &converted, &int8_outputs).is_ok());
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(g.validate().is_ok());
+    EXPECT_EQ(converted, 3);
+    EXPECT_EQ(int8_outputs, 2);
+    EXPECT_EQ(count_ops(g, "DequantizeLinear"), 0);
+    EXPECT_EQ(count_ops(g, "QuantizeLinear"), 1);
+    const auto int8 = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(int8.empty());
     EXPECT_LT(max_rel_error(reference.at("y"), int8.at("y")), 0.05);
 }
 
