@@ -52,8 +52,8 @@ __device__ __forceinline__ void mma_s8(int (&c)[4], const uint32_t (&a)[4], cons
         : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
-__device__ __forceinline__ int8_t requantize(float v, float scale) {
-    const int q = __float2int_rn(__fdiv_rn(v, scale));
+__device__ __forceinline__ int8_t requantize(float v, float inv_scale) {
+    const int q = __float2int_rn(__fmul_rn(v, inv_scale));
     return static_cast<int8_t>(min(max(q, -128), 127));
 }
 #endif
@@ -251,10 +251,11 @@ __global__ void __launch_bounds__(WM * WN * 32) int8_conv_kernel(const Int8ConvP
 #pragma unroll
         for (int j = 0; j < 8; ++j) v[j] = fminf(fmaxf(v[j], p.lo), p.hi);
         if (p.store == Int8Store::kInt8) {
+            const float inv_scale = 1.0f / p.out_scale;
             uint2 out;
             int8_t* q = reinterpret_cast<int8_t*>(&out);
 #pragma unroll
-            for (int j = 0; j < 8; ++j) q[j] = requantize(v[j], p.out_scale);
+            for (int j = 0; j < 8; ++j) q[j] = requantize(v[j], inv_scale);
             *reinterpret_cast<uint2*>(static_cast<int8_t*>(p.y) + off) = out;
         } else if (p.store == Int8Store::kHalf) {
             uint4 out;
@@ -289,14 +290,19 @@ TileEntry entry(const char* name) {
 
 const TileEntry* tiles() {
     static const TileEntry table[] = {
-        entry<128, 128, 2, 4, 4>("128x128"),
-        entry<128, 64, 4, 2, 4>("128x64"),
-        entry<64, 128, 2, 4, 4>("64x128"),
-        entry<64, 64, 2, 2, 4>("64x64"),
+        // name: block tile (pixels x channels) / warp tile
+        entry<128, 128, 2, 4, 4>("128x128/64x32"),
+        entry<128, 64, 4, 2, 4>("128x64/32x32"),
+        entry<64, 128, 2, 4, 4>("64x128/32x32"),
+        entry<64, 64, 2, 2, 4>("64x64/32x32"),
+        entry<128, 64, 2, 2, 4>("128x64/64x32"),
+        entry<256, 64, 4, 2, 3>("256x64/64x32"),
+        entry<128, 128, 2, 2, 4>("128x128/64x64"),
+        entry<256, 128, 4, 2, 3>("256x128/64x64"),
     };
     return table;
 }
-constexpr int kTileCount = 4;
+constexpr int kTileCount = 8;
 
 }  // namespace
 

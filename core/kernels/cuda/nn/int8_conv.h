@@ -20,7 +20,7 @@ enum class Int8Residual : int { kNone = 0, kInt8 = 1, kHalf = 2, kFloat = 3 };
 
 // X int8 [N, H, W, C], W int8 [M, KH, KW, C] (OHWI), Y [N, OH, OW, M]:
 //   v = alpha[m] * sum(x * w) + bias[m] (+ z, an int8 z times z_scale), v = min(max(v, lo), hi),
-//   Y = int8: saturate(round_half_even(v / out_scale)); half / float: v.
+//   Y = int8: saturate(round_half_even(v * (1 / out_scale))); half / float: v.
 // C must be a multiple of 16 and M of 8 (int8_conv_shape_supported).
 struct Int8ConvParams {
     const int8_t* x = nullptr;

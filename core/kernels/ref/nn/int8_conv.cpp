@@ -4,7 +4,8 @@
 //   (Y's shape: int8 with attribute rt_z_scale, or float16 / float32) -> Y [N, H', W', M]
 //   v = float(sum x * w) * alpha[m] + B[m] (+ Z, an int8 Z times rt_z_scale), then the activation
 //   rt_int8_activation (codes of ir::FusedActivation, parameters rt_int8_alpha / rt_int8_clip_min / _max);
-//   Y = int8 saturate(round_half_even(v / rt_output_scale)) when rt_output_scale is given, else v as float16
+//   Y = int8 saturate(round_half_even(v * (1 / rt_output_scale))) when rt_output_scale is given (a multiply, as
+//   the kernel's store does; it can differ from v / scale by one step at exact ties), else v as float16
 //   (rt_output_type 10, ONNX's code) or float32 (1, the default).
 // Conv's attributes otherwise (strides, pads, dilations, kernel_shape; group 1).
 #include <cmath>
@@ -82,7 +83,7 @@ Status compute(ir::ComputeContext& ctx) {
     const ir::Tensor* z = ctx.has_input(4) ? &ctx.input(4) : nullptr;
     const float z_scale = node.attr_float("rt_z_scale", 1.0f);
     const ir::FusedActivationParams act = ir::read_activation(node, "rt_int8_activation", "rt_int8_");
-    const float out_scale = node.attr_float("rt_output_scale", 1.0f);
+    const float inv_out_scale = 1.0f / node.attr_float("rt_output_scale", 1.0f);
     const ir::DType out_type = y.dtype();
     for (int64_t n = 0; n < batch; ++n) {
         for (int64_t oh = 0; oh < out_h; ++oh) {
@@ -110,7 +111,7 @@ Status compute(ir::ComputeContext& ctx) {
                     }
                     v = ir::apply_fused_activation(act, v);
                     if (out_type == ir::DType::kInt8) {
-                        const float q = std::nearbyint(v / out_scale);
+                        const float q = std::nearbyint(v * inv_out_scale);
                         y.data<int8_t>()[i] = static_cast<int8_t>(std::fmin(std::fmax(q, -128.0f), 127.0f));
                     } else if (out_type == ir::DType::kFloat16) {
                         y.data<uint16_t>()[i] = ir::float_to_half(v);
