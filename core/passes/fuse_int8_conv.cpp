@@ -9,7 +9,7 @@
 //   - an Int8Conv output read only by QuantizeLinear nodes of one scale is written as int8 directly
 //     (rt_output_scale) and those nodes go.
 // A quantized NhwcConv the int8 kernel cannot take (grouped, channels not multiples of 16 and 8, an activation
-// other than ReLU / Clip) reads its float input directly instead of the fake-quantized one, and so do the
+// other than ReLU / Clip, an image stem behind its input reformat) reads its float input directly instead of the fake-quantized one, and so do the
 // other quantized layers (Gemm, MatMul): without an int8 kernel they run in float16 like the FP16 engine.
 // Only layers insert_qdq marked (rt_int8_weight_scales) change: an explicitly quantized model keeps its Q/DQ.
 #include <algorithm>
@@ -136,6 +136,9 @@ Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8
     for (ir::Node& n : g.nodes) {
         if (!n.has_attr("rt_int8_weight_scales") || n.inputs.empty()) continue;
         ir::Node* dq = producer_of(n.inputs[0]);
+        // An image stem reads the pair through its input reformat (DQ -> NchwToNhwc -> conv): never int8.
+        ir::Node* reformat = dq && dq->domain == ir::kRtinferDomain && dq->op_type == "NchwToNhwc" ? dq : nullptr;
+        if (reformat) dq = producer_of(reformat->inputs[0]);
         if (dq && is_onnx(*dq, "Cast")) dq = producer_of(dq->inputs[0]);  // float16 layers: DQ -> Cast -> conv
         ir::Node* q = dq && is_onnx(*dq, "DequantizeLinear") ? producer_of(dq->inputs[0]) : nullptr;
         const float s_x = dq ? per_tensor_scale(g, *dq) : 0.0f;
@@ -143,6 +146,13 @@ Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8
         const ir::Value* y = g.find(n.outputs[0]);
         const ir::Value* w = n.inputs.size() > 1 ? g.find(n.inputs[1]) : nullptr;
         const bool nhwc_conv = n.op_type == "NhwcConv" && n.domain == ir::kRtinferDomain;
+        if (reformat) {
+            if (const std::string src = float_source(q->inputs[0], g.at(reformat->inputs[0]).dtype); !src.empty()) {
+                reformat->inputs[0] = src;
+                drop_quant_attrs(n);
+            }
+            continue;
+        }
         const bool takes = int8_kernels && nhwc_conv && w && w->is_constant() && w->constant.rank() == 4 && y &&
                            y->shape_known && (y->dtype == DataType::kFloat16 || y->dtype == DataType::kFloat32) &&
                            n.attr_int("group", 1) == 1 && w->constant.dim(3) % 16 == 0 && w->constant.dim(0) % 8 == 0 &&

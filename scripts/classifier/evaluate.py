@@ -183,6 +183,8 @@ def main():
                     calib = os.path.join(tmp, "calibration")
                     write_calib(calib, args.calib_count, shapes.CALIB_SEED, args.size)
                     extra = ["--int8", "--calib", calib, "--calibrator", args.calibrator]
+                    # On CUDA the int8 convolutions run in float16 engines (channels-last); see docs/int8.md.
+                    extra += ["--fp16"] if backend == "cuda" else []
                     q_logits, q_build, q_run = run_rtinfer(rtexec, args.onnx, images, args.batch,
                                                            os.path.join(tmp, backend + "-int8"), backend, extra)
                 q = q_logits.argmax(1)

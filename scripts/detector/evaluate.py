@@ -357,6 +357,9 @@ def main():
                 extra = ["--int8", "--calib", calib, "--calibrator", args.calibrator,
                          "--config", os.path.join(os.path.dirname(args.onnx), "detector.yml"),
                          "--calib-cache", os.path.join(work, "detector.calib")]
+                # On CUDA the int8 convolutions run in float16 engines (channels-last), as with TensorRT's
+                # --int8 --fp16; float layers then run in float16.
+                extra += ["--fp16"] if backend == "cuda" else []
                 preds, t_build, t_run = run_rtinfer(rtexec, args.onnx, images, args.batch,
                                                     os.path.join(work, backend + "-int8"), backend, extra=extra)
             finally:
