@@ -9,7 +9,7 @@
 //   - an Int8Conv output read only by QuantizeLinear nodes of one scale is written as int8 directly
 //     (rt_output_scale) and those nodes go.
 // A quantized NhwcConv the int8 kernel cannot take (grouped, channels not multiples of 16 and 8, an activation
-// other than ReLU / Clip, an image stem behind its input reformat) reads its float input directly instead of the fake-quantized one, and so do the
+// GELU, an image stem behind its input reformat) reads its float input directly instead of the fake-quantized one, and so do the
 // other quantized layers (Gemm, MatMul): without an int8 kernel they run in float16 like the FP16 engine.
 // Only layers insert_qdq marked (rt_int8_weight_scales) change: an explicitly quantized model keeps its Q/DQ.
 #include <algorithm>
@@ -53,10 +53,10 @@ bool is_graph_output(const ir::Graph& g, const std::string& name) {
     return std::find(g.outputs.begin(), g.outputs.end(), name) != g.outputs.end();
 }
 
-// What the int8 kernel fuses: no activation, ReLU, or Clip.
+// What the int8 kernel fuses: every fused activation but the GELUs.
 bool int8_activation(const ir::Node& conv) {
     const ir::FusedActivation act = ir::fused_activation(conv).act;
-    return act == ir::FusedActivation::kNone || act == ir::FusedActivation::kRelu || act == ir::FusedActivation::kClip;
+    return act != ir::FusedActivation::kGelu && act != ir::FusedActivation::kGeluTanh;
 }
 
 std::string add_constant(ir::Graph& g, const std::string& prefix, ir::Tensor t) {
@@ -105,6 +105,7 @@ void convert(ir::Graph& g, ir::Node& conv, const std::string& q, float s_x, ir::
     for (const char* a : {"rt_fused_activation", "rt_alpha", "rt_clip_min", "rt_clip_max"}) conv.attrs.erase(a);
     if (act.act != ir::FusedActivation::kNone) {
         conv.attrs["rt_int8_activation"] = ir::int_attribute(static_cast<int64_t>(act.act));
+        if (act.act == ir::FusedActivation::kLeakyRelu) conv.attrs["rt_int8_alpha"] = ir::float_attribute(act.alpha);
         if (act.act == ir::FusedActivation::kClip) {
             conv.attrs["rt_int8_clip_min"] = ir::float_attribute(act.clip_min);
             conv.attrs["rt_int8_clip_max"] = ir::float_attribute(act.clip_max);

@@ -35,7 +35,7 @@ say "classifier (rc=$?):"; grep -iE "top-1|int8" "$logs/classifier_int8.log" | g
 timeout 250 python3 "$here/scripts/detector/evaluate.py" --count 500 --calib-count 500 --backend cuda --int8 \
   --rtexec "$bin/rtexec" --threads 8 --work-dir /tmp/det_int8 > "$logs/detector_int8.log" 2>&1
 say "detector (rc=$?):"; grep -E "mAP@0.5|float - INT8" "$logs/detector_int8.log" | cut -c1-120 | tee -a "$summary"
-timeout 60 "$bin/rtexec" build --onnx "$here/models/detector/detector.onnx" --backend cuda --fp16 --int8 \
+timeout 60 "$bin/rtexec" build --onnx "$here/models/detector/detector_nms.onnx" --backend cuda --fp16 --int8 \
   --calib-cache /tmp/det_int8/detector.calib --out /tmp/det_int8/again.engine --verbose > "$logs/detector_build.log" 2>&1
 say "detector int8 build (rc=$?): $(grep -E "int8 tensor cores" "$logs/detector_build.log" | cut -c1-200)"
 for c in $(python3 "$here/tests/cli/int8_cli_test.py" --list); do

@@ -1,6 +1,6 @@
 // rtinfer.Int8Conv on CUDA (the int8 tensor-core kernel) against its CPU reference on random int8 data:
 // 3x3 / 1x1 / strided / dilated geometries, channel counts that are and are not multiples of the tiles,
-// int8, float16 and float32 outputs and residuals, ReLU and Clip, every tile shape (RTINFER_INT8_CONV_TILE)
+// int8, float16 and float32 outputs and residuals, ReLU, Clip and the smooth activations, every tile shape (RTINFER_INT8_CONV_TILE)
 // and the measured choice. Both sides compute the int32 sum exactly and round each float step once in the
 // same order, so int8 outputs must be equal byte for byte.
 #include <gtest/gtest.h>
@@ -114,6 +114,15 @@ TEST(CudaInt8Conv, StridedAndDilatedWithFloatOutputs) {
     check_every_tile(make_case({1, 9, 9, 16, 8, 3, 1, 2, 2}, Out::kInt8, DataType::kUndefined, false, 1, 50));
 }
 
+TEST(CudaInt8Conv, SmoothActivationsWithFloatOutputs) {
+    RT_REQUIRE_INT8_CONV();
+    // Sigmoid, SiLU and HardSwish (codes 3, 4, 5: a detector's layers), float32 out: within float rounding of
+    // the reference's std::exp.
+    for (int act : {3, 4, 5}) {
+        check_every_tile(make_case({2, 10, 10, 32, 48, 3, 1, 1, 1}, Out::kFloat, DataType::kUndefined, true, act, 100 + act));
+    }
+}
+
 TEST(CudaInt8Conv, LargeLayerInt8Out) {
     RT_REQUIRE_INT8_CONV();
     // A ResNet-50 stage-3 3x3 layer at batch 4: many tiles in both directions.
@@ -126,8 +135,8 @@ TEST(CudaInt8Conv, DeclinesWhatTheKernelCannotTake) {
     check_unsupported(make_case({1, 6, 6, 8, 16, 3, 1, 1, 1}, Out::kInt8, DataType::kUndefined, true, 1, 70));
     // 12 outputs: not a multiple of 8.
     check_unsupported(make_case({1, 6, 6, 16, 12, 1, 1, 0, 1}, Out::kInt8, DataType::kUndefined, true, 0, 80));
-    // Sigmoid does not fuse.
-    check_unsupported(make_case({1, 6, 6, 16, 16, 1, 1, 0, 1}, Out::kHalf, DataType::kUndefined, true, 3, 90));
+    // GELU does not fuse.
+    check_unsupported(make_case({1, 6, 6, 16, 16, 1, 1, 0, 1}, Out::kHalf, DataType::kUndefined, true, 7, 90));
 }
 
 }  // namespace

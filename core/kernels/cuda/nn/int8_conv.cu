@@ -52,6 +52,21 @@ __device__ __forceinline__ void mma_s8(int (&c)[4], const uint32_t (&a)[4], cons
         : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
+__device__ __forceinline__ float activate(float v, const Int8ConvParams& p) {
+    switch (p.act) {
+        case Int8Activation::kClamp:
+            return fminf(fmaxf(v, p.lo), p.hi);
+        case Int8Activation::kSigmoid:
+            return 1.0f / (1.0f + expf(-v));
+        case Int8Activation::kSilu:
+            return v / (1.0f + expf(-v));
+        case Int8Activation::kHardSwish:
+            return v * fminf(fmaxf(v / 6.0f + 0.5f, 0.0f), 1.0f);
+        case Int8Activation::kLeakyRelu:
+            return v >= 0.0f ? v : v * p.act_alpha;
+    }
+    return v;
+}
 __device__ __forceinline__ int8_t requantize(float v, float inv_scale) {
     const int q = __float2int_rn(__fmul_rn(v, inv_scale));
     return static_cast<int8_t>(min(max(q, -128), 127));
@@ -249,7 +264,7 @@ __global__ void __launch_bounds__(WM * WN * 32) int8_conv_kernel(const Int8ConvP
             for (int j = 0; j < 8; ++j) v[j] = __fadd_rn(v[j], zs[j]);
         }
 #pragma unroll
-        for (int j = 0; j < 8; ++j) v[j] = fminf(fmaxf(v[j], p.lo), p.hi);
+        for (int j = 0; j < 8; ++j) v[j] = activate(v[j], p);
         if (p.store == Int8Store::kInt8) {
             const float inv_scale = 1.0f / p.out_scale;
             uint2 out;

@@ -17,9 +17,11 @@ namespace rtinfer::cuda::nn {
 
 enum class Int8Store : int { kInt8 = 0, kHalf = 1, kFloat = 2 };
 enum class Int8Residual : int { kNone = 0, kInt8 = 1, kHalf = 2, kFloat = 3 };
+// After the residual: the clamp [lo, hi] (none, ReLU, Clip) or one of the smooth activations.
+enum class Int8Activation : int { kClamp = 0, kSigmoid = 1, kSilu = 2, kHardSwish = 3, kLeakyRelu = 4 };
 
 // X int8 [N, H, W, C], W int8 [M, KH, KW, C] (OHWI), Y [N, OH, OW, M]:
-//   v = alpha[m] * sum(x * w) + bias[m] (+ z, an int8 z times z_scale), v = min(max(v, lo), hi),
+//   v = alpha[m] * sum(x * w) + bias[m] (+ z, an int8 z times z_scale), v = act(v) (a clamp or a smooth one),
 //   Y = int8: saturate(round_half_even(v * (1 / out_scale))); half / float: v.
 // C must be a multiple of 16 and M of 8 (int8_conv_shape_supported).
 struct Int8ConvParams {
@@ -33,7 +35,9 @@ struct Int8ConvParams {
     float z_scale = 1.0f;
     Int8Store store = Int8Store::kInt8;
     float out_scale = 1.0f;
-    float lo = -INFINITY, hi = INFINITY;
+    float lo = -INFINITY, hi = INFINITY;  // the clamp (ReLU, Clip)
+    Int8Activation act = Int8Activation::kClamp;
+    float act_alpha = 0.01f;  // LeakyRelu's slope
     int batch = 0, in_h = 0, in_w = 0, in_c = 0, out_h = 0, out_w = 0, out_c = 0;
     int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
 };

@@ -117,8 +117,21 @@ Expected<std::unique_ptr<CudaOp>> create(const OpSetup& setup, const CudaLibs& l
             p.lo = act.clip_min;
             p.hi = act.clip_max;
             break;
+        case ir::FusedActivation::kSigmoid:
+            p.act = nn::Int8Activation::kSigmoid;
+            break;
+        case ir::FusedActivation::kSilu:
+            p.act = nn::Int8Activation::kSilu;
+            break;
+        case ir::FusedActivation::kHardSwish:
+            p.act = nn::Int8Activation::kHardSwish;
+            break;
+        case ir::FusedActivation::kLeakyRelu:
+            p.act = nn::Int8Activation::kLeakyRelu;
+            p.act_alpha = act.alpha;
+            break;
         default:
-            return setup.unsupported("only ReLU and Clip fuse into the int8 convolution");
+            return setup.unsupported("GELU does not fuse into the int8 convolution");
     }
     const DataType out = setup.outputs[0].dtype;
     if (node.attrs.count("rt_output_scale")) {
