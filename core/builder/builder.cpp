@@ -22,6 +22,7 @@
 #include "core/quant/insert_qdq.h"
 #include "core/ir/fnv1a.h"
 #ifdef RTINFER_HAVE_CUDA
+#include "core/kernels/cuda/layer_timer.h"
 #include "core/kernels/cuda/nn/int8_conv.h"
 #include "core/kernels/cuda/timing_cache.h"
 #endif
@@ -160,6 +161,35 @@ bool int8_kernels_available() {
     return cuda::nn::int8_conv_supported();
 #else
     return false;
+#endif
+}
+
+// For fuse_int8_conv: each convolution the int8 kernel takes is timed in int8 and as its float16 layer, and
+// keeps the faster (each choice is logged at the verbose level). RTINFER_INT8_CHOICE=int8 takes every one in
+// int8 without timing (for comparisons). A layer that cannot be timed goes to int8.
+passes::Int8Choice int8_choice(const std::string& name, Logger* logger) {
+    const char* v = std::getenv("RTINFER_INT8_CHOICE");
+    if (v && std::string(v) == "int8") return {};
+#ifdef RTINFER_HAVE_CUDA
+    auto created = cuda::LayerTimer::create();
+    if (!created.has_value()) {
+        log(logger, Severity::kWarning, name + ": int8 layers not timed: " + created.status().message());
+        return {};
+    }
+    std::shared_ptr<cuda::LayerTimer> timer(std::move(created).value());
+    return [timer, name, logger](const ir::Graph& g, const ir::Node& float_layer, const ir::Node& int8_layer) {
+        auto f = timer->time(g, float_layer);
+        auto q = timer->time(g, int8_layer);
+        if (!f.has_value() || !q.has_value()) return true;
+        char line[256];
+        std::snprintf(line, sizeof line, ": %s: int8 %.4f ms, float16 %.4f ms", float_layer.name.c_str(), *q, *f);
+        log(logger, Severity::kVerbose, name + line);
+        return *q <= *f;
+    };
+#else
+    (void)name;
+    (void)logger;
+    return {};
 #endif
 }
 
@@ -507,13 +537,17 @@ Expected<std::unique_ptr<Engine>> build_graph(ir::Graph graph, const BuilderConf
             s = ir::infer_shapes(shaped, ref::reference_registry());
             if (!s.is_ok()) return s.with_context(name + ": after the channels-last conversion");
             if (config.int8 && int8_pass_enabled()) {
-                int int8_convs = 0, int8_outs = 0;
-                RT_RETURN_IF_ERROR(passes::fuse_int8_conv(shaped, int8_kernels_available(), &int8_convs, &int8_outs));
+                int int8_convs = 0, int8_outs = 0, kept = 0;
+                const bool kernels = int8_kernels_available();
+                RT_RETURN_IF_ERROR(passes::fuse_int8_conv(shaped, kernels, &int8_convs, &int8_outs,
+                                                          kernels ? int8_choice(name, logger) : passes::Int8Choice(),
+                                                          &kept));
                 s = ir::infer_shapes(shaped, ref::reference_registry());
                 if (!s.is_ok()) return s.with_context(name + ": after the int8 convolutions");
                 log(logger, Severity::kInfo, name + ": " + std::to_string(int8_convs) +
                                                  " convolutions run on int8 tensor cores (" + std::to_string(int8_outs) +
-                                                 " of them write int8)");
+                                                 " of them write int8), " + std::to_string(kept) +
+                                                 " stay float16 where that measured faster");
             }
             if (nhwc > 0) {
                 log(logger, Severity::kInfo, name + ": " + std::to_string(nhwc) + " layers run channels-last (NHWC), " +

@@ -11,6 +11,8 @@
 // A quantized NhwcConv the int8 kernel cannot take (grouped, channels not multiples of 16 and 8, an activation
 // GELU, an image stem behind its input reformat) reads its float input directly instead of the fake-quantized one, and so do the
 // other quantized layers (Gemm, MatMul): without an int8 kernel they run in float16 like the FP16 engine.
+// prefer_int8 (when given) decides for each convolution the kernel takes, from the float layer and its int8 form
+// (the builder times both); a layer it keeps in float also reads its float input.
 // Only layers insert_qdq marked (rt_int8_weight_scales) change: an explicitly quantized model keeps its Q/DQ.
 #include <algorithm>
 #include <cmath>
@@ -116,8 +118,9 @@ void convert(ir::Graph& g, ir::Node& conv, const std::string& q, float s_x, ir::
 
 }  // namespace
 
-Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8_outputs) {
-    int n_converted = 0, n_outputs = 0;
+Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8_outputs, const Int8Choice& prefer_int8,
+                      int* kept_float) {
+    int n_converted = 0, n_outputs = 0, n_kept = 0;
     auto producer = g.producers();
     auto producer_of = [&](const std::string& name) -> ir::Node* {
         auto it = producer.find(name);
@@ -161,9 +164,19 @@ Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8
                            int8_activation(n) && !n.has_attr("rt_input_activation") && n.inputs.size() <= 4 &&
                            n.attr_string("auto_pad", "NOTSET") == "NOTSET";
         if (takes) {
-            convert(g, n, dq->inputs[0], s_x, y->dtype);
-            ++n_converted;
-        } else if (const std::string src = float_source(q->inputs[0], g.at(n.inputs[0]).dtype); !src.empty()) {
+            ir::Node candidate = n;
+            convert(g, candidate, dq->inputs[0], s_x, y->dtype);
+            if (!prefer_int8 || prefer_int8(g, n, candidate)) {
+                n = std::move(candidate);
+                ++n_converted;
+                continue;
+            }
+            for (size_t i = 1; i <= 3; ++i) {
+                if (!candidate.inputs[i].empty()) g.erase_value(candidate.inputs[i]);
+            }
+            ++n_kept;
+        }
+        if (const std::string src = float_source(q->inputs[0], g.at(n.inputs[0]).dtype); !src.empty()) {
             n.inputs[0] = src;
             drop_quant_attrs(n);
         }
@@ -266,6 +279,7 @@ Status fuse_int8_conv(ir::Graph& g, bool int8_kernels, int* converted, int* int8
     RT_RETURN_IF_ERROR(remove_dead_nodes(g));
     if (converted) *converted = n_converted;
     if (int8_outputs) *int8_outputs = n_outputs;
+    if (kept_float) *kept_float = n_kept;
     return g.topo_sort();
 }
 

@@ -87,7 +87,12 @@ Status fuse_conv_residual(ir::Graph& graph, int* fused = nullptr);
 // QuantizeLinear nodes allow; quantized layers it cannot convert read their float input again. int8_kernels:
 // the device has the int8 kernel (otherwise every quantized layer goes back to float). After the channels-last
 // passes; shapes must be inferred. *converted: Int8Conv nodes made; *int8_outputs: those writing int8.
-Status fuse_int8_conv(ir::Graph& graph, bool int8_kernels, int* converted = nullptr, int* int8_outputs = nullptr);
+// prefer_int8: for each convolution the kernel takes, whether to take it (given the float layer and its
+// rtinfer.Int8Conv form, whose new constants are already in the graph); empty: always. *kept_float: the ones
+// it kept in float.
+using Int8Choice = std::function<bool(const ir::Graph& graph, const ir::Node& float_layer, const ir::Node& int8_layer)>;
+Status fuse_int8_conv(ir::Graph& graph, bool int8_kernels, int* converted = nullptr, int* int8_outputs = nullptr,
+                      const Int8Choice& prefer_int8 = {}, int* kept_float = nullptr);
 
 // Merges groups of two or more connected elementwise float nodes (unary math and activations, Add Sub Mul Div
 // Pow Max Min Sum PRelu) into one rtinfer.PointwiseChain each, whose program (core/ir/pointwise_chain.h) runs

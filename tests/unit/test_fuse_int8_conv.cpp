@@ -182,3 +182,37 @@ TEST(FuseInt8Conv, LayersTheKernelCannotTakeStayFloat) {
     ASSERT_FALSE(after.empty());
     EXPECT_LT(max_rel_error(reference.at("y"), after.at("y")), 0.02);
 }
+
+TEST(FuseInt8Conv, AChoiceKeepsALayerInFloat) {
+    // The builder's timing says conv_b is faster in float16: it reads a's float value, so conv_a writes float
+    // (and int8 for nobody), and the residual stays as it was.
+    const ir::Tensor x = random_tensor({2, 4, 8, 8}, 15);
+    std::map<std::string, ir::Tensor> reference;
+    ir::Graph g = quantized_nhwc(16, x, reference);
+    std::vector<std::string> asked;
+    auto prefer_int8 = [&](const ir::Graph&, const ir::Node& float_layer, const ir::Node& int8_layer) {
+        EXPECT_EQ(float_layer.op_type, "NhwcConv");
+        EXPECT_EQ(int8_layer.op_type, "Int8Conv");
+        asked.push_back(float_layer.name);
+        return float_layer.name != "conv_b";
+    };
+    int converted = 0, int8_outputs = 0, kept = 0;
+    ASSERT_TRUE(passes::fuse_int8_conv(g, true, &converted, &int8_outputs, prefer_int8, &kept).is_ok());
+    ASSERT_TRUE(ir::infer_shapes(g, ref::reference_registry()).is_ok());
+    ASSERT_TRUE(g.validate().is_ok());
+    EXPECT_EQ(asked, (std::vector<std::string>{"conv_a", "conv_b", "conv_c"}));
+    EXPECT_EQ(converted, 2);
+    EXPECT_EQ(kept, 1);
+    EXPECT_EQ(int8_outputs, 0) << "conv_a's output is read by the float conv_b; y is the graph output";
+    EXPECT_EQ(count_ops(g, "NhwcConv"), 2);  // the stem and conv_b
+    for (const auto& n : g.nodes) {
+        if (n.name == "conv_b") {
+            EXPECT_EQ(n.op_type, "NhwcConv");
+            EXPECT_FALSE(n.has_attr("rt_int8_weight_scales"));
+            EXPECT_NE(g.at(n.inputs[0]).dtype, DataType::kInt8);
+        }
+    }
+    const auto after = run_reference(g, {{"x", x}});
+    ASSERT_FALSE(after.empty());
+    EXPECT_LT(max_rel_error(reference.at("y"), after.at("y")), 0.05);
+}
