@@ -1,8 +1,8 @@
 // The int8 implicit-GEMM convolution of int8_conv.h.
 //
 // A block computes a BM x BN tile of Y (BM output pixels, BN output channels). The reduction (kernel taps x
-// input channels, in OHWI order so that it matches W's rows) advances 64 bytes at a time through a cp.async
-// pipeline of STAGES shared-memory stages: each thread copies 16-byte chunks of X rows (one pixel's channels
+// input channels, in OHWI order so that it matches W's rows) advances BK = 64 or 128 bytes at a time through a
+// cp.async pipeline of STAGES shared-memory stages: each thread copies 16-byte chunks of X rows (one pixel's channels
 // at one tap, zero-filled outside the image) and of W rows. Warps read their fragments with ldmatrix (an int8
 // 16x32 tile has the layout of a half 16x16 tile) from rows swizzled so that the eight rows of one ldmatrix
 // fall in different banks, and multiply with mma.sync m16n8k32 (int8 in, int32 accumulate).
@@ -21,12 +21,13 @@
 namespace rtinfer::cuda::nn {
 namespace {
 
-constexpr int kBK = 64;  // reduction bytes per pipeline stage: four 16-byte chunks per row
-
 #if __CUDA_ARCH__ >= 800
-// Byte offset of 16-byte chunk `chunk` (0..3) of row `row` in a [rows][64] stage.
+// Byte offset of 16-byte chunk `chunk` of row `row` in a [rows][BK] stage (BK 64 or 128 bytes). The XOR puts
+// the eight rows one ldmatrix reads at one chunk column into eight different 16-byte bank groups.
+template <int BK>
 __device__ __forceinline__ uint32_t swizzle(int row, int chunk) {
-    return static_cast<uint32_t>(row * kBK + ((chunk ^ ((row >> 1) & 3)) << 4));
+    if constexpr (BK == 64) return static_cast<uint32_t>(row * BK + ((chunk ^ ((row >> 1) & 3)) << 4));
+    return static_cast<uint32_t>(row * BK + ((chunk ^ (row & 7)) << 4));
 }
 
 __device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src, bool valid) {
@@ -73,22 +74,24 @@ __device__ __forceinline__ int8_t requantize(float v, float inv_scale) {
 }
 #endif
 
-template <int BM, int BN, int WM, int WN, int STAGES>
+template <int BM, int BN, int WM, int WN, int STAGES, int BK>
 struct TileConfig {
+    static_assert(BK == 64 || BK == 128, "64 or 128 reduction bytes per stage");
     static constexpr int kThreads = WM * WN * 32;
-    static constexpr int kStageBytes = (BM + BN) * kBK;
+    static constexpr int kStageBytes = (BM + BN) * BK;
     static constexpr int kLd = BN + 8;  // floats per row of the epilogue tile (the pad spreads banks)
     static constexpr size_t kSmem = std::max<size_t>(size_t(STAGES) * kStageBytes, size_t(BM) * kLd * sizeof(float));
 };
 
-template <int BM, int BN, int WM, int WN, int STAGES>
+template <int BM, int BN, int WM, int WN, int STAGES, int BK>
 __global__ void __launch_bounds__(WM * WN * 32) int8_conv_kernel(const Int8ConvParams p) {
 #if __CUDA_ARCH__ >= 800
-    using Cfg = TileConfig<BM, BN, WM, WN, STAGES>;
+    using Cfg = TileConfig<BM, BN, WM, WN, STAGES, BK>;
+    constexpr int kChunks = BK / 16;  // 16-byte chunks per row of a stage
     constexpr int kThreads = Cfg::kThreads;
     constexpr int TM = BM / WM, TN = BN / WN, MI = TM / 16, NI = TN / 8;
     static_assert(TM % 16 == 0 && TN % 16 == 0, "warp tiles are whole 16x16 blocks");
-    constexpr int kRowsPerPass = kThreads / 4;  // four threads per 64-byte row
+    constexpr int kRowsPerPass = kThreads / kChunks;  // one thread per chunk of a row
     static_assert(BM % kRowsPerPass == 0 && BN % kRowsPerPass == 0, "whole passes");
     constexpr int A_IT = BM / kRowsPerPass, B_IT = BN / kRowsPerPass;
     extern __shared__ __align__(16) uint8_t smem[];
@@ -99,13 +102,13 @@ __global__ void __launch_bounds__(WM * WN * 32) int8_conv_kernel(const Int8ConvP
     const int M = p.batch * out_hw;
     const int K = p.kernel_h * p.kernel_w * p.in_c;
     const int m0 = static_cast<int>(blockIdx.x) * BM, n0 = static_cast<int>(blockIdx.y) * BN;
-    const int chunk = tid & 3;
+    const int chunk = tid % kChunks;
 
     // The X rows (output pixels) this thread copies: the image's offset and the top-left input position.
     int a_base[A_IT], a_ih[A_IT], a_iw[A_IT];
 #pragma unroll
     for (int i = 0; i < A_IT; ++i) {
-        const int m = m0 + (tid >> 2) + i * kRowsPerPass;
+        const int m = m0 + tid / kChunks + i * kRowsPerPass;
         if (m < M) {
             const int n = m / out_hw, r = m - n * out_hw;
             const int oh = r / p.out_w, ow = r - oh * p.out_w;
@@ -135,27 +138,27 @@ __global__ void __launch_bounds__(WM * WN * 32) int8_conv_kernel(const Int8ConvP
     const uint32_t smem_base = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
     auto load_stage = [&](int stage) {
         const uint32_t a_s = smem_base + stage * Cfg::kStageBytes;
-        const uint32_t b_s = a_s + BM * kBK;
+        const uint32_t b_s = a_s + BM * BK;
         const bool k_ok = kh < p.kernel_h;
         const int dh = kh * p.dilation_h, dw = kw * p.dilation_w;
 #pragma unroll
         for (int i = 0; i < A_IT; ++i) {
-            const int row = (tid >> 2) + i * kRowsPerPass;
+            const int row = tid / kChunks + i * kRowsPerPass;
             const int ih = a_ih[i] + dh, iw = a_iw[i] + dw;
             const bool valid = k_ok && ih >= 0 && ih < p.in_h && iw >= 0 && iw < p.in_w;
             const int8_t* src = valid ? p.x + a_base[i] + (ih * p.in_w + iw) * p.in_c + c : p.x;
-            cp_async_16(a_s + swizzle(row, chunk), src, valid);
+            cp_async_16(a_s + swizzle<BK>(row, chunk), src, valid);
         }
 #pragma unroll
         for (int i = 0; i < B_IT; ++i) {
-            const int row = (tid >> 2) + i * kRowsPerPass;
+            const int row = tid / kChunks + i * kRowsPerPass;
             const int n = n0 + row;
             const bool valid = n < p.out_c && kb < K;
             const int8_t* src = valid ? p.w + static_cast<size_t>(n) * K + kb : p.w;
-            cp_async_16(b_s + swizzle(row, chunk), src, valid);
+            cp_async_16(b_s + swizzle<BK>(row, chunk), src, valid);
         }
-        advance(kBK);
-        kb += kBK;
+        advance(BK);
+        kb += BK;
     };
 
     int acc[MI][NI][4];
@@ -166,7 +169,7 @@ __global__ void __launch_bounds__(WM * WN * 32) int8_conv_kernel(const Int8ConvP
 #pragma unroll
             for (int j = 0; j < 4; ++j) acc[mi][ni][j] = 0;
 
-    const int num_kt = (K + kBK - 1) / kBK;
+    const int num_kt = (K + BK - 1) / BK;
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
         if (s < num_kt) load_stage(s);
@@ -179,20 +182,20 @@ __global__ void __launch_bounds__(WM * WN * 32) int8_conv_kernel(const Int8ConvP
         if (next < num_kt) load_stage(next % STAGES);
         cp_async_commit();
         const uint32_t a_s = smem_base + (kt % STAGES) * Cfg::kStageBytes;
-        const uint32_t b_s = a_s + BM * kBK;
+        const uint32_t b_s = a_s + BM * BK;
 #pragma unroll
-        for (int ks = 0; ks < 2; ++ks) {
+        for (int ks = 0; ks < BK / 32; ++ks) {
             uint32_t a[MI][4], b[NI][2];
 #pragma unroll
             for (int mi = 0; mi < MI; ++mi) {
                 const int row = warp_m * TM + mi * 16 + (lane & 15);
-                ldmatrix_x4(a[mi], a_s + swizzle(row, ks * 2 + (lane >> 4)));
+                ldmatrix_x4(a[mi], a_s + swizzle<BK>(row, ks * 2 + (lane >> 4)));
             }
 #pragma unroll
             for (int nj = 0; nj < NI / 2; ++nj) {
                 const int row = warp_n * TN + nj * 16 + (lane & 7) + ((lane >> 4) << 3);
                 uint32_t r[4];
-                ldmatrix_x4(r, b_s + swizzle(row, ks * 2 + ((lane >> 3) & 1)));
+                ldmatrix_x4(r, b_s + swizzle<BK>(row, ks * 2 + ((lane >> 3) & 1)));
                 b[2 * nj][0] = r[0];
                 b[2 * nj][1] = r[1];
                 b[2 * nj + 1][0] = r[2];
@@ -297,10 +300,10 @@ struct TileEntry {
     size_t smem;
 };
 
-template <int BM, int BN, int WM, int WN, int STAGES>
+template <int BM, int BN, int WM, int WN, int STAGES, int BK = 64>
 TileEntry entry(const char* name) {
-    using Cfg = TileConfig<BM, BN, WM, WN, STAGES>;
-    return {name, int8_conv_kernel<BM, BN, WM, WN, STAGES>, BM, BN, Cfg::kThreads, Cfg::kSmem};
+    using Cfg = TileConfig<BM, BN, WM, WN, STAGES, BK>;
+    return {name, int8_conv_kernel<BM, BN, WM, WN, STAGES, BK>, BM, BN, Cfg::kThreads, Cfg::kSmem};
 }
 
 const TileEntry* tiles() {
@@ -314,10 +317,15 @@ const TileEntry* tiles() {
         entry<256, 64, 4, 2, 3>("256x64/64x32"),
         entry<128, 128, 2, 2, 4>("128x128/64x64"),
         entry<256, 128, 4, 2, 3>("256x128/64x64"),
+        // 128 reduction bytes per stage: half the barriers per multiply for the deep layers
+        entry<128, 128, 2, 4, 3, 128>("128x128/64x32/k128"),
+        entry<128, 64, 2, 2, 4, 128>("128x64/64x32/k128"),
+        entry<64, 64, 2, 2, 4, 128>("64x64/32x32/k128"),
+        entry<256, 128, 4, 2, 3, 128>("256x128/64x64/k128"),
     };
     return table;
 }
-constexpr int kTileCount = 8;
+constexpr int kTileCount = 12;
 
 }  // namespace
 
