@@ -216,3 +216,41 @@ TEST(FuseInt8Conv, AChoiceKeepsALayerInFloat) {
     ASSERT_FALSE(after.empty());
     EXPECT_LT(max_rel_error(reference.at("y"), after.at("y")), 0.05);
 }
+
+// rtinfer.Int8Conv given wrong inputs: shape inference fails naming the node and what is wrong.
+TEST(FuseInt8Conv, Int8ConvRejectsBadInputsByName) {
+    struct Bad {
+        DataType x_type;
+        int64_t w_channels;
+        DataType z_type;  // kUndefined: no Z
+        bool z_scale;
+        const char* expect;
+    };
+    const Bad cases[] = {
+        {DataType::kFloat32, 16, DataType::kUndefined, false, "must be int8"},
+        {DataType::kInt8, 32, DataType::kUndefined, false, "channels"},
+        {DataType::kInt8, 16, DataType::kInt8, false, "residual Z"},
+        {DataType::kInt8, 16, DataType::kFloat16, true, "residual Z"},
+    };
+    for (const Bad& c : cases) {
+        ir::Graph g;
+        g.opsets[""] = 17;
+        add_input(g, "x", {1, 4, 4, 16}, c.x_type);
+        ir::Tensor w(DataType::kInt8, {8, 1, 1, c.w_channels});
+        add_constant(g, "w", w);
+        add_constant(g, "alpha", ir::Tensor::from_floats(std::vector<float>(8, 0.1f), {8}));
+        std::vector<std::string> ins = {"x", "w", "alpha", "", ""};
+        if (c.z_type != DataType::kUndefined) {
+            add_input(g, "z", {1, 4, 4, 8}, c.z_type);
+            ins[4] = "z";
+        }
+        ir::Node& n = add_node(g, "Int8Conv", ins, {"y"}, "bad_int8_conv");
+        n.domain = ir::kRtinferDomain;
+        if (c.z_scale) n.attrs["rt_z_scale"] = ir::float_attribute(0.5f);
+        g.outputs = {"y"};
+        const Status s = ir::infer_shapes(g, ref::reference_registry());
+        ASSERT_FALSE(s.is_ok()) << c.expect;
+        EXPECT_NE(s.message().find("bad_int8_conv"), std::string::npos) << s.message();
+        EXPECT_NE(s.message().find(c.expect), std::string::npos) << s.message();
+    }
+}
